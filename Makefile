@@ -1,0 +1,74 @@
+# lastcall — graceful shutdown for servers that were never written for it.
+# make            build/liblastcall.so and build/lastcall
+# make test       unit + end-to-end tests (installs missing Debian packages as root)
+# make demo       plain SIGTERM vs lastcall, side by side
+# make install    PREFIX=/usr/local
+
+CC ?= cc
+PREFIX ?= /usr/local
+BUILD := build
+WARN := -Wall -Wextra -Werror
+CFLAGS ?= -O2 -g
+BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Ishim
+LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden
+SANITIZE ?=
+
+LIB_SRCS := real.c config.c log.c fdtable.c idle.c dispositions.c signals.c fdscan.c \
+	addr.c listeners.c connections.c drain.c watchdog.c lifecycle.c fdhooks.c wrappers.c
+LIB_OBJS := $(addprefix $(BUILD)/lib/,$(LIB_SRCS:.c=.o))
+LAUNCHER_SRCS := launcher.c config.c elfcheck.c
+LAUNCHER_OBJS := $(addprefix $(BUILD)/launcher/,$(LAUNCHER_SRCS:.c=.o))
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+DEMO_BINS := $(BUILD)/demo/naive_server
+
+.PHONY: all test unit e2e demo install clean deps
+all: $(BUILD)/liblastcall.so $(BUILD)/lastcall $(DEMO_BINS)
+
+$(BUILD)/lib/%.o: shim/%.c $(wildcard shim/*.h) | $(BUILD)/lib
+	$(CC) $(LIB_CFLAGS) $(CFLAGS) $(SANITIZE) -c $< -o $@
+
+$(BUILD)/launcher/%.o: shim/%.c $(wildcard shim/*.h) | $(BUILD)/launcher
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SANITIZE) -c $< -o $@
+
+$(BUILD)/liblastcall.so: $(LIB_OBJS)
+	$(CC) -shared $(CFLAGS) $(SANITIZE) -Wl,--no-undefined -o $@ $^ -ldl -lpthread
+
+$(BUILD)/lastcall: $(LAUNCHER_OBJS)
+	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $^
+
+$(BUILD)/demo/%: demo/%.c | $(BUILD)/demo
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< -lpthread
+
+# Unit tests link the library's sources directly (no preload).
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/tests
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SANITIZE) -o $@ $< $(filter-out $(BUILD)/lib/wrappers.o,$(LIB_OBJS)) -lcmocka -ldl -lpthread
+
+$(BUILD)/lib $(BUILD)/launcher $(BUILD)/tests $(BUILD)/demo:
+	mkdir -p $@
+
+deps:
+	@tests/install-deps.sh
+
+unit: deps $(UNIT_TESTS)
+	@tests/run-unit.sh $(UNIT_TESTS)
+
+e2e: deps all
+	@python3 -m pytest -q tests/e2e $(PYTEST_ARGS)
+
+test: deps
+	$(MAKE) all $(UNIT_TESTS)
+	@tests/run-unit.sh $(UNIT_TESTS)
+	@python3 -m pytest tests/e2e $(PYTEST_ARGS)
+
+demo: all
+	@python3 demo/side_by_side.py
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(BUILD)/lastcall $(DESTDIR)$(PREFIX)/bin/lastcall
+	install -m 0755 $(BUILD)/liblastcall.so $(DESTDIR)$(PREFIX)/lib/liblastcall.so
+	install -m 0644 doc/lastcall.1 $(DESTDIR)$(PREFIX)/share/man/man1/lastcall.1
+
+clean:
+	rm -rf $(BUILD)

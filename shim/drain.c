@@ -1,0 +1,246 @@
+/* The shutdown path (see drain.h). Reads in the order things happen. */
+#include "drain.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "config.h"
+#include "connections.h"
+#include "listeners.h"
+#include "log.h"
+#include "runtime.h"
+#include "signals.h"
+#include "watchdog.h"
+
+/* Handshakes whose SYN was answered before the filter went on complete
+ * within one round trip; this waits for their final ACKs (LINUX-NOTES:
+ * zero lost on loopback with a few ms). Longer round trips lose nothing
+ * when --delay has already taken the instance out of rotation. */
+#define HANDSHAKE_GRACE_NS (20 * LC_NS_PER_MS)
+/* Busy connections turn idle without any event the kernel can deliver
+ * (an ACK emptying the send queue wakes nobody), so they are looked at
+ * again on this tick while, and only while, some remain busy. Closes and
+ * accepts wake the drain at once through the wrappers. */
+#define BUSY_RECHECK_NS (10 * LC_NS_PER_MS)
+
+struct lc_deadlines lc_deadlines_from(const struct lc_config *cfg, int64_t signal_ns)
+{
+	struct lc_deadlines d = {
+		.delay_end_ns = signal_ns + cfg->delay_ns,
+		.drain_ns = signal_ns + cfg->drain_timeout_ns,
+		.total_ns = signal_ns + cfg->timeout_ns,
+	};
+	return d;
+}
+
+int64_t lc_wait_budget(int64_t now_ns, int64_t deadline_ns, int64_t next_check_ns,
+		       int64_t tick_ns)
+{
+	int64_t until = deadline_ns;
+	if (next_check_ns > 0 && (until < 0 || next_check_ns < until))
+		until = next_check_ns;
+	if (tick_ns > 0 && (until < 0 || now_ns + tick_ns < until))
+		until = now_ns + tick_ns;
+	if (until < 0)
+		return -1;
+	return until > now_ns ? until - now_ns : 0;
+}
+
+/* Sleeps until an event arrives or `budget_ns` passes (-1: no limit).
+ * Returns the events received. */
+static int wait_for_events(int64_t budget_ns)
+{
+	int events = atomic_exchange(&lc_rt.events, 0);
+	if (events)
+		return events;
+	struct pollfd pfd = {.fd = lc_rt.wake_fd, .events = POLLIN};
+	struct timespec ts = lc_timespec(budget_ns < 0 ? 0 : budget_ns);
+	int r = ppoll(&pfd, 1, budget_ns < 0 ? NULL : &ts, NULL);
+	if (r > 0) {
+		uint64_t count;
+		ssize_t ignored = read(lc_rt.wake_fd, &count, sizeof count);
+		(void)ignored;
+	}
+	return atomic_exchange(&lc_rt.events, 0);
+}
+
+static void log_notice(int sig, long connections, int64_t total_ns)
+{
+	char name[16];
+	struct lc_line line;
+	lc_line_start(&line);
+	lc_line_str(&line, lc_signal_name(sig, name));
+	lc_line_str(&line, ": draining ");
+	lc_line_int(&line, connections);
+	lc_line_str(&line, connections == 1 ? " connection (deadline " : " connections (deadline ");
+	lc_line_duration(&line, total_ns);
+	lc_line_str(&line, ")");
+	lc_line_emit(&line, LC_LOG_INFO);
+}
+
+static void log_count(const char *before, long n, const char *after)
+{
+	struct lc_line line;
+	lc_line_start(&line);
+	lc_line_str(&line, before);
+	lc_line_int(&line, n);
+	lc_line_str(&line, after);
+	lc_line_emit(&line, LC_LOG_INFO);
+}
+
+static void set_phase(enum lc_phase phase)
+{
+	atomic_store_explicit(&lc_rt.phase, phase, memory_order_release);
+}
+
+/* Step 2: keep serving for --delay (readiness already fails). */
+static bool serve_during_delay(const struct lc_deadlines *d)
+{
+	if (lc_rt.cfg.delay_ns <= 0)
+		return true;
+	set_phase(LC_PHASE_DELAY);
+	struct lc_line line;
+	lc_line_start(&line);
+	lc_line_str(&line, "delay: serving ");
+	lc_line_duration(&line, lc_rt.cfg.delay_ns);
+	lc_line_str(&line, " more before closing listeners");
+	lc_line_emit(&line, LC_LOG_INFO);
+	for (;;) {
+		int64_t now = lc_now_ns();
+		if (now >= d->delay_end_ns)
+			return true;
+		if (wait_for_events(d->delay_end_ns - now) & LC_EV_SKIP)
+			return false;
+	}
+}
+
+/* Step 3: stop accepting. New handshakes are dropped first; the backlog
+ * is served by the program's own accepts; then the listeners close. */
+static bool stop_accepting(const struct lc_deadlines *d)
+{
+	static struct lc_listener_set listeners;
+	bool skipped = false;
+	set_phase(LC_PHASE_STOPPING);
+	lc_listeners_find(&lc_rt.table, &listeners, -1);
+	for (int i = 0; i < listeners.count; i++)
+		lc_listener_block_syn(&listeners.items[i]);
+
+	int64_t grace_end = lc_now_ns() + HANDSHAKE_GRACE_NS;
+	for (int64_t now = lc_now_ns(); now < grace_end && !skipped; now = lc_now_ns())
+		skipped = wait_for_events(grace_end - now) & LC_EV_SKIP;
+
+	for (;;) {
+		long waiting = 0;
+		for (int i = 0; i < listeners.count; i++) {
+			long n = lc_listener_backlog(&listeners.items[i]);
+			waiting += n > 0 ? n : 0;
+		}
+		int64_t now = lc_now_ns();
+		if (waiting == 0 || skipped || now >= d->drain_ns)
+			break;
+		/* Woken by each accept; the tick covers accepts made where no
+		 * wrapper sees them (io_uring). */
+		skipped = wait_for_events(lc_wait_budget(now, d->drain_ns, 0, BUSY_RECHECK_NS)) &
+			  LC_EV_SKIP;
+	}
+
+	for (int i = 0; i < listeners.count; i++)
+		lc_listener_stop(&lc_rt.table, &listeners.items[i]);
+	set_phase(LC_PHASE_DRAINING);
+
+	struct lc_line line;
+	lc_line_start(&line);
+	lc_line_str(&line, "listeners closed (");
+	lc_line_int(&line, listeners.count);
+	lc_line_str(&line, listeners.count ? ": " : "");
+	for (int i = 0; i < listeners.count && i < 8; i++) {
+		lc_line_str(&line, i ? ", " : "");
+		lc_line_str(&line, listeners.items[i].local);
+	}
+	lc_line_str(&line, listeners.count > 8 ? ", ...)" : ")");
+	long from_backlog = atomic_load(&lc_rt.counts.served_from_backlog);
+	if (from_backlog) {
+		lc_line_str(&line, ", ");
+		lc_line_int(&line, from_backlog);
+		lc_line_str(&line, " served from the backlog");
+	}
+	lc_line_emit(&line, LC_LOG_INFO);
+	return !skipped;
+}
+
+/* Step 4-5: close idle connections, let busy ones finish, until none is
+ * left or the drain deadline. Returns true when drained. */
+static bool drain_connections(const struct lc_deadlines *d, int64_t started_ns, bool *skipped)
+{
+	for (;;) {
+		int64_t now = lc_now_ns();
+		struct lc_scan scan;
+		lc_connections_scan(&lc_rt.table, now, true, &scan);
+		atomic_fetch_add(&lc_rt.counts.closed_idle, scan.closed_idle);
+		if (scan.open == 0) {
+			struct lc_line line;
+			lc_line_start(&line);
+			lc_line_str(&line, "drained in ");
+			lc_line_duration(&line, lc_now_ns() - started_ns);
+			lc_line_emit(&line, LC_LOG_INFO);
+			return true;
+		}
+		if (*skipped || now >= d->drain_ns)
+			return false;
+		int64_t tick = scan.busy > 0 ? BUSY_RECHECK_NS : 0;
+		int events = wait_for_events(lc_wait_budget(now, d->drain_ns, scan.next_change_ns, tick));
+		*skipped = events & LC_EV_SKIP;
+	}
+}
+
+void *lc_drain_main(void *unused)
+{
+	(void)unused;
+	while (!(wait_for_events(-1) & LC_EV_SIGNAL))
+		;
+
+	/* Step 1: notice. */
+	int64_t signal_ns = lc_now_ns();
+	struct lc_deadlines d = lc_deadlines_from(&lc_rt.cfg, signal_ns);
+	lc_watchdog_arm(d.total_ns);
+	set_phase(LC_PHASE_NOTICED);
+	struct lc_scan before;
+	lc_connections_scan(&lc_rt.table, signal_ns, false, &before);
+	atomic_store(&lc_rt.counts.accepted_before_signal, before.open);
+	log_notice(atomic_load(&lc_rt.first_signal), before.open, lc_rt.cfg.timeout_ns);
+	bool skipped = atomic_load(&lc_rt.signals_received) > 1;
+
+	/* Steps 2-5, each skipped by a second signal. */
+	bool drained = false;
+	if (!skipped)
+		skipped = !serve_during_delay(&d);
+	if (!skipped)
+		skipped = !stop_accepting(&d);
+	if (!skipped)
+		drained = drain_connections(&d, signal_ns, &skipped);
+
+	/* Step 7: the drain deadline (or a second signal) cuts the rest. */
+	long cut = 0;
+	if (!drained) {
+		cut = lc_connections_cut(&lc_rt.table, lc_now_ns(), true);
+		atomic_store(&lc_rt.counts.cut_at_deadline, cut);
+		log_count(skipped ? "second signal: cut " : "drain timeout: cut ", cut,
+			  cut == 1 ? " connection" : " connections");
+	}
+	atomic_store(&lc_rt.counts.drained,
+		     atomic_load(&lc_rt.counts.accepted_before_signal) +
+			     atomic_load(&lc_rt.counts.served_from_backlog) - cut);
+
+	/* Step 6: hand the signal back. */
+	set_phase(LC_PHASE_EXIT);
+	int status = cut > 0 ? 124 : 0;
+	lc_signals_hand_back(status);
+	for (;;)
+		if (wait_for_events(-1) & LC_EV_EXIT_CALL)
+			exit(status);
+}

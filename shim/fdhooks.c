@@ -1,0 +1,215 @@
+/* Descriptor hooks (see fdhooks.h). */
+#include "fdhooks.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "lifecycle.h"
+#include "real.h"
+#include "runtime.h"
+#include "signals.h"
+
+static void track_connection(int fd)
+{
+	struct stat st;
+	int saved = errno;
+	if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		struct timespec now;
+		/* The coarse clock is a vDSO read of a few ns; ages are
+		 * reported in ms and the first-request grace is 2 s. */
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+		lc_fdtable_set(&lc_rt.table, fd, LC_FD_CONNECTION, (uint64_t)st.st_ino,
+			       (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec);
+		int phase = lc_phase();
+		if (phase == LC_PHASE_STOPPING) {
+			atomic_fetch_add(&lc_rt.counts.served_from_backlog, 1);
+			lc_wake(LC_EV_ACCEPTED);
+		}
+	}
+	errno = saved;
+}
+
+static void closed(enum lc_fd_kind kind)
+{
+	if (kind == LC_FD_CONNECTION && lc_phase() >= LC_PHASE_NOTICED)
+		lc_wake(LC_EV_CLOSED);
+}
+
+/* The listener behind `fd` was stopped by lastcall and its accept failed
+ * (a thread woken by shutdown gets EINVAL). The program must not see that:
+ * retry on the inert stand-in, or, if there is none, act as an empty
+ * listener would. Returns 1 to retry, or -1 with errno set. */
+static int accept_on_stopped(int fd)
+{
+	struct lc_fd_snapshot seen;
+	struct stat st;
+	if (fstat(fd, &st) == 0 && lc_fdtable_get(&lc_rt.table, fd, &seen) &&
+	    seen.ino == (uint64_t)st.st_ino)
+		return 1;
+	int fl = lc_real_fcntl(fd, F_GETFL, 0);
+	if (fl >= 0 && (fl & O_NONBLOCK)) {
+		errno = EAGAIN;
+		return -1;
+	}
+	/* Blocking: wait like an accept with no connection coming, until a
+	 * signal handler interrupts it. */
+	ppoll(NULL, 0, NULL, NULL);
+	errno = EINTR;
+	return -1;
+}
+
+int lc_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_accept4)
+{
+	lc_activate();
+	for (;;) {
+		int r = is_accept4 ? lc_real_accept4(fd, addr, len, flags)
+				   : lc_real_accept(fd, addr, len);
+		if (r >= 0) {
+			track_connection(r);
+			return r;
+		}
+		if (lc_phase() < LC_PHASE_STOPPING)
+			return r;
+		int saved = errno;
+		struct lc_fd_snapshot seen;
+		if (saved == EAGAIN || saved == EINTR || !lc_fdtable_get(&lc_rt.table, fd, &seen) ||
+		    seen.kind != LC_FD_STOPPED_LISTENER) {
+			errno = saved;
+			return r;
+		}
+		if (accept_on_stopped(fd) < 0)
+			return -1;
+	}
+}
+
+int lc_listen(int fd, int backlog)
+{
+	int r = lc_real_listen(fd, backlog);
+	if (r == 0) {
+		int saved = errno;
+		lc_activate();
+		lc_trace_listener(fd);
+		errno = saved;
+	}
+	return r;
+}
+
+int lc_close(int fd)
+{
+	enum lc_fd_kind kind = lc_fdtable_forget(&lc_rt.table, fd);
+	lc_signalfd_closed(fd);
+	int r = lc_real_close(fd);
+	if (kind == LC_FD_CONNECTION) {
+		int saved = errno;
+		closed(kind);
+		errno = saved;
+	}
+	return r;
+}
+
+static void forget_range(unsigned first, unsigned last)
+{
+	int max = lc_fdtable_max_fd(&lc_rt.table);
+	int hi = last > (unsigned)max ? max : (int)last;
+	if ((int)first > hi)
+		return;
+	if (lc_fdtable_forget_range(&lc_rt.table, (int)first, hi) > 0)
+		closed(LC_FD_CONNECTION);
+}
+
+int lc_close_range(unsigned first, unsigned last, int flags)
+{
+	int r = lc_real_close_range(first, last, flags);
+	if (r == 0 && !(flags & CLOSE_RANGE_CLOEXEC)) {
+		int saved = errno;
+		forget_range(first, last);
+		errno = saved;
+	}
+	return r;
+}
+
+void lc_closefrom(int lowfd)
+{
+	lc_real_closefrom(lowfd);
+	int saved = errno;
+	if (lowfd >= 0)
+		forget_range((unsigned)lowfd, ~0U);
+	errno = saved;
+}
+
+int lc_fclose(FILE *f)
+{
+	int fd = f ? fileno(f) : -1;
+	enum lc_fd_kind kind = fd >= 0 ? lc_fdtable_forget(&lc_rt.table, fd) : LC_FD_FREE;
+	int r = lc_real_fclose(f);
+	int saved = errno;
+	closed(kind);
+	errno = saved;
+	return r;
+}
+
+static int copied(int from, int to)
+{
+	if (to >= 0 && to != from) {
+		int saved = errno;
+		closed(lc_fdtable_copy(&lc_rt.table, from, to));
+		errno = saved;
+	}
+	return to;
+}
+
+int lc_dup(int fd)
+{
+	return copied(fd, lc_real_dup(fd));
+}
+
+int lc_dup2(int oldfd, int newfd)
+{
+	return copied(oldfd, lc_real_dup2(oldfd, newfd));
+}
+
+int lc_dup3(int oldfd, int newfd, int flags)
+{
+	return copied(oldfd, lc_real_dup3(oldfd, newfd, flags));
+}
+
+int lc_fcntl(int fd, int cmd, long arg)
+{
+	int r = lc_real_fcntl(fd, cmd, arg);
+	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+		copied(fd, r);
+	return r;
+}
+
+/* libuv (node) closes through syscall(SYS_close, fd), never through
+ * close(): without this the table would not notice until its next check. */
+long lc_syscall(long number, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+	switch (number) {
+	case SYS_close:
+		return lc_close((int)a1);
+	case SYS_close_range:
+		return lc_close_range((unsigned)a1, (unsigned)a2, (int)a3);
+	case SYS_dup:
+		return lc_dup((int)a1);
+	case SYS_dup3:
+		return lc_dup3((int)a1, (int)a2, (int)a3);
+#ifdef SYS_dup2
+	case SYS_dup2:
+		return copied((int)a1, (int)lc_real_syscall(number, a1, a2, 0, 0, 0, 0));
+#endif
+	case SYS_accept:
+		return lc_accept((int)a1, (struct sockaddr *)a2, (socklen_t *)a3, 0, 0);
+	case SYS_accept4:
+		return lc_accept((int)a1, (struct sockaddr *)a2, (socklen_t *)a3, (int)a4, 1);
+	case SYS_listen:
+		return lc_listen((int)a1, (int)a2);
+	default:
+		return lc_real_syscall(number, a1, a2, a3, a4, a5, a6);
+	}
+}

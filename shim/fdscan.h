@@ -1,0 +1,13 @@
+/* Every open descriptor of this process, from /proc/self/fd — the
+ * kernel's truth, including sockets inherited from a parent (socket
+ * activation) that lastcall never saw created. No malloc (getdents64 into
+ * a stack buffer): it runs when the program may be wedged. */
+#ifndef LASTCALL_FDSCAN_H
+#define LASTCALL_FDSCAN_H
+
+typedef void (*lc_fd_visitor)(int fd, void *ctx);
+
+/* Calls visit for each open fd. Returns the number visited, -1 on error. */
+int lc_for_each_fd(lc_fd_visitor visit, void *ctx);
+
+#endif

@@ -1,0 +1,91 @@
+/* The connection table: what lastcall knows about each file descriptor.
+ *
+ * A cache, not the truth: the program can close a descriptor behind our
+ * back (fclose, close_range, raw syscalls, other libraries), so each entry
+ * keeps the socket's identity (its inode number from fstat) and whoever
+ * trusts an entry re-checks it against the kernel first.
+ *
+ * Lock-free and O(1): indexed by fd in chunks of 1024 entries allocated on
+ * first use (outside the hot path of close: only accept can allocate). Each
+ * entry's state word carries a generation, so a stale entry is dropped with
+ * a compare-and-swap that fails if the fd was reused meanwhile. */
+#ifndef LASTCALL_FDTABLE_H
+#define LASTCALL_FDTABLE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define LC_FDTABLE_CHUNK_BITS 10
+#define LC_FDTABLE_CHUNK (1 << LC_FDTABLE_CHUNK_BITS)
+#define LC_FDTABLE_CHUNKS 4096 /* fds below 4,194,304 are tracked */
+#define LC_FDTABLE_MAX_FD (LC_FDTABLE_CHUNK * LC_FDTABLE_CHUNKS - 1)
+
+enum lc_fd_kind {
+	LC_FD_FREE = 0,
+	LC_FD_CONNECTION = 1,       /* returned by accept */
+	LC_FD_STOPPED_LISTENER = 2, /* a listener lastcall stopped */
+};
+
+struct lc_fd_entry {
+	_Atomic uint64_t state; /* generation << 8 | kind */
+	_Atomic uint64_t ino;
+	_Atomic int64_t accepted_ns;
+};
+
+struct lc_fdtable {
+	_Atomic(struct lc_fd_entry *) chunks[LC_FDTABLE_CHUNKS];
+	_Atomic long live; /* entries of kind LC_FD_CONNECTION */
+	_Atomic int max_fd;
+};
+
+struct lc_fd_snapshot {
+	uint64_t state;
+	enum lc_fd_kind kind;
+	uint64_t ino;
+	int64_t accepted_ns;
+};
+
+static inline enum lc_fd_kind lc_fd_state_kind(uint64_t state)
+{
+	return (enum lc_fd_kind)(state & 0xff);
+}
+
+/* Records `fd` as a connection (or a stopped listener) with its identity.
+ * Returns false only if the fd is out of range or memory ran out. */
+bool lc_fdtable_set(struct lc_fdtable *t, int fd, enum lc_fd_kind kind, uint64_t ino,
+		    int64_t accepted_ns);
+
+/* The program closed `fd`: forgets it. Returns the kind it had. O(1). */
+enum lc_fd_kind lc_fdtable_forget(struct lc_fdtable *t, int fd);
+
+/* Forgets every entry in [first, last] (close_range, closefrom). Returns
+ * how many connections were forgotten. */
+long lc_fdtable_forget_range(struct lc_fdtable *t, int first, int last);
+
+/* `to` became an alias of `from` (dup, dup2, dup3, F_DUPFD): the
+ * connection stays open until every alias is closed. Returns the kind
+ * `to` had before (dup2 and dup3 silently close their target). */
+enum lc_fd_kind lc_fdtable_copy(struct lc_fdtable *t, int from, int to);
+
+/* Reads an entry. Returns false when fd has no entry. */
+bool lc_fdtable_get(struct lc_fdtable *t, int fd, struct lc_fd_snapshot *out);
+
+/* Drops the entry only if it is still exactly what `seen` described
+ * (same generation): the kernel said it is stale. */
+bool lc_fdtable_drop_stale(struct lc_fdtable *t, int fd, const struct lc_fd_snapshot *seen);
+
+static inline long lc_fdtable_live(struct lc_fdtable *t)
+{
+	return atomic_load_explicit(&t->live, memory_order_acquire);
+}
+
+static inline int lc_fdtable_max_fd(struct lc_fdtable *t)
+{
+	return atomic_load_explicit(&t->max_fd, memory_order_acquire);
+}
+
+/* Unit tests and fork children start from a clean table. */
+void lc_fdtable_reset(struct lc_fdtable *t);
+
+#endif

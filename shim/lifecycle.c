@@ -1,0 +1,176 @@
+/* Constructor, activation, fork (see lifecycle.h). */
+#include "lifecycle.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "drain.h"
+#include "log.h"
+#include "real.h"
+#include "runtime.h"
+#include "signals.h"
+#include "watchdog.h"
+
+struct lc_runtime lc_rt = {.wake_fd = -1};
+static pthread_mutex_t activation_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void lc_wake(int events)
+{
+	atomic_fetch_or(&lc_rt.events, events);
+	uint64_t one = 1;
+	if (lc_rt.wake_fd >= 0) {
+		ssize_t ignored = write(lc_rt.wake_fd, &one, sizeof one);
+		(void)ignored;
+	}
+}
+
+static const char *env_lookup(const char *name)
+{
+	return getenv(name);
+}
+
+static void load_config(void)
+{
+	struct lc_config_error err;
+	if (lc_config_from_env(&lc_rt.cfg, env_lookup, &err) < 0) {
+		/* Refused before main: the program does not start. */
+		fprintf(stderr, "lastcall: %s\n", err.message);
+		_exit(2);
+	}
+	lc_log_set_level(lc_rt.cfg.log_level);
+}
+
+static void trace_start(void)
+{
+	if (!lc_log_enabled(LC_LOG_DEBUG))
+		return;
+	struct lc_line line;
+	char name[16];
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (sigismember(&lc_rt.cfg.signals, sig) != 1)
+			continue;
+		lc_line_start(&line);
+		lc_line_str(&line, "active: ");
+		lc_line_str(&line, lc_signal_name(sig, name));
+		switch (lc_disp_kind(&lc_rt.disp[sig])) {
+		case LC_DISP_HANDLER:
+			lc_line_str(&line, ": the program has a handler");
+			break;
+		case LC_DISP_IGNORE:
+			lc_line_str(&line, ": the program ignores it");
+			break;
+		default:
+			lc_line_str(&line, ": default action");
+		}
+		if (lc_signal_has_consumer(sig))
+			lc_line_str(&line, ", read through signalfd/sigwait");
+		lc_line_emit(&line, LC_LOG_DEBUG);
+	}
+}
+
+void lc_trace_listener(int fd)
+{
+	if (!lc_log_enabled(LC_LOG_DEBUG))
+		return;
+	char local[LC_ADDR_TEXT];
+	struct lc_line line;
+	lc_line_start(&line);
+	lc_line_str(&line, "listening on ");
+	lc_line_str(&line, lc_local_text(fd, local));
+	lc_line_str(&line, " (fd ");
+	lc_line_int(&line, fd);
+	lc_line_str(&line, ")");
+	lc_line_emit(&line, LC_LOG_DEBUG);
+}
+
+static int start_drain_thread(void)
+{
+	pthread_t thread;
+	pthread_attr_t attr;
+	sigset_t all, previous, shutdown_signals = lc_rt.cfg.signals;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	/* The drain thread takes no signal of the program's, but it does
+	 * take the shutdown signals: when every program thread blocks them
+	 * (a signalfd or sigwait program), the kernel delivers them here. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &previous);
+	pthread_sigmask(SIG_UNBLOCK, &shutdown_signals, NULL);
+	int r = pthread_create(&thread, &attr, lc_drain_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &previous, NULL);
+	pthread_attr_destroy(&attr);
+	if (r == 0)
+		pthread_setname_np(thread, "lastcall-drain");
+	return r;
+}
+
+/* Another library's constructor may listen before ours has run. */
+static void load_config_once(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, load_config);
+}
+
+void lc_activate(void)
+{
+	if (__builtin_expect(atomic_load_explicit(&lc_rt.running_pid, memory_order_acquire) != 0, 1))
+		return;
+	int saved = errno;
+	load_config_once();
+	pthread_mutex_lock(&activation_lock);
+	if (atomic_load(&lc_rt.running_pid) == 0) {
+		lc_rt.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		lc_signals_install();
+		lc_signalfds_strip();
+		if (lc_rt.wake_fd < 0 || lc_watchdog_start() != 0 || start_drain_thread() != 0) {
+			lc_log2(LC_LOG_ERROR, "cannot start the drain thread: no graceful shutdown",
+				NULL);
+		} else {
+			atomic_store(&lc_rt.running_pid, getpid());
+			trace_start();
+		}
+	}
+	pthread_mutex_unlock(&activation_lock);
+	errno = saved;
+}
+
+static void before_fork(void)
+{
+	pthread_mutex_lock(&activation_lock);
+}
+
+static void after_fork_parent(void)
+{
+	pthread_mutex_unlock(&activation_lock);
+}
+
+/* The child has none of our threads. It starts over if it accepts (a
+ * prefork worker); until then the program's own dispositions apply there
+ * (the handler sees running_pid is not its pid). Counts are per process. */
+static void after_fork_child(void)
+{
+	pthread_mutex_init(&activation_lock, NULL);
+	if (lc_rt.wake_fd >= 0)
+		lc_real_close(lc_rt.wake_fd);
+	lc_rt.wake_fd = -1;
+	atomic_store(&lc_rt.running_pid, 0);
+	atomic_store(&lc_rt.phase, LC_PHASE_SERVING);
+	atomic_store(&lc_rt.events, 0);
+	atomic_store(&lc_rt.signals_received, 0);
+	atomic_store(&lc_rt.handback_mode, LC_HANDBACK_NONE);
+	atomic_store(&lc_rt.handback_pending, 0);
+	memset(&lc_rt.counts, 0, sizeof lc_rt.counts);
+}
+
+__attribute__((constructor)) static void lc_init(void)
+{
+	load_config_once();
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+}

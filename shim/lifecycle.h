@@ -1,0 +1,14 @@
+/* Life of the library in a process: the constructor checks the
+ * configuration; activation (first listen or accept) installs the signal
+ * handlers and starts the drain thread; fork resets it in the child. A
+ * process that never listens or accepts (a shell, a CGI script the server
+ * runs) never activates: lastcall stays inert there. */
+#ifndef LASTCALL_LIFECYCLE_H
+#define LASTCALL_LIFECYCLE_H
+
+/* Cheap when already active: one atomic load. */
+void lc_activate(void);
+/* Debug trace: a listener the program created. */
+void lc_trace_listener(int fd);
+
+#endif

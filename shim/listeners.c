@@ -1,0 +1,147 @@
+/* Finding and stopping listeners (see listeners.h). */
+#include "listeners.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fdscan.h"
+#include "real.h"
+
+struct find_ctx {
+	struct lc_fdtable *table;
+	struct lc_listener_set *set;
+	int skip_fd;
+};
+
+static void consider_fd(int fd, void *opaque)
+{
+	struct find_ctx *ctx = opaque;
+	struct stat st;
+	int accepting = 0, type = 0, domain = 0;
+	socklen_t len = sizeof accepting;
+	if (fd == ctx->skip_fd || ctx->set->count >= LC_MAX_LISTENERS)
+		return;
+	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) < 0 || !accepting)
+		return;
+	len = sizeof type;
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
+	    (type != SOCK_STREAM && type != SOCK_SEQPACKET))
+		return;
+	struct lc_fd_snapshot seen;
+	if (lc_fdtable_get(ctx->table, fd, &seen) && seen.kind == LC_FD_STOPPED_LISTENER &&
+	    seen.ino == (uint64_t)st.st_ino)
+		return; /* our inert stand-in */
+	len = sizeof domain;
+	getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len);
+
+	struct lc_listener *l = &ctx->set->items[ctx->set->count++];
+	memset(l, 0, sizeof *l);
+	l->fd = fd;
+	l->family = domain;
+	l->tcp = (domain == AF_INET || domain == AF_INET6) && type == SOCK_STREAM;
+	lc_local_text(fd, l->local);
+}
+
+void lc_listeners_find(struct lc_fdtable *t, struct lc_listener_set *set, int skip_fd)
+{
+	struct find_ctx ctx = {.table = t, .set = set, .skip_fd = skip_fd};
+	set->count = 0;
+	lc_for_each_fd(consider_fd, &ctx);
+}
+
+/* Classic BPF run on each segment reaching the listener, with the packet
+ * starting at the TCP header: byte 13 holds the flags. A pure SYN
+ * (SYN set, ACK clear) is dropped; everything else passes. Dropping all
+ * segments instead would also drop the final ACKs of handshakes already
+ * answered, and lose those connections (measured: LINUX-NOTES). */
+int lc_listener_block_syn(struct lc_listener *l)
+{
+	static struct sock_filter drop_syn[] = {
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13),
+		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0x12),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x02, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+		BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+	};
+	struct sock_fprog prog = {.len = sizeof drop_syn / sizeof drop_syn[0], .filter = drop_syn};
+	if (!l->tcp)
+		return 0;
+	if (setsockopt(l->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0)
+		return -1;
+	l->syn_blocked = true;
+	return 0;
+}
+
+long lc_listener_backlog(const struct lc_listener *l)
+{
+	if (!l->tcp)
+		return -1;
+	struct tcp_info info;
+	socklen_t len = sizeof info;
+	memset(&info, 0, sizeof info);
+	if (getsockopt(l->fd, IPPROTO_TCP, TCP_INFO, &info, &len) < 0 ||
+	    info.tcpi_state != 10 /* TCP_LISTEN */)
+		return -1;
+	/* For a listener, tcpi_unacked is the accept queue length. */
+	return (long)info.tcpi_unacked;
+}
+
+/* A listening socket nobody can reach: bound to loopback on a port of its
+ * own, with a filter that drops every segment. accept() on it blocks
+ * forever (or reports EAGAIN), and poll/epoll never report it readable. */
+static int inert_listener(bool nonblocking)
+{
+	static struct sock_filter drop_all[] = {BPF_STMT(BPF_RET | BPF_K, 0)};
+	struct sock_fprog prog = {.len = 1, .filter = drop_all};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0);
+	if (fd < 0)
+		return -1;
+	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0 ||
+	    bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0 || lc_real_listen(fd, 1) < 0) {
+		lc_real_close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Why a stand-in: shutdown() on a listener wakes threads blocked in
+ * accept (closing it does not) and makes the port refuse connections, but
+ * the socket then polls as HUP forever and an event loop would spin on
+ * it. So the fd number is pointed at an inert listener first (dup3: the
+ * program's epoll registration belonged to the old file and goes with it),
+ * then the original, held through a private dup, is shut down and closed.
+ * The accept wrapper turns the EINVAL a woken thread gets into another
+ * wait on the stand-in. */
+int lc_listener_stop(struct lc_fdtable *t, struct lc_listener *l)
+{
+	int fd_flags = lc_real_fcntl(l->fd, F_GETFD, 0);
+	int fl_flags = lc_real_fcntl(l->fd, F_GETFL, 0);
+	if (fd_flags < 0 || fl_flags < 0)
+		return -1;
+	int original = lc_real_fcntl(l->fd, F_DUPFD_CLOEXEC, 3);
+	if (original < 0)
+		return -1;
+	int inert = inert_listener(fl_flags & O_NONBLOCK);
+	struct stat st;
+	if (inert >= 0 && fstat(inert, &st) == 0 &&
+	    lc_real_dup3(inert, l->fd, (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0) >= 0) {
+		lc_fdtable_set(t, l->fd, LC_FD_STOPPED_LISTENER, (uint64_t)st.st_ino, 0);
+	}
+	if (inert >= 0)
+		lc_real_close(inert);
+	int saved = errno;
+	shutdown(original, SHUT_RDWR);
+	lc_real_close(original);
+	errno = saved;
+	return 0;
+}

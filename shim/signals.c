@@ -1,0 +1,409 @@
+/* Signal capture and hand-back (see signals.h). */
+#include "signals.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "real.h"
+
+/* The program's signalfds, with the full mask it asked for. The kernel
+ * copy has the shutdown signals removed until the hand-back: a signalfd
+ * dequeues a pending signal before any handler runs, so the drain could
+ * never start otherwise. */
+#define MAX_SIGNALFDS 32
+static struct {
+	_Atomic int fd; /* -1: free slot */
+	sigset_t mask;
+} signalfds[MAX_SIGNALFDS];
+static _Atomic int signalfds_used;
+/* Signals the program has waited for with sigwait/sigwaitinfo/... */
+static sigset_t sigwaited;
+static _Atomic int sigwaited_any;
+
+static void on_shutdown_signal(int sig, siginfo_t *info, void *ucontext);
+
+static void log_signal_line(const char *what, int sig, const char *rest)
+{
+	char name[16];
+	struct lc_line line;
+	lc_line_start(&line);
+	lc_line_str(&line, what);
+	lc_line_str(&line, lc_signal_name(sig, name));
+	lc_line_str(&line, rest);
+	lc_line_emit(&line, LC_LOG_INFO);
+}
+
+void lc_signals_install(void)
+{
+	if (atomic_load(&lc_rt.installed))
+		return;
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (sigismember(&lc_rt.cfg.signals, sig) != 1)
+			continue;
+		struct sigaction current, ours;
+		if (lc_real_sigaction(sig, NULL, &current) < 0)
+			continue;
+		lc_disp_record(&lc_rt.disp[sig], &current);
+		lc_disp_kernel_action(&lc_rt.disp[sig], on_shutdown_signal, &ours);
+		lc_real_sigaction(sig, &ours, NULL);
+	}
+	atomic_store(&lc_rt.installed, 1);
+}
+
+/* --- the handler: record, wake, nothing else (async-signal-safe) --- */
+
+static bool drain_runs_here(void)
+{
+	pid_t running = atomic_load(&lc_rt.running_pid);
+	return running != 0 && running == getpid();
+}
+
+/* The kernel default for a signal the program left at SIG_DFL: restore it
+ * and re-raise; the signal is blocked while we are in the handler, so it
+ * is delivered when the handler returns. */
+static void apply_default_action(int sig)
+{
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	lc_real_sigaction(sig, &dfl, NULL);
+	lc_real_syscall(SYS_tgkill, getpid(), lc_real_syscall(SYS_gettid, 0, 0, 0, 0, 0, 0), sig,
+			0, 0, 0);
+}
+
+static void deliver_to_program(int sig, siginfo_t *info, void *ucontext)
+{
+	if (lc_disp_deliver(&lc_rt.disp[sig], sig, info, ucontext) == LC_DISP_DEFAULT)
+		apply_default_action(sig);
+}
+
+static void on_shutdown_signal(int sig, siginfo_t *info, void *ucontext)
+{
+	int saved_errno = errno;
+
+	if (!drain_runs_here()) {
+		/* A process that never accepted (a fork child, say): lastcall is
+		 * not here, the program's own disposition applies. */
+		deliver_to_program(sig, info, ucontext);
+		goto out;
+	}
+	int expected = sig;
+	if (atomic_compare_exchange_strong(&lc_rt.handback_pending, &expected, 0)) {
+		/* Our own hand-back: the program sees the original siginfo. */
+		if (lc_disp_kind(&lc_rt.disp[sig]) == LC_DISP_DEFAULT &&
+		    atomic_load(&lc_rt.handback_mode) == LC_HANDBACK_PENDING)
+			lc_wake(LC_EV_EXIT_CALL); /* no thread blocked it after all */
+		else
+			deliver_to_program(sig, &lc_rt.first_info, ucontext);
+		goto out;
+	}
+	if (atomic_load(&lc_rt.handback_mode) == LC_HANDBACK_HANDLER) {
+		/* The program owns its signals again (its second SIGINT, or the
+		 * re-raise of a SA_RESETHAND handler like node's). */
+		deliver_to_program(sig, info, ucontext);
+		goto out;
+	}
+	if (atomic_load(&lc_rt.signals_received) == 0 &&
+	    lc_disp_kind(&lc_rt.disp[sig]) == LC_DISP_IGNORE) {
+		log_signal_line("", sig, " ignored: the program ignores it, so no drain");
+		goto out;
+	}
+
+	int n = atomic_fetch_add(&lc_rt.signals_received, 1) + 1;
+	if (n == 1) {
+		lc_rt.first_info = *info;
+		atomic_store(&lc_rt.first_signal, sig);
+		lc_wake(LC_EV_SIGNAL);
+	} else if (n == 2) {
+		log_signal_line("second ", sig, ": skipping to the exit phase");
+		lc_wake(LC_EV_SKIP);
+	} else {
+		log_signal_line("third ", sig, ": exiting now");
+		_exit(128 + sig);
+	}
+out:
+	errno = saved_errno;
+}
+
+/* --- hand-back, from the drain thread --- */
+
+static bool signalfd_wants(int sig)
+{
+	for (int i = 0; i < MAX_SIGNALFDS; i++)
+		if (atomic_load(&signalfds[i].fd) >= 0 && sigismember(&signalfds[i].mask, sig) == 1)
+			return true;
+	return false;
+}
+
+bool lc_signal_has_consumer(int sig)
+{
+	return signalfd_wants(sig) || (atomic_load(&sigwaited_any) && sigismember(&sigwaited, sig) == 1);
+}
+
+static void signalfds_restore(void)
+{
+	for (int i = 0; i < MAX_SIGNALFDS; i++) {
+		int fd = atomic_load(&signalfds[i].fd);
+		if (fd >= 0)
+			lc_real_signalfd(fd, &signalfds[i].mask, 0);
+	}
+}
+
+void lc_signalfds_strip(void)
+{
+	for (int i = 0; i < MAX_SIGNALFDS; i++) {
+		int fd = atomic_load(&signalfds[i].fd);
+		if (fd < 0)
+			continue;
+		sigset_t stripped = signalfds[i].mask;
+		for (int sig = 1; sig < NSIG; sig++)
+			if (sigismember(&lc_rt.cfg.signals, sig) == 1)
+				sigdelset(&stripped, sig);
+		lc_real_signalfd(fd, &stripped, 0);
+	}
+}
+
+static void send_to_self(int sig)
+{
+	/* The drain thread blocks it, so the kernel picks a program thread,
+	 * the main thread first (where Python, for one, must see it). */
+	sigset_t block;
+	sigemptyset(&block);
+	sigaddset(&block, sig);
+	pthread_sigmask(SIG_BLOCK, &block, NULL);
+	atomic_store(&lc_rt.handback_pending, sig);
+	siginfo_t info = lc_rt.first_info;
+	if (lc_real_syscall(SYS_rt_sigqueueinfo, getpid(), sig, (long)&info, 0, 0, 0) < 0)
+		kill(getpid(), sig);
+}
+
+enum lc_handback_mode lc_signals_hand_back(int exit_status)
+{
+	int sig = atomic_load(&lc_rt.first_signal);
+	char name[16];
+	struct lc_line line;
+
+	lc_line_start(&line);
+	lc_line_str(&line, "exit: ");
+	if (lc_disp_kind(&lc_rt.disp[sig]) == LC_DISP_HANDLER) {
+		lc_line_str(&line, "handing ");
+		lc_line_str(&line, lc_signal_name(sig, name));
+		lc_line_str(&line, " to the program's handler");
+		lc_line_emit(&line, LC_LOG_INFO);
+		atomic_store(&lc_rt.handback_mode, LC_HANDBACK_HANDLER);
+		send_to_self(sig);
+		return LC_HANDBACK_HANDLER;
+	}
+	if (lc_signal_has_consumer(sig)) {
+		lc_line_str(&line, "handing ");
+		lc_line_str(&line, lc_signal_name(sig, name));
+		lc_line_str(&line, " to the program's signalfd/sigwait");
+		lc_line_emit(&line, LC_LOG_INFO);
+		atomic_store(&lc_rt.handback_mode, LC_HANDBACK_PENDING);
+		signalfds_restore();
+		send_to_self(sig);
+		return LC_HANDBACK_PENDING;
+	}
+	lc_line_str(&line, "calling exit(");
+	lc_line_int(&line, exit_status);
+	lc_line_str(&line, ") for ");
+	lc_line_str(&line, lc_signal_name(sig, name));
+	lc_line_str(&line, " (default action)");
+	lc_line_emit(&line, LC_LOG_INFO);
+	atomic_store(&lc_rt.handback_mode, LC_HANDBACK_EXIT_CALL);
+	exit(exit_status);
+}
+
+/* --- wrapper logic --- */
+
+int lc_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	if (!lc_is_managed(sig))
+		return lc_real_sigaction(sig, act, old);
+	struct lc_disposition *d = &lc_rt.disp[sig];
+	if (old)
+		lc_disp_read(d, old);
+	if (act) {
+		struct sigaction ours;
+		lc_disp_record(d, act);
+		lc_disp_kernel_action(d, on_shutdown_signal, &ours);
+		lc_real_sigaction(sig, &ours, NULL);
+	}
+	return 0;
+}
+
+sighandler_t lc_signal_bsd(int sig, sighandler_t handler)
+{
+	if (!lc_is_managed(sig))
+		return lc_real_signal(sig, handler);
+	struct sigaction act, old;
+	lc_disp_from_bsd_signal(sig, handler, &act);
+	lc_sigaction(sig, &act, &old);
+	return lc_disp_handler_of(&old);
+}
+
+sighandler_t lc_signal_sysv(int sig, sighandler_t handler)
+{
+	if (!lc_is_managed(sig))
+		return lc_real_sysv_signal(sig, handler);
+	struct sigaction act, old;
+	lc_disp_from_sysv_signal(handler, &act);
+	lc_sigaction(sig, &act, &old);
+	return lc_disp_handler_of(&old);
+}
+
+sighandler_t lc_sigset(int sig, sighandler_t handler)
+{
+	if (!lc_is_managed(sig))
+		return lc_real_sigset(sig, handler);
+	sigset_t one, previous;
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	struct sigaction old;
+	lc_disp_read(&lc_rt.disp[sig], &old);
+	if (handler == SIG_HOLD) {
+		sigprocmask(SIG_BLOCK, &one, &previous);
+	} else {
+		struct sigaction act;
+		memset(&act, 0, sizeof act);
+		act.sa_handler = handler;
+		sigemptyset(&act.sa_mask);
+		lc_sigaction(sig, &act, NULL);
+		sigprocmask(SIG_UNBLOCK, &one, &previous);
+	}
+	return sigismember(&previous, sig) == 1 ? SIG_HOLD : lc_disp_handler_of(&old);
+}
+
+static void signalfd_remember(int fd, const sigset_t *mask)
+{
+	for (int i = 0; i < MAX_SIGNALFDS; i++)
+		if (atomic_load(&signalfds[i].fd) == fd) {
+			signalfds[i].mask = *mask;
+			return;
+		}
+	for (int i = 0; i < MAX_SIGNALFDS; i++) {
+		int expected = -1;
+		signalfds[i].mask = *mask;
+		if (atomic_compare_exchange_strong(&signalfds[i].fd, &expected, fd)) {
+			atomic_fetch_add(&signalfds_used, 1);
+			return;
+		}
+	}
+}
+
+static void signalfds_init_once(void)
+{
+	static _Atomic int done;
+	int expected = 0;
+	if (atomic_compare_exchange_strong(&done, &expected, 1))
+		for (int i = 0; i < MAX_SIGNALFDS; i++)
+			atomic_store(&signalfds[i].fd, -1);
+}
+
+int lc_signalfd(int fd, const sigset_t *mask, int flags)
+{
+	signalfds_init_once();
+	if (!mask)
+		return lc_real_signalfd(fd, mask, flags);
+	sigset_t kernel_mask = *mask;
+	if (atomic_load(&lc_rt.installed) &&
+	    atomic_load(&lc_rt.handback_mode) != LC_HANDBACK_PENDING)
+		for (int sig = 1; sig < NSIG; sig++)
+			if (lc_is_managed(sig))
+				sigdelset(&kernel_mask, sig);
+	int result = lc_real_signalfd(fd, &kernel_mask, flags);
+	if (result >= 0)
+		signalfd_remember(result, mask);
+	return result;
+}
+
+void lc_signalfd_closed(int fd)
+{
+	if (atomic_load_explicit(&signalfds_used, memory_order_relaxed) == 0)
+		return;
+	for (int i = 0; i < MAX_SIGNALFDS; i++) {
+		int expected = fd;
+		if (atomic_compare_exchange_strong(&signalfds[i].fd, &expected, -1))
+			atomic_fetch_sub(&signalfds_used, 1);
+	}
+}
+
+/* A program thread waiting in sigwait may dequeue the first shutdown
+ * signal itself (the kernel unblocks the waited set during the wait).
+ * Returns true when lastcall took the signal and the caller should wait
+ * again; false when it belongs to the program. */
+static bool sigwait_intercepts(const sigset_t *set, int sig, siginfo_t *info)
+{
+	for (int s = 1; s < NSIG; s++)
+		if (sigismember(set, s) == 1 && lc_is_managed(s)) {
+			sigaddset(&sigwaited, s);
+			atomic_store(&sigwaited_any, 1);
+		}
+	if (!lc_is_managed(sig) || !drain_runs_here())
+		return false;
+	int expected = sig;
+	if (atomic_compare_exchange_strong(&lc_rt.handback_pending, &expected, 0)) {
+		if (info)
+			*info = lc_rt.first_info;
+		return false;
+	}
+	if (atomic_load(&lc_rt.handback_mode) != LC_HANDBACK_NONE)
+		return false;
+	siginfo_t local;
+	memset(&local, 0, sizeof local);
+	local.si_signo = sig;
+	on_shutdown_signal(sig, info ? info : &local, NULL);
+	return true;
+}
+
+int lc_sigwait(const sigset_t *set, int *sig)
+{
+	for (;;) {
+		siginfo_t info;
+		int r = lc_real_sigwaitinfo(set, &info);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno;
+		}
+		if (!sigwait_intercepts(set, r, &info)) {
+			*sig = r;
+			return 0;
+		}
+	}
+}
+
+int lc_sigwaitinfo(const sigset_t *set, siginfo_t *info)
+{
+	for (;;) {
+		siginfo_t local;
+		int r = lc_real_sigwaitinfo(set, &local);
+		if (r < 0)
+			return r;
+		if (!sigwait_intercepts(set, r, &local)) {
+			if (info)
+				*info = local;
+			return r;
+		}
+	}
+}
+
+int lc_sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *timeout)
+{
+	for (;;) {
+		siginfo_t local;
+		int r = lc_real_sigtimedwait(set, &local, timeout);
+		if (r < 0)
+			return r;
+		if (!sigwait_intercepts(set, r, &local)) {
+			if (info)
+				*info = local;
+			return r;
+		}
+	}
+}

@@ -1,0 +1,42 @@
+/* Signal capture and hand-back (SPEC steps 1, 6 and 8).
+ *
+ * lastcall's handler only records the signal and wakes the drain thread.
+ * After the drain the signal is handed to the program as if it had just
+ * arrived: to its handler, to its signalfd/sigwait, or, where it had the
+ * default action, by calling exit() so atexit handlers and stdio run. */
+#ifndef LASTCALL_SIGNALS_H
+#define LASTCALL_SIGNALS_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#include "runtime.h"
+
+/* Installs lastcall's handler for every shutdown signal, taking the
+ * program's current dispositions as its records. Idempotent. */
+void lc_signals_install(void);
+
+/* Hands the first shutdown signal back to the program. Returns the mode
+ * chosen. For LC_HANDBACK_EXIT_CALL it does not return: it calls
+ * exit(exit_status). */
+enum lc_handback_mode lc_signals_hand_back(int exit_status);
+
+/* Logic behind the wrappers (wrappers.c exports them). */
+int lc_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+sighandler_t lc_signal_bsd(int sig, sighandler_t handler);
+sighandler_t lc_signal_sysv(int sig, sighandler_t handler);
+sighandler_t lc_sigset(int sig, sighandler_t handler);
+int lc_signalfd(int fd, const sigset_t *mask, int flags);
+void lc_signalfd_closed(int fd);
+int lc_sigwait(const sigset_t *set, int *sig);
+int lc_sigwaitinfo(const sigset_t *set, siginfo_t *info);
+int lc_sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *timeout);
+
+/* Strips shutdown signals from the program's signalfds so the kernel
+ * delivers them to lastcall's handler (called at activation). */
+void lc_signalfds_strip(void);
+
+/* What the program uses to receive a signal, for the debug trace. */
+bool lc_signal_has_consumer(int sig);
+
+#endif

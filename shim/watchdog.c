@@ -1,0 +1,57 @@
+/* Total deadline (see watchdog.h). */
+#include "watchdog.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+
+#include "clock.h"
+#include "log.h"
+#include "real.h"
+
+static _Atomic int armed; /* futex word: 0 until the first signal */
+static _Atomic int64_t deadline;
+
+static void *watchdog_main(void *unused)
+{
+	(void)unused;
+	while (!atomic_load(&armed))
+		lc_real_syscall(SYS_futex, (long)&armed, FUTEX_WAIT_PRIVATE, 0, 0, 0, 0);
+	struct timespec at = lc_timespec(atomic_load(&deadline));
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR)
+		;
+	lc_log2(LC_LOG_WARN, "timeout: the total deadline passed, exiting with 124", NULL);
+	_exit(124);
+	return NULL;
+}
+
+int lc_watchdog_start(void)
+{
+	pthread_t thread;
+	pthread_attr_t attr;
+	sigset_t all, previous;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	/* It inherits this mask: no signal of the program's lands here. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &previous);
+	int r = pthread_create(&thread, &attr, watchdog_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &previous, NULL);
+	pthread_attr_destroy(&attr);
+	if (r == 0)
+		pthread_setname_np(thread, "lastcall-watch");
+	return r;
+}
+
+void lc_watchdog_arm(int64_t deadline_ns)
+{
+	atomic_store(&deadline, deadline_ns);
+	atomic_store(&armed, 1);
+	lc_real_syscall(SYS_futex, (long)&armed, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
+}

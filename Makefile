@@ -5,6 +5,8 @@
 # make install    PREFIX=/usr/local
 
 CC ?= cc
+# Debian's python3, where apt installs pytest (a pyenv python3 on PATH has none).
+PYTHON ?= /usr/bin/python3
 PREFIX ?= /usr/local
 BUILD := build
 WARN := -Wall -Wextra -Werror
@@ -54,15 +56,15 @@ unit: deps $(UNIT_TESTS)
 	@tests/run-unit.sh $(UNIT_TESTS)
 
 e2e: deps all
-	@python3 -m pytest -q tests/e2e $(PYTEST_ARGS)
+	@$(PYTHON) -m pytest -q tests/e2e $(PYTEST_ARGS)
 
 test: deps
 	$(MAKE) all $(UNIT_TESTS)
 	@tests/run-unit.sh $(UNIT_TESTS)
-	@python3 -m pytest tests/e2e $(PYTEST_ARGS)
+	@$(PYTHON) -m pytest tests/e2e $(PYTEST_ARGS)
 
 demo: all
-	@python3 demo/side_by_side.py
+	@$(PYTHON) demo/side_by_side.py
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/share/man/man1

@@ -20,6 +20,11 @@ enum lc_activity lc_classify(const struct lc_conn_probe *p, const struct lc_conn
 		return age_ns < LC_FIRST_REQUEST_GRACE_NS ? LC_BUSY : LC_IDLE;
 	if (p->bytes_received == 0)
 		return age_ns < LC_FIRST_REQUEST_GRACE_NS ? LC_BUSY : LC_IDLE;
+	/* Asked, never answered. (For a connection that never sent data,
+	 * TCP's "last data sent" stamp is the accept time, which a quick
+	 * first request ties with.) */
+	if (p->bytes_sent == 0)
+		return LC_BUSY;
 
 	if (h && h->seen) {
 		bool got = p->bytes_received > h->bytes_received;

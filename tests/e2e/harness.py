@@ -1,0 +1,283 @@
+"""End-to-end harness: run real servers under lastcall, talk to them over
+real sockets on 127.0.0.1, and record what each client saw.
+
+Waiting is event-driven: a reader thread collects the server's stderr and
+wakes waiters when a line arrives; clients set events as they progress.
+Every wait has a bound. Only processes started here are signalled, by pid.
+"""
+import os
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, "build")
+LAUNCHER = os.path.join(BUILD, "lastcall")
+LIBRARY = os.path.join(BUILD, "liblastcall.so")
+NAIVE_SERVER = os.path.join(BUILD, "demo", "naive_server")
+SERVERS = os.path.join(ROOT, "tests", "e2e", "servers")
+PYTHON = "/usr/bin/python3"
+
+
+def free_port():
+    """A port the kernel just handed out, released for the server to take."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _default_signals():
+    # A test runner started in the background may have SIGINT ignored, and
+    # an ignored signal stays ignored across exec: give the server the
+    # dispositions a service manager would.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
+
+class Server:
+    """A process under test. `lastcall_args=None` runs it without lastcall."""
+
+    def __init__(self, argv, lastcall_args=(), env=None, cwd=None, log_level="debug"):
+        self.argv = list(argv)
+        full_env = dict(os.environ)
+        full_env.pop("LD_PRELOAD", None)
+        for key in list(full_env):
+            if key.startswith("LASTCALL_"):
+                del full_env[key]
+        if env:
+            full_env.update(env)
+        if lastcall_args is not None:
+            full_env["LASTCALL_LOG"] = log_level
+            self.argv = [LAUNCHER, *lastcall_args, "--", *self.argv]
+        self.lines = []
+        self.stdout_lines = []
+        self._cond = threading.Condition()
+        self.proc = subprocess.Popen(
+            self.argv,
+            env=full_env,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            preexec_fn=_default_signals,
+        )
+        self.pid = self.proc.pid
+        self.signal_times = []
+        self._readers = [
+            threading.Thread(target=self._read, args=(self.proc.stderr, self.lines), daemon=True),
+            threading.Thread(target=self._read, args=(self.proc.stdout, self.stdout_lines), daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
+        self.exit_time = None
+        self.exited = threading.Event()
+        threading.Thread(target=self._wait_process, daemon=True).start()
+
+    def _wait_process(self):
+        self.proc.wait()
+        self.exit_time = time.monotonic()
+        self.exited.set()
+
+    def _read(self, stream, into):
+        for raw in iter(stream.readline, b""):
+            line = raw.decode(errors="replace").rstrip("\n")
+            with self._cond:
+                into.append((time.monotonic(), line))
+                self._cond.notify_all()
+        with self._cond:
+            self._cond.notify_all()
+
+    def wait_for(self, pattern, timeout=10, stream="stderr"):
+        """Blocks until a line matching `pattern` appears; returns (time, line)."""
+        regex = re.compile(pattern)
+        lines = self.lines if stream == "stderr" else self.stdout_lines
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for when, line in lines:
+                    if regex.search(line):
+                        return when, line
+                left = deadline - time.monotonic()
+                if left <= 0 or (self.proc.poll() is not None and not any(r.is_alive() for r in self._readers)):
+                    raise AssertionError(
+                        f"no line matching {pattern!r} within {timeout}s; {stream} was:\n"
+                        + "\n".join(l for _, l in lines))
+                self._cond.wait(left)
+
+    def has_line(self, pattern, stream="stderr"):
+        regex = re.compile(pattern)
+        with self._cond:
+            lines = self.lines if stream == "stderr" else self.stdout_lines
+            return any(regex.search(line) for _, line in lines)
+
+    def stderr_text(self):
+        with self._cond:
+            return "\n".join(line for _, line in self.lines)
+
+    def stdout_text(self):
+        with self._cond:
+            return "\n".join(line for _, line in self.stdout_lines)
+
+    def send(self, sig):
+        self.signal_times.append(time.monotonic())
+        os.kill(self.pid, sig)
+
+    def wait_exit(self, timeout=30):
+        if not self.exited.wait(timeout):
+            raise AssertionError(f"process {self.pid} still running after {timeout}s:\n"
+                                 + self.stderr_text())
+        code = self.proc.returncode
+        for reader in self._readers:
+            reader.join(timeout=5)
+        return code
+
+    def stop(self):
+        """Cleanup after a test: end the process if it is still running."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        for reader in self._readers:
+            reader.join(timeout=5)
+
+
+def wait_listening(server, timeout=10):
+    """lastcall's debug trace logs each listener the program creates."""
+    return server.wait_for(r"listening on", timeout)
+
+
+class Outcome:
+    """What one client saw."""
+
+    def __init__(self):
+        self.status = None
+        self.body = b""
+        self.error = None  # refused, reset, timeout, truncated, eof
+        self.started = threading.Event()  # first response byte received
+        self.done = threading.Event()
+        self.done_time = None
+        self.eof_time = None
+
+    @property
+    def ok(self):
+        return self.error is None and self.status == 200
+
+    def __repr__(self):
+        return f"Outcome(status={self.status}, bytes={len(self.body)}, error={self.error})"
+
+
+def _classify(exc):
+    if isinstance(exc, ConnectionRefusedError):
+        return "refused"
+    if isinstance(exc, (ConnectionResetError, BrokenPipeError)):
+        return "reset"
+    if isinstance(exc, socket.timeout):
+        return "timeout"
+    return f"error:{exc!r}"
+
+
+def _split_response(data):
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    status = int(lines[0].split()[1]) if lines and len(lines[0].split()) > 1 else None
+    headers = {}
+    for line in lines[1:]:
+        key, _, value = line.partition(b":")
+        headers[key.strip().lower()] = value.strip()
+    return status, headers, body
+
+
+def http_get(port, path, outcome=None, read_size=65536, pace=0.0, timeout=15, host="127.0.0.1",
+             rcvbuf=None):
+    """One request on its own connection, read to EOF (HTTP/1.0 style).
+    `pace` seconds between reads makes a slow download; a small `rcvbuf`
+    keeps the server from queueing the whole reply in loopback buffers
+    (several MB) and closing early. Fills `outcome`."""
+    outcome = outcome or Outcome()
+    data = b""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.settimeout(timeout)
+            if rcvbuf:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            s.connect((host, port))
+            s.sendall(f"GET {path} HTTP/1.0\r\nHost: x\r\n\r\n".encode())
+            while True:
+                chunk = s.recv(read_size)
+                if not chunk:
+                    break
+                data += chunk
+                outcome.started.set()
+                if pace:
+                    time.sleep(pace)  # pacing a slow client, not waiting for an event
+    except Exception as exc:  # noqa: BLE001 - every failure is an outcome
+        outcome.error = _classify(exc)
+    if data:
+        outcome.status, headers, outcome.body = _split_response(data)
+        length = headers.get(b"content-length")
+        if outcome.error is None and length is not None and len(outcome.body) != int(length):
+            outcome.error = "truncated"
+    elif outcome.error is None:
+        outcome.error = "eof"
+    outcome.done_time = time.monotonic()
+    outcome.done.set()
+    return outcome
+
+
+def in_thread(fn, *args, **kwargs):
+    thread = threading.Thread(target=fn, args=args, kwargs=kwargs, daemon=True)
+    thread.start()
+    return thread
+
+
+class KeepAliveClient:
+    """An HTTP/1.1 keep-alive connection: request, read the reply by
+    Content-Length, then sit idle. `watch_eof()` records when the server
+    closes it."""
+
+    def __init__(self, port, timeout=15):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.eof = threading.Event()
+        self.eof_time = None
+
+    def request(self, path):
+        self.sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("closed before the reply")
+            data += chunk
+        status, headers, body = _split_response(data)
+        length = int(headers.get(b"content-length", b"0"))
+        while len(body) < length:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("reply truncated")
+            body += chunk
+        return status, body
+
+    def watch_eof(self):
+        def watch():
+            try:
+                while self.sock.recv(65536):
+                    pass
+            except OSError:
+                pass
+            self.eof_time = time.monotonic()
+            self.eof.set()
+        return in_thread(watch)
+
+    def close(self):
+        self.sock.close()
+
+
+def connect_refused(port, timeout=2.0):
+    """True if a new connection is refused (not left hanging, not accepted)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout):
+            return False
+    except ConnectionRefusedError:
+        return True

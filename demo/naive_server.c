@@ -4,6 +4,9 @@
  *
  *   naive_server PORT [ATEXIT_MARKER_FILE]
  *
+ * With NAIVE_HANG_AT_EXIT=1 in the environment, its atexit handler hangs
+ * after writing the marker (a program stuck in its own exit path).
+ *
  *   GET /                 "hello\n"
  *   GET /slow?ms=N        waits N ms, then answers
  *   GET /bytes?n=N        N bytes of 'x', written in 64 KiB pieces
@@ -30,6 +33,9 @@ static void write_marker(void)
 		fprintf(f, "atexit ran after %d requests\n", served);
 		fclose(f);
 	}
+	if (getenv("NAIVE_HANG_AT_EXIT"))
+		for (;;)
+			pause();
 }
 
 static int write_all(int fd, const char *p, size_t n)

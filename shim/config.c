@@ -309,6 +309,11 @@ int lc_config_finish(struct lc_config *cfg, bool drain_set, bool cleanup_set,
 	char a[32], b[32], c[32];
 	if (cfg->timeout_ns <= 0)
 		return fail(err, "LASTCALL_TIMEOUT (--timeout): must be greater than 0");
+	/* The default cleanup budget is 5 s, a fifth of the default total; a
+	 * shorter total keeps that proportion rather than being refused for a
+	 * value the operator never gave. */
+	if (!cleanup_set && cfg->cleanup_timeout_ns > cfg->timeout_ns / 5)
+		cfg->cleanup_timeout_ns = cfg->timeout_ns / 5;
 	if (cfg->cleanup_timeout_ns > cfg->timeout_ns)
 		return fail(err,
 			    "LASTCALL_CLEANUP_TIMEOUT (--cleanup-timeout) %s is larger than "

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "runtime.h"
 #include "signals.h"
+#include "sockdiag.h"
 #include "watchdog.h"
 
 /* Handshakes whose SYN was answered before the filter went on complete
@@ -27,6 +28,16 @@
  * again on this tick while, and only while, some remain busy. Closes and
  * accepts wake the drain at once through the wrappers. */
 #define BUSY_RECHECK_NS (10 * LC_NS_PER_MS)
+/* A half-open connection (sockdiag.h) completes when the client's
+ * retransmission finds room in the accept queue: within about a second.
+ * One whose client is gone would hold the stop for a minute of SYN-ACK
+ * retries; after this long they are no longer waited for. */
+#define HALF_OPEN_PATIENCE_NS (2000 * LC_NS_PER_MS)
+/* After handshakes overflowed, clients the server keeps no state for
+ * retransmit on their own back-off (200 ms, 400 ms, ...): the listener
+ * stays until no connection has arrived for this long (within the
+ * patience above). */
+#define OVERFLOW_QUIET_NS (600 * LC_NS_PER_MS)
 
 struct lc_deadlines lc_deadlines_from(const struct lc_config *cfg, int64_t signal_ns)
 {
@@ -51,22 +62,31 @@ int64_t lc_wait_budget(int64_t now_ns, int64_t deadline_ns, int64_t next_check_n
 	return until > now_ns ? until - now_ns : 0;
 }
 
-/* Sleeps until an event arrives or `budget_ns` passes (-1: no limit).
- * Returns the events received. */
-static int wait_for_events(int64_t budget_ns)
+/* Sleeps until an event arrives, one of `extra` polls ready, or
+ * `budget_ns` passes (-1: no limit). Returns the events received. */
+static int wait_for_events_or(int64_t budget_ns, const int *extra_fds, int n_extra)
 {
 	int events = atomic_exchange(&lc_rt.events, 0);
 	if (events)
 		return events;
-	struct pollfd pfd = {.fd = lc_rt.wake_fd, .events = POLLIN};
+	struct pollfd pfd[1 + LC_MAX_LISTENERS];
+	int n = 0;
+	pfd[n++] = (struct pollfd){.fd = lc_rt.wake_fd, .events = POLLIN};
+	for (int i = 0; i < n_extra && n < 1 + LC_MAX_LISTENERS; i++)
+		pfd[n++] = (struct pollfd){.fd = extra_fds[i], .events = POLLIN};
 	struct timespec ts = lc_timespec(budget_ns < 0 ? 0 : budget_ns);
-	int r = ppoll(&pfd, 1, budget_ns < 0 ? NULL : &ts, NULL);
-	if (r > 0) {
+	int r = ppoll(pfd, (nfds_t)n, budget_ns < 0 ? NULL : &ts, NULL);
+	if (r > 0 && pfd[0].revents) {
 		uint64_t count;
 		ssize_t ignored = read(lc_rt.wake_fd, &count, sizeof count);
 		(void)ignored;
 	}
 	return atomic_exchange(&lc_rt.events, 0);
+}
+
+static int wait_for_events(int64_t budget_ns)
+{
+	return wait_for_events_or(budget_ns, NULL, 0);
 }
 
 static void log_notice(int sig, long connections, int64_t total_ns)
@@ -121,7 +141,7 @@ static bool serve_during_delay(const struct lc_deadlines *d)
 
 /* Step 3: stop accepting. New handshakes are dropped first; the backlog
  * is served by the program's own accepts; then the listeners close. */
-static bool stop_accepting(const struct lc_deadlines *d)
+static bool stop_accepting(const struct lc_deadlines *d, long overflows_at_signal)
 {
 	static struct lc_listener_set listeners;
 	bool skipped = false;
@@ -134,18 +154,41 @@ static bool stop_accepting(const struct lc_deadlines *d)
 	for (int64_t now = lc_now_ns(); now < grace_end && !skipped; now = lc_now_ns())
 		skipped = wait_for_events(grace_end - now) & LC_EV_SKIP;
 
+	int64_t half_open_until = lc_now_ns() + HALF_OPEN_PATIENCE_NS;
+	int64_t last_arrival = lc_now_ns();
+	long served_before = atomic_load(&lc_rt.counts.served_from_backlog);
 	for (;;) {
 		long waiting = 0;
-		for (int i = 0; i < listeners.count; i++) {
-			long n = lc_listener_backlog(&listeners.items[i]);
-			waiting += n > 0 ? n : 0;
-		}
+		int empty_fds[LC_MAX_LISTENERS], n_empty = 0;
 		int64_t now = lc_now_ns();
-		if (waiting == 0 || skipped || now >= d->drain_ns)
+		for (int i = 0; i < listeners.count; i++) {
+			struct lc_listener *l = &listeners.items[i];
+			long queued = lc_listener_backlog(l);
+			long half_open = l->tcp && now < half_open_until ? lc_syn_recv_count(l->port) : 0;
+			waiting += (queued > 0 ? queued : 0) + (half_open > 0 ? half_open : 0);
+			if (queued == 0)
+				empty_fds[n_empty++] = l->fd;
+		}
+		long served = atomic_load(&lc_rt.counts.served_from_backlog);
+		if (waiting > 0 || served != served_before)
+			last_arrival = now;
+		served_before = served;
+		long overflows = lc_handshake_overflows();
+		bool overflowed = overflows != overflows_at_signal;
+		bool quiet = !overflowed || now - last_arrival >= OVERFLOW_QUIET_NS ||
+			     now >= half_open_until;
+		if (lc_log_enabled(LC_LOG_DEBUG))
+			log_count("stopping: waiting for ", waiting,
+				  overflowed ? " queued or half-open connections (handshakes overflowed)"
+					     : " queued or half-open connections");
+		if ((waiting == 0 && quiet) || skipped || now >= d->drain_ns)
 			break;
-		/* Woken by each accept; the tick covers accepts made where no
-		 * wrapper sees them (io_uring). */
-		skipped = wait_for_events(lc_wait_budget(now, d->drain_ns, 0, BUSY_RECHECK_NS)) &
+		/* Woken by each accept (the wrapper) and by each connection that
+		 * lands in an empty accept queue (poll on the listener); the
+		 * tick covers half-open ones that expire and accepts made where
+		 * no wrapper sees them (io_uring). */
+		skipped = wait_for_events_or(lc_wait_budget(now, d->drain_ns, 0, BUSY_RECHECK_NS),
+					     empty_fds, n_empty) &
 			  LC_EV_SKIP;
 	}
 
@@ -209,6 +252,7 @@ void *lc_drain_main(void *unused)
 	struct lc_deadlines d = lc_deadlines_from(&lc_rt.cfg, signal_ns);
 	lc_watchdog_arm(d.total_ns);
 	set_phase(LC_PHASE_NOTICED);
+	long overflows_at_signal = lc_handshake_overflows();
 	struct lc_scan before;
 	lc_connections_scan(&lc_rt.table, signal_ns, false, &before);
 	atomic_store(&lc_rt.counts.accepted_before_signal, before.open);
@@ -220,7 +264,7 @@ void *lc_drain_main(void *unused)
 	if (!skipped)
 		skipped = !serve_during_delay(&d);
 	if (!skipped)
-		skipped = !stop_accepting(&d);
+		skipped = !stop_accepting(&d, overflows_at_signal);
 	if (!skipped)
 		drained = drain_connections(&d, signal_ns, &skipped);
 

@@ -49,6 +49,7 @@ static void consider_fd(int fd, void *opaque)
 	l->family = domain;
 	l->tcp = (domain == AF_INET || domain == AF_INET6) && type == SOCK_STREAM;
 	lc_local_text(fd, l->local);
+	l->port = lc_local_port(fd);
 }
 
 void lc_listeners_find(struct lc_fdtable *t, struct lc_listener_set *set, int skip_fd)
@@ -78,6 +79,11 @@ int lc_listener_block_syn(struct lc_listener *l)
 	if (setsockopt(l->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0)
 		return -1;
 	l->syn_blocked = true;
+	/* listen() on a listening socket only changes its backlog. A small one
+	 * (python's http.server asks for 5) overflows under load: final ACKs
+	 * are dropped and SYN cookies leave no trace on the server. With room
+	 * in the queue the clients' retransmissions land, and are served. */
+	lc_real_listen(l->fd, 4096);
 	return 0;
 }
 

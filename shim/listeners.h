@@ -16,6 +16,7 @@ struct lc_listener {
 	int family;
 	bool tcp;
 	bool syn_blocked;
+	unsigned port; /* 0 for non-IP listeners */
 	char local[LC_ADDR_TEXT];
 };
 

@@ -1,0 +1,98 @@
+/* SYN_RECV counting through NETLINK_SOCK_DIAG (see sockdiag.h). */
+#include "sockdiag.h"
+
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "real.h"
+
+#define TCP_STATE_SYN_RECV 3
+
+static long count_family(int nl, int family, unsigned port)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 req;
+	} msg;
+	memset(&msg, 0, sizeof msg);
+	msg.nlh.nlmsg_len = sizeof msg;
+	msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	msg.req.sdiag_family = (unsigned char)family;
+	msg.req.sdiag_protocol = IPPROTO_TCP;
+	msg.req.idiag_states = 1U << TCP_STATE_SYN_RECV;
+	if (send(nl, &msg, sizeof msg, 0) < 0)
+		return -1;
+
+	long count = 0;
+	char buf[16384] __attribute__((aligned(8)));
+	for (;;) {
+		ssize_t n = recv(nl, buf, sizeof buf, 0);
+		if (n <= 0)
+			return -1;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (unsigned)n);
+		     h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_type == NLMSG_DONE)
+				return count;
+			if (h->nlmsg_type == NLMSG_ERROR)
+				return -1;
+			struct inet_diag_msg *d = NLMSG_DATA(h);
+			if (d->idiag_state == TCP_STATE_SYN_RECV && ntohs(d->id.idiag_sport) == port)
+				count++;
+		}
+	}
+}
+
+long lc_syn_recv_count(unsigned port)
+{
+	int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (nl < 0)
+		return -1;
+	long v4 = count_family(nl, AF_INET, port);
+	long v6 = v4 >= 0 ? count_family(nl, AF_INET6, port) : -1;
+	lc_real_close(nl);
+	return v4 < 0 || v6 < 0 ? -1 : v4 + v6;
+}
+
+/* /proc/net/netstat has a "TcpExt:" line of names, then one of values. */
+long lc_handshake_overflows(void)
+{
+	static const char *wanted[] = {"ListenOverflows", "ListenDrops", "SyncookiesSent",
+				       "TCPReqQFullDoCookies"};
+	char buf[8192];
+	int fd = open("/proc/net/netstat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	lc_real_close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	char *names = strstr(buf, "TcpExt:");
+	char *values = names ? strstr(names + 7, "TcpExt:") : NULL;
+	if (!values)
+		return -1;
+	long total = 0;
+	char *name_save = NULL, *value_save = NULL;
+	char *names_end = strchr(names, '\n');
+	char *values_end = strchr(values, '\n');
+	if (names_end)
+		*names_end = '\0';
+	if (values_end)
+		*values_end = '\0';
+	char *name = strtok_r(names + 7, " ", &name_save);
+	char *value = strtok_r(values + 7, " ", &value_save);
+	for (; name && value; name = strtok_r(NULL, " ", &name_save),
+			      value = strtok_r(NULL, " ", &value_save))
+		for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++)
+			if (strcmp(name, wanted[i]) == 0)
+				total += strtol(value, NULL, 10);
+	return total;
+}

@@ -1,0 +1,24 @@
+/* Half-open connections, from the kernel's socket diagnostics (netlink
+ * sock_diag, as `ss -t state syn-recv` reads them).
+ *
+ * When a listener's accept queue is full the kernel drops the final ACK of
+ * a handshake: the client believes it is connected and sends its request,
+ * while the server holds only a SYN_RECV request socket that completes
+ * when a retransmission finds room. TCP_INFO's queue length does not count
+ * these; stopping the listener would reset every one of them. */
+#ifndef LASTCALL_SOCKDIAG_H
+#define LASTCALL_SOCKDIAG_H
+
+/* Handshakes the kernel could not queue, in this network namespace:
+ * dropped final ACKs (ListenOverflows, ListenDrops) and SYN cookies sent
+ * (SyncookiesSent, TCPReqQFullDoCookies) — a cookie leaves no state on the
+ * server at all, the connection lives on in the client's retransmissions.
+ * A change between two reads means such clients may still be out there.
+ * Returns the sum, or -1. */
+long lc_handshake_overflows(void);
+
+/* Number of SYN_RECV sockets with local port `port` (IPv4 and IPv6), or
+ * -1 if the kernel cannot say. */
+long lc_syn_recv_count(unsigned port);
+
+#endif

@@ -23,6 +23,7 @@ LAUNCHER_OBJS := $(addprefix $(BUILD)/launcher/,$(LAUNCHER_SRCS:.c=.o))
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 DEMO_BINS := $(BUILD)/demo/naive_server
+TEST_SERVERS := $(patsubst tests/e2e/servers/%.c,$(BUILD)/tests/servers/%,$(wildcard tests/e2e/servers/*.c))
 
 .PHONY: all test unit e2e demo install clean deps
 all: $(BUILD)/liblastcall.so $(BUILD)/lastcall $(DEMO_BINS)
@@ -42,11 +43,14 @@ $(BUILD)/lastcall: $(LAUNCHER_OBJS)
 $(BUILD)/demo/%: demo/%.c | $(BUILD)/demo
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< -lpthread
 
+$(BUILD)/tests/servers/%: tests/e2e/servers/%.c | $(BUILD)/tests/servers
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< -lpthread
+
 # Unit tests link the library's sources directly (no preload).
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/tests
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SANITIZE) -o $@ $< $(filter-out $(BUILD)/lib/wrappers.o,$(LIB_OBJS)) -lcmocka -ldl -lpthread
 
-$(BUILD)/lib $(BUILD)/launcher $(BUILD)/tests $(BUILD)/demo:
+$(BUILD)/lib $(BUILD)/launcher $(BUILD)/tests $(BUILD)/demo $(BUILD)/tests/servers:
 	mkdir -p $@
 
 deps:
@@ -55,11 +59,11 @@ deps:
 unit: deps $(UNIT_TESTS)
 	@tests/run-unit.sh $(UNIT_TESTS)
 
-e2e: deps all
+e2e: deps all $(TEST_SERVERS)
 	@$(PYTHON) -m pytest -q tests/e2e $(PYTEST_ARGS)
 
 test: deps
-	$(MAKE) all $(UNIT_TESTS)
+	$(MAKE) all $(UNIT_TESTS) $(TEST_SERVERS)
 	@tests/run-unit.sh $(UNIT_TESTS)
 	@$(PYTHON) -m pytest tests/e2e $(PYTEST_ARGS)
 

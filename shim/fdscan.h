@@ -10,4 +10,11 @@ typedef void (*lc_fd_visitor)(int fd, void *ctx);
 /* Calls visit for each open fd. Returns the number visited, -1 on error. */
 int lc_for_each_fd(lc_fd_visitor visit, void *ctx);
 
+/* Calls visit for each numeric entry of a /proc directory (fds, tasks). */
+int lc_for_each_number(const char *dir, lc_fd_visitor visit, void *ctx);
+
+/* Does a thread of this process sit in accept()/accept4() on `fd` right
+ * now? (/proc/self/task/TID/syscall: the blocked call and its arguments.) */
+int lc_threads_in_accept(int fd);
+
 #endif

@@ -120,14 +120,18 @@ static int inert_listener(bool nonblocking)
 	return fd;
 }
 
-/* Why a stand-in: shutdown() on a listener wakes threads blocked in
- * accept (closing it does not) and makes the port refuse connections, but
- * the socket then polls as HUP forever and an event loop would spin on
- * it. So the fd number is pointed at an inert listener first (dup3: the
- * program's epoll registration belonged to the old file and goes with it),
- * then the original, held through a private dup, is shut down and closed.
- * The accept wrapper turns the EINVAL a woken thread gets into another
- * wait on the stand-in. */
+/* Stopping, with the kernel facts that force each step:
+ * - Closing a listener does not wake a thread blocked in accept() on it;
+ *   shutdown() does (accept returns EINVAL) and makes the port refuse.
+ * - But a shut-down listener polls as HUP: an event loop still watching it
+ *   would be woken, call accept(), and (blocking listener) hang.
+ * - An epoll registration belongs to the open file and disappears silently
+ *   when the last reference to that file goes.
+ * So the fd number is first pointed (dup3) at an inert stand-in; the
+ * original, held through a private dup, is shut down only if a thread is
+ * blocked in accept on it, then closed: the last reference goes, the port
+ * refuses, the event loop's registration vanishes with it. The accept
+ * wrapper turns the EINVAL a woken thread gets into a wait on the stand-in. */
 int lc_listener_stop(struct lc_fdtable *t, struct lc_listener *l)
 {
 	int fd_flags = lc_real_fcntl(l->fd, F_GETFD, 0);
@@ -139,14 +143,16 @@ int lc_listener_stop(struct lc_fdtable *t, struct lc_listener *l)
 		return -1;
 	int inert = inert_listener(fl_flags & O_NONBLOCK);
 	struct stat st;
-	if (inert >= 0 && fstat(inert, &st) == 0 &&
-	    lc_real_dup3(inert, l->fd, (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0) >= 0) {
+	bool replaced = inert >= 0 && fstat(inert, &st) == 0 &&
+			lc_real_dup3(inert, l->fd, (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0) >= 0;
+	if (replaced)
 		lc_fdtable_set(t, l->fd, LC_FD_STOPPED_LISTENER, (uint64_t)st.st_ino, 0);
-	}
 	if (inert >= 0)
 		lc_real_close(inert);
 	int saved = errno;
-	shutdown(original, SHUT_RDWR);
+	/* Threads that entered accept before the dup3 hold the original. */
+	if (!replaced || lc_threads_in_accept(l->fd) > 0 || l->shared)
+		shutdown(original, SHUT_RDWR);
 	lc_real_close(original);
 	errno = saved;
 	return 0;

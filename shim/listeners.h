@@ -17,6 +17,7 @@ struct lc_listener {
 	bool tcp;
 	bool syn_blocked;
 	unsigned port; /* 0 for non-IP listeners */
+	bool shared;   /* other processes hold it too: closing ours is not enough */
 	char local[LC_ADDR_TEXT];
 };
 

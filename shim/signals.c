@@ -337,13 +337,18 @@ void lc_signalfd_closed(int fd)
  * signal itself (the kernel unblocks the waited set during the wait).
  * Returns true when lastcall took the signal and the caller should wait
  * again; false when it belongs to the program. */
-static bool sigwait_intercepts(const sigset_t *set, int sig, siginfo_t *info)
+static void note_waited(const sigset_t *set)
 {
 	for (int s = 1; s < NSIG; s++)
-		if (sigismember(set, s) == 1 && lc_is_managed(s)) {
+		if (sigismember(set, s) == 1 && sigismember(&lc_rt.cfg.signals, s) == 1) {
 			sigaddset(&sigwaited, s);
 			atomic_store(&sigwaited_any, 1);
 		}
+}
+
+static bool sigwait_intercepts(const sigset_t *set, int sig, siginfo_t *info)
+{
+	(void)set;
 	if (!lc_is_managed(sig) || !drain_runs_here())
 		return false;
 	int expected = sig;
@@ -365,6 +370,7 @@ int lc_sigwait(const sigset_t *set, int *sig)
 {
 	for (;;) {
 		siginfo_t info;
+		note_waited(set);
 		int r = lc_real_sigwaitinfo(set, &info);
 		if (r < 0) {
 			if (errno == EINTR)
@@ -382,6 +388,7 @@ int lc_sigwaitinfo(const sigset_t *set, siginfo_t *info)
 {
 	for (;;) {
 		siginfo_t local;
+		note_waited(set);
 		int r = lc_real_sigwaitinfo(set, &local);
 		if (r < 0)
 			return r;
@@ -397,6 +404,7 @@ int lc_sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec 
 {
 	for (;;) {
 		siginfo_t local;
+		note_waited(set);
 		int r = lc_real_sigtimedwait(set, &local, timeout);
 		if (r < 0)
 			return r;

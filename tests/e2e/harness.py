@@ -19,6 +19,7 @@ LAUNCHER = os.path.join(BUILD, "lastcall")
 LIBRARY = os.path.join(BUILD, "liblastcall.so")
 NAIVE_SERVER = os.path.join(BUILD, "demo", "naive_server")
 SERVERS = os.path.join(ROOT, "tests", "e2e", "servers")
+SIGNAL_SERVER = os.path.join(BUILD, "tests", "servers", "signal_server")
 PYTHON = "/usr/bin/python3"
 
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "children.h"
 #include "config.h"
 #include "connections.h"
 #include "listeners.h"
@@ -89,7 +90,7 @@ static int wait_for_events(int64_t budget_ns)
 	return wait_for_events_or(budget_ns, NULL, 0);
 }
 
-static void log_notice(int sig, long connections, int64_t total_ns)
+static void log_notice(int sig, long connections, int children, int64_t total_ns)
 {
 	char name[16];
 	struct lc_line line;
@@ -97,7 +98,13 @@ static void log_notice(int sig, long connections, int64_t total_ns)
 	lc_line_str(&line, lc_signal_name(sig, name));
 	lc_line_str(&line, ": draining ");
 	lc_line_int(&line, connections);
-	lc_line_str(&line, connections == 1 ? " connection (deadline " : " connections (deadline ");
+	lc_line_str(&line, connections == 1 ? " connection" : " connections");
+	if (children > 0) {
+		lc_line_str(&line, " and ");
+		lc_line_int(&line, children);
+		lc_line_str(&line, children == 1 ? " child holding connections" : " children holding connections");
+	}
+	lc_line_str(&line, " (deadline ");
 	lc_line_duration(&line, total_ns);
 	lc_line_str(&line, ")");
 	lc_line_emit(&line, LC_LOG_INFO);
@@ -225,7 +232,11 @@ static bool drain_connections(const struct lc_deadlines *d, int64_t started_ns, 
 		struct lc_scan scan;
 		lc_connections_scan(&lc_rt.table, now, true, &scan);
 		atomic_fetch_add(&lc_rt.counts.closed_idle, scan.closed_idle);
-		if (scan.open == 0) {
+		/* Children answering on connections they were forked with: woken
+		 * when one exits (pidfd); the tick covers one that lives on. */
+		int child_fds[LC_MAX_LISTENERS];
+		int children = lc_children_holding(child_fds, LC_MAX_LISTENERS);
+		if (scan.open == 0 && children == 0) {
 			struct lc_line line;
 			lc_line_start(&line);
 			lc_line_str(&line, "drained in ");
@@ -235,8 +246,9 @@ static bool drain_connections(const struct lc_deadlines *d, int64_t started_ns, 
 		}
 		if (*skipped || now >= d->drain_ns)
 			return false;
-		int64_t tick = scan.busy > 0 ? BUSY_RECHECK_NS : 0;
-		int events = wait_for_events(lc_wait_budget(now, d->drain_ns, scan.next_change_ns, tick));
+		int64_t tick = scan.busy > 0 || children > 0 ? BUSY_RECHECK_NS : 0;
+		int events = wait_for_events_or(lc_wait_budget(now, d->drain_ns, scan.next_change_ns, tick),
+						child_fds, children < LC_MAX_LISTENERS ? children : LC_MAX_LISTENERS);
 		*skipped = events & LC_EV_SKIP;
 	}
 }
@@ -256,7 +268,9 @@ void *lc_drain_main(void *unused)
 	struct lc_scan before;
 	lc_connections_scan(&lc_rt.table, signal_ns, false, &before);
 	atomic_store(&lc_rt.counts.accepted_before_signal, before.open);
-	log_notice(atomic_load(&lc_rt.first_signal), before.open, lc_rt.cfg.timeout_ns);
+	int child_fds[1];
+	log_notice(atomic_load(&lc_rt.first_signal), before.open,
+		   lc_children_holding(child_fds, 1), lc_rt.cfg.timeout_ns);
 	bool skipped = atomic_load(&lc_rt.signals_received) > 1;
 
 	/* Steps 2-5, each skipped by a second signal. */

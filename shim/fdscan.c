@@ -44,8 +44,8 @@ int lc_for_each_number(const char *path, lc_fd_visitor visit, void *ctx)
 				continue;
 			for (; *p >= '0' && *p <= '9'; p++)
 				fd = fd * 10 + (*p - '0');
-			if (fd == dir && path[strlen(path) - 1] == 'd')
-				continue; /* our own handle on /proc/self/fd */
+			if (fd == dir && strcmp(path, "/proc/self/fd") == 0)
+				continue; /* our own handle on the directory */
 			visit(fd, ctx);
 			visited++;
 		}

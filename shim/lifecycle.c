@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "children.h"
 #include "drain.h"
 #include "log.h"
 #include "real.h"
@@ -167,6 +168,18 @@ static void after_fork_child(void)
 	atomic_store(&lc_rt.handback_mode, LC_HANDBACK_NONE);
 	atomic_store(&lc_rt.handback_pending, 0);
 	memset(&lc_rt.counts, 0, sizeof lc_rt.counts);
+	lc_children_reset();
+}
+
+pid_t lc_fork(void)
+{
+	pid_t pid = lc_real_fork();
+	if (pid > 0) {
+		int saved = errno;
+		lc_children_note_fork(pid);
+		errno = saved;
+	}
+	return pid;
 }
 
 __attribute__((constructor)) static void lc_init(void)

@@ -6,8 +6,12 @@
 #ifndef LASTCALL_LIFECYCLE_H
 #define LASTCALL_LIFECYCLE_H
 
+#include <sys/types.h>
+
 /* Cheap when already active: one atomic load. */
 void lc_activate(void);
+/* fork(): the parent remembers children forked with connections open. */
+pid_t lc_fork(void);
 /* Debug trace: a listener the program created. */
 void lc_trace_listener(int fd);
 

@@ -66,6 +66,14 @@ static void *bind_symbol(_Atomic(void *) *slot, const char *name)
 	static _Atomic(void *) slot_##name;                                                   \
 	__typeof__(type) real_fn = (__typeof__(type))bind_symbol(&slot_##name, #name)
 
+pid_t lc_real_fork(void)
+{
+	BIND(pid_t(*)(void), fork);
+	if (!real_fn)
+		return (pid_t)raw_syscall6(SYS_fork, 0, 0, 0, 0, 0, 0);
+	return real_fn();
+}
+
 int lc_real_accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
 	BIND(int (*)(int, struct sockaddr *, socklen_t *), accept);

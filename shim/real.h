@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
+pid_t lc_real_fork(void);
 int lc_real_accept(int fd, struct sockaddr *addr, socklen_t *len);
 int lc_real_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 int lc_real_listen(int fd, int backlog);

@@ -10,7 +10,13 @@
 
 #include "export.h"
 #include "fdhooks.h"
+#include "lifecycle.h"
 #include "signals.h"
+
+LC_EXPORT pid_t fork(void)
+{
+	return lc_fork();
+}
 
 LC_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {

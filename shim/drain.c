@@ -122,7 +122,7 @@ static void log_count(const char *before, long n, const char *after)
 
 static void set_phase(enum lc_phase phase)
 {
-	atomic_store_explicit(&lc_rt.phase, phase, memory_order_release);
+	lc_set_phase(phase);
 }
 
 /* Step 2: keep serving for --delay (readiness already fails). */
@@ -146,6 +146,24 @@ static bool serve_during_delay(const struct lc_deadlines *d)
 	}
 }
 
+/* Should this listener still be waited for before the stop? Owned ones:
+ * while connections sit in their queue or half-open. Inherited ones
+ * (a prefork worker's): while the owner, shutting down too, has not
+ * stopped them yet — this process keeps accepting their backlog. */
+static long still_waiting(struct lc_listener *l, int64_t now, int64_t half_open_until,
+			  bool *queue_empty)
+{
+	*queue_empty = true;
+	if (l->role == LC_LISTENER_INHERITED)
+		return lc_owner_phase(l->owner) >= LC_PHASE_NOTICED && lc_still_listening(l->fd);
+	if (l->role != LC_LISTENER_OWNED)
+		return 0;
+	long queued = lc_listener_backlog(l);
+	long half_open = l->tcp && now < half_open_until ? lc_syn_recv_count(l->port) : 0;
+	*queue_empty = queued <= 0;
+	return (queued > 0 ? queued : 0) + (half_open > 0 ? half_open : 0);
+}
+
 /* Step 3: stop accepting. New handshakes are dropped first; the backlog
  * is served by the program's own accepts; then the listeners close. */
 static bool stop_accepting(const struct lc_deadlines *d, long overflows_at_signal)
@@ -155,7 +173,8 @@ static bool stop_accepting(const struct lc_deadlines *d, long overflows_at_signa
 	set_phase(LC_PHASE_STOPPING);
 	lc_listeners_find(&lc_rt.table, &listeners, -1);
 	for (int i = 0; i < listeners.count; i++)
-		lc_listener_block_syn(&listeners.items[i]);
+		if (listeners.items[i].role == LC_LISTENER_OWNED)
+			lc_listener_block_syn(&listeners.items[i]);
 
 	int64_t grace_end = lc_now_ns() + HANDSHAKE_GRACE_NS;
 	for (int64_t now = lc_now_ns(); now < grace_end && !skipped; now = lc_now_ns())
@@ -169,12 +188,10 @@ static bool stop_accepting(const struct lc_deadlines *d, long overflows_at_signa
 		int empty_fds[LC_MAX_LISTENERS], n_empty = 0;
 		int64_t now = lc_now_ns();
 		for (int i = 0; i < listeners.count; i++) {
-			struct lc_listener *l = &listeners.items[i];
-			long queued = lc_listener_backlog(l);
-			long half_open = l->tcp && now < half_open_until ? lc_syn_recv_count(l->port) : 0;
-			waiting += (queued > 0 ? queued : 0) + (half_open > 0 ? half_open : 0);
-			if (queued == 0)
-				empty_fds[n_empty++] = l->fd;
+			bool queue_empty;
+			waiting += still_waiting(&listeners.items[i], now, half_open_until, &queue_empty);
+			if (queue_empty && listeners.items[i].role == LC_LISTENER_OWNED)
+				empty_fds[n_empty++] = listeners.items[i].fd;
 		}
 		long served = atomic_load(&lc_rt.counts.served_from_backlog);
 		if (waiting > 0 || served != served_before)
@@ -192,27 +209,39 @@ static bool stop_accepting(const struct lc_deadlines *d, long overflows_at_signa
 			break;
 		/* Woken by each accept (the wrapper) and by each connection that
 		 * lands in an empty accept queue (poll on the listener); the
-		 * tick covers half-open ones that expire and accepts made where
-		 * no wrapper sees them (io_uring). */
+		 * tick covers half-open ones that expire, an owner stopping a
+		 * shared listener, and accepts no wrapper sees (io_uring). */
 		skipped = wait_for_events_or(lc_wait_budget(now, d->drain_ns, 0, BUSY_RECHECK_NS),
 					     empty_fds, n_empty) &
 			  LC_EV_SKIP;
 	}
 
-	for (int i = 0; i < listeners.count; i++)
+	int stopped = 0, stepped_out = 0;
+	for (int i = 0; i < listeners.count; i++) {
 		lc_listener_stop(&lc_rt.table, &listeners.items[i]);
+		if (listeners.items[i].role == LC_LISTENER_OWNED)
+			stopped++;
+		else
+			stepped_out++;
+	}
 	set_phase(LC_PHASE_DRAINING);
 
 	struct lc_line line;
 	lc_line_start(&line);
 	lc_line_str(&line, "listeners closed (");
-	lc_line_int(&line, listeners.count);
-	lc_line_str(&line, listeners.count ? ": " : "");
-	for (int i = 0; i < listeners.count && i < 8; i++) {
-		lc_line_str(&line, i ? ", " : "");
+	lc_line_int(&line, stopped);
+	for (int i = 0, shown = 0; i < listeners.count && shown < 8; i++) {
+		if (listeners.items[i].role != LC_LISTENER_OWNED)
+			continue;
+		lc_line_str(&line, shown++ ? ", " : ": ");
 		lc_line_str(&line, listeners.items[i].local);
 	}
-	lc_line_str(&line, listeners.count > 8 ? ", ...)" : ")");
+	lc_line_str(&line, stopped > 8 ? ", ...)" : ")");
+	if (stepped_out) {
+		lc_line_str(&line, ", stepped out of ");
+		lc_line_int(&line, stepped_out);
+		lc_line_str(&line, " shared (left to their owner)");
+	}
 	long from_backlog = atomic_load(&lc_rt.counts.served_from_backlog);
 	if (from_backlog) {
 		lc_line_str(&line, ", ");

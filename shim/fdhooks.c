@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "lifecycle.h"
+#include "listeners.h"
 #include "real.h"
 #include "runtime.h"
 #include "signals.h"
@@ -73,12 +74,22 @@ int lc_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_a
 			track_connection(r);
 			return r;
 		}
-		if (lc_phase() < LC_PHASE_STOPPING)
-			return r;
+		/* Only EINVAL can mean "stopped under you"; everything else is
+		 * the program's and returns untouched without a lookup. */
 		int saved = errno;
 		struct lc_fd_snapshot seen;
-		if (saved == EAGAIN || saved == EINTR || !lc_fdtable_get(&lc_rt.table, fd, &seen) ||
-		    seen.kind != LC_FD_STOPPED_LISTENER) {
+		if (saved != EINVAL || !lc_fdtable_get(&lc_rt.table, fd, &seen)) {
+			errno = saved;
+			return r;
+		}
+		if (seen.kind == LC_FD_LISTENER && !lc_still_listening(fd)) {
+			/* The owner of a shared listener (a prefork master) shut it
+			 * down: this process steps out and waits like an empty
+			 * listener, whatever its own phase. */
+			lc_listener_step_out(&lc_rt.table, fd);
+			continue;
+		}
+		if (seen.kind != LC_FD_STOPPED_LISTENER) {
 			errno = saved;
 			return r;
 		}
@@ -93,6 +104,7 @@ int lc_listen(int fd, int backlog)
 	if (r == 0) {
 		int saved = errno;
 		lc_activate();
+		lc_listener_created(&lc_rt.table, fd);
 		lc_trace_listener(fd);
 		errno = saved;
 	}

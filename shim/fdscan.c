@@ -3,6 +3,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <sys/uio.h>
 #include <sys/syscall.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,14 +57,48 @@ int lc_for_each_number(const char *path, lc_fd_visitor visit, void *ctx)
 	return visited;
 }
 
-struct accept_search {
+struct waiter_search {
 	int fd;
 	int found;
 };
 
+static bool read_own_memory(void *dst, unsigned long src, size_t len)
+{
+	struct iovec local = {.iov_base = dst, .iov_len = len};
+	struct iovec remote = {.iov_base = (void *)src, .iov_len = len};
+	return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)len;
+}
+
+static bool pollfds_include(unsigned long array, unsigned long count, int fd)
+{
+	struct pollfd chunk[64];
+	for (unsigned long done = 0; done < count && done < 65536;) {
+		size_t n = count - done < 64 ? count - done : 64;
+		if (!read_own_memory(chunk, array + done * sizeof(struct pollfd),
+				     n * sizeof(struct pollfd)))
+			return false;
+		for (size_t i = 0; i < n; i++)
+			if (chunk[i].fd == fd)
+				return true;
+		done += n;
+	}
+	return false;
+}
+
+static bool fdset_includes(unsigned long readfds, unsigned long nfds, int fd)
+{
+	if (!readfds || (unsigned long)fd >= nfds)
+		return false;
+	unsigned long word;
+	unsigned long bits = 8 * sizeof word;
+	if (!read_own_memory(&word, readfds + (fd / bits) * sizeof word, sizeof word))
+		return false;
+	return (word >> (fd % bits)) & 1;
+}
+
 static void check_task(int tid, void *opaque)
 {
-	struct accept_search *search = opaque;
+	struct waiter_search *search = opaque;
 	char path[64], line[256];
 	snprintf(path, sizeof path, "/proc/self/task/%d/syscall", tid);
 	int f = open(path, O_RDONLY | O_CLOEXEC);
@@ -73,17 +110,34 @@ static void check_task(int tid, void *opaque)
 		return;
 	line[n] = '\0';
 	/* "NR arg1 arg2 ..." with arguments in hex, or "running" */
-	char *end;
-	long nr = strtol(line, &end, 10);
-	if (end == line || (nr != SYS_accept && nr != SYS_accept4))
+	char *p;
+	long nr = strtol(line, &p, 10);
+	if (p == line)
 		return;
-	if (strtol(end, NULL, 16) == search->fd)
-		search->found++;
+	unsigned long arg[3];
+	for (int i = 0; i < 3; i++)
+		arg[i] = strtoul(p, &p, 16);
+	bool waiting = false;
+	if (nr == SYS_accept || nr == SYS_accept4)
+		waiting = arg[0] == (unsigned long)search->fd;
+#ifdef SYS_poll
+	else if (nr == SYS_poll)
+		waiting = pollfds_include(arg[0], arg[1], search->fd);
+#endif
+	else if (nr == SYS_ppoll)
+		waiting = pollfds_include(arg[0], arg[1], search->fd);
+#ifdef SYS_select
+	else if (nr == SYS_select)
+		waiting = fdset_includes(arg[1], arg[0], search->fd);
+#endif
+	else if (nr == SYS_pselect6)
+		waiting = fdset_includes(arg[1], arg[0], search->fd);
+	search->found += waiting;
 }
 
-int lc_threads_in_accept(int fd)
+int lc_threads_waiting_on(int fd)
 {
-	struct accept_search search = {.fd = fd, .found = 0};
+	struct waiter_search search = {.fd = fd, .found = 0};
 	lc_for_each_number("/proc/self/task", check_task, &search);
 	return search.found;
 }

@@ -13,8 +13,11 @@ int lc_for_each_fd(lc_fd_visitor visit, void *ctx);
 /* Calls visit for each numeric entry of a /proc directory (fds, tasks). */
 int lc_for_each_number(const char *dir, lc_fd_visitor visit, void *ctx);
 
-/* Does a thread of this process sit in accept()/accept4() on `fd` right
- * now? (/proc/self/task/TID/syscall: the blocked call and its arguments.) */
-int lc_threads_in_accept(int fd);
+/* How many threads of this process are blocked on `fd` right now in
+ * accept/accept4 or in poll/ppoll/select/pselect6 with fd in their set
+ * (/proc/self/task/TID/syscall: the blocked call and its arguments; the
+ * fd arrays are read with process_vm_readv, which fails instead of
+ * faulting if they are gone). Such threads hold a reference to the file. */
+int lc_threads_waiting_on(int fd);
 
 #endif

@@ -106,7 +106,7 @@ enum lc_fd_kind lc_fdtable_copy(struct lc_fdtable *t, int from, int to)
 	if (from == to)
 		return LC_FD_FREE;
 	enum lc_fd_kind replaced = lc_fdtable_get(t, to, &before) ? before.kind : LC_FD_FREE;
-	if (lc_fdtable_get(t, from, &s) && s.kind == LC_FD_CONNECTION)
+	if (lc_fdtable_get(t, from, &s) && (s.kind == LC_FD_CONNECTION || s.kind == LC_FD_LISTENER))
 		lc_fdtable_set(t, to, s.kind, s.ino, s.accepted_ns);
 	else
 		lc_fdtable_forget(t, to);

@@ -25,12 +25,13 @@ enum lc_fd_kind {
 	LC_FD_FREE = 0,
 	LC_FD_CONNECTION = 1,       /* returned by accept */
 	LC_FD_STOPPED_LISTENER = 2, /* a listener lastcall stopped */
+	LC_FD_LISTENER = 3,	    /* listen() was called on it by `owner` */
 };
 
 struct lc_fd_entry {
 	_Atomic uint64_t state; /* generation << 8 | kind */
 	_Atomic uint64_t ino;
-	_Atomic int64_t accepted_ns;
+	_Atomic int64_t accepted_ns; /* connections: when; listeners: owner pid */
 };
 
 struct lc_fdtable {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -20,6 +21,33 @@
 
 struct lc_runtime lc_rt = {.wake_fd = -1};
 static pthread_mutex_t activation_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct lc_shared_page *new_shared_page(void)
+{
+	void *page = mmap(NULL, sizeof(struct lc_shared_page), PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (page == MAP_FAILED)
+		return NULL;
+	struct lc_shared_page *p = page;
+	atomic_store(&p->pid, getpid());
+	atomic_store(&p->phase, LC_PHASE_SERVING);
+	return p;
+}
+
+void lc_set_phase(enum lc_phase phase)
+{
+	atomic_store_explicit(&lc_rt.phase, phase, memory_order_release);
+	if (lc_rt.own_page)
+		atomic_store(&lc_rt.own_page->phase, phase);
+}
+
+int lc_owner_phase(pid_t owner)
+{
+	struct lc_shared_page *p = lc_rt.parent_page;
+	if (!p || atomic_load(&p->pid) != owner)
+		return LC_PHASE_SERVING;
+	return atomic_load(&p->phase);
+}
 
 void lc_wake(int events)
 {
@@ -157,18 +185,26 @@ static void after_fork_parent(void)
  * (the handler sees running_pid is not its pid). Counts are per process. */
 static void after_fork_child(void)
 {
+	/* First the pages: the one we inherited is our parent's, shared with
+	 * it; writing our phase there would lie to it. */
+	if (lc_rt.parent_page && lc_rt.parent_page != lc_rt.own_page)
+		munmap(lc_rt.parent_page, sizeof *lc_rt.parent_page);
+	lc_rt.parent_page = lc_rt.own_page;
+	lc_rt.own_page = new_shared_page();
+
 	pthread_mutex_init(&activation_lock, NULL);
 	if (lc_rt.wake_fd >= 0)
 		lc_real_close(lc_rt.wake_fd);
 	lc_rt.wake_fd = -1;
 	atomic_store(&lc_rt.running_pid, 0);
-	atomic_store(&lc_rt.phase, LC_PHASE_SERVING);
+	lc_set_phase(LC_PHASE_SERVING);
 	atomic_store(&lc_rt.events, 0);
 	atomic_store(&lc_rt.signals_received, 0);
 	atomic_store(&lc_rt.handback_mode, LC_HANDBACK_NONE);
 	atomic_store(&lc_rt.handback_pending, 0);
 	memset(&lc_rt.counts, 0, sizeof lc_rt.counts);
 	lc_children_reset();
+	atomic_store(&lc_rt.forks, 0);
 }
 
 pid_t lc_fork(void)
@@ -176,14 +212,25 @@ pid_t lc_fork(void)
 	pid_t pid = lc_real_fork();
 	if (pid > 0) {
 		int saved = errno;
+		atomic_fetch_add(&lc_rt.forks, 1);
 		lc_children_note_fork(pid);
 		errno = saved;
 	}
 	return pid;
 }
 
+/* systemd socket activation: the manager holds these listeners and queues
+ * connections for the next start. Read before main: programs unset it. */
+static bool socket_activation_for_us(void)
+{
+	const char *fds = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID");
+	return fds && *fds && (!pid || atol(pid) == (long)getpid());
+}
+
 __attribute__((constructor)) static void lc_init(void)
 {
 	load_config_once();
+	lc_rt.socket_activated = socket_activation_for_us();
+	lc_rt.own_page = new_shared_page();
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }

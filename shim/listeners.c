@@ -2,6 +2,7 @@
 #include "listeners.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/tcp.h>
@@ -13,6 +14,7 @@
 
 #include "fdscan.h"
 #include "real.h"
+#include "runtime.h"
 
 struct find_ctx {
 	struct lc_fdtable *table;
@@ -46,6 +48,22 @@ static void consider_fd(int fd, void *opaque)
 	struct lc_listener *l = &ctx->set->items[ctx->set->count++];
 	memset(l, 0, sizeof *l);
 	l->fd = fd;
+	l->role = LC_LISTENER_OWNED;
+	l->owner = getpid();
+	if (lc_fdtable_get(ctx->table, fd, &seen) && seen.kind == LC_FD_LISTENER &&
+	    seen.ino == (uint64_t)st.st_ino) {
+		l->owner = (pid_t)seen.accepted_ns;
+		/* Inherited from a process that still runs (a prefork master);
+		 * one that is gone (a daemon's first process) left it to us. */
+		if (l->owner != getpid() && kill(l->owner, 0) == 0)
+			l->role = LC_LISTENER_INHERITED;
+		else
+			l->owner = getpid();
+	} else if (lc_rt.socket_activated) {
+		l->role = LC_LISTENER_MANAGED;
+	}
+	/* Children forked since may hold it: only shutdown() closes it for all. */
+	l->shared = l->role != LC_LISTENER_OWNED || atomic_load(&lc_rt.forks) > 0;
 	l->family = domain;
 	l->tcp = (domain == AF_INET || domain == AF_INET6) && type == SOCK_STREAM;
 	lc_local_text(fd, l->local);
@@ -120,6 +138,46 @@ static int inert_listener(bool nonblocking)
 	return fd;
 }
 
+void lc_listener_created(struct lc_fdtable *t, int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
+		lc_fdtable_set(t, fd, LC_FD_LISTENER, (uint64_t)st.st_ino, getpid());
+}
+
+bool lc_still_listening(int fd)
+{
+	int accepting = 0;
+	socklen_t len = sizeof accepting;
+	return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) == 0 && accepting;
+}
+
+/* Points fd at an inert stand-in; returns the stand-in's identity in *ino. */
+static bool replace_with_inert(struct lc_fdtable *t, int fd)
+{
+	int fd_flags = lc_real_fcntl(fd, F_GETFD, 0);
+	int fl_flags = lc_real_fcntl(fd, F_GETFL, 0);
+	if (fd_flags < 0 || fl_flags < 0)
+		return false;
+	int inert = inert_listener(fl_flags & O_NONBLOCK);
+	struct stat st;
+	bool replaced = inert >= 0 && fstat(inert, &st) == 0 &&
+			lc_real_dup3(inert, fd, (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0) >= 0;
+	if (replaced)
+		lc_fdtable_set(t, fd, LC_FD_STOPPED_LISTENER, (uint64_t)st.st_ino, 0);
+	if (inert >= 0)
+		lc_real_close(inert);
+	return replaced;
+}
+
+int lc_listener_step_out(struct lc_fdtable *t, int fd)
+{
+	int saved = errno;
+	bool replaced = replace_with_inert(t, fd);
+	errno = saved;
+	return replaced ? 0 : -1;
+}
+
 /* Stopping, with the kernel facts that force each step:
  * - Closing a listener does not wake a thread blocked in accept() on it;
  *   shutdown() does (accept returns EINVAL) and makes the port refuse.
@@ -134,24 +192,18 @@ static int inert_listener(bool nonblocking)
  * wrapper turns the EINVAL a woken thread gets into a wait on the stand-in. */
 int lc_listener_stop(struct lc_fdtable *t, struct lc_listener *l)
 {
-	int fd_flags = lc_real_fcntl(l->fd, F_GETFD, 0);
-	int fl_flags = lc_real_fcntl(l->fd, F_GETFL, 0);
-	if (fd_flags < 0 || fl_flags < 0)
-		return -1;
+	if (l->role != LC_LISTENER_OWNED)
+		return lc_listener_step_out(t, l->fd);
 	int original = lc_real_fcntl(l->fd, F_DUPFD_CLOEXEC, 3);
 	if (original < 0)
 		return -1;
-	int inert = inert_listener(fl_flags & O_NONBLOCK);
-	struct stat st;
-	bool replaced = inert >= 0 && fstat(inert, &st) == 0 &&
-			lc_real_dup3(inert, l->fd, (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0) >= 0;
-	if (replaced)
-		lc_fdtable_set(t, l->fd, LC_FD_STOPPED_LISTENER, (uint64_t)st.st_ino, 0);
-	if (inert >= 0)
-		lc_real_close(inert);
+	bool replaced = replace_with_inert(t, l->fd);
 	int saved = errno;
-	/* Threads that entered accept before the dup3 hold the original. */
-	if (!replaced || lc_threads_in_accept(l->fd) > 0 || l->shared)
+	/* Threads that entered accept, poll or select before the dup3 hold the
+	 * original: only shutdown() wakes them (poll and select re-read the
+	 * fd number when woken and find the stand-in). An epoll registration
+	 * holds nothing: closing the last reference is enough, and silent. */
+	if (!replaced || lc_threads_waiting_on(l->fd) > 0 || l->shared)
 		shutdown(original, SHUT_RDWR);
 	lc_real_close(original);
 	errno = saved;

@@ -5,14 +5,27 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "addr.h"
 #include "fdtable.h"
 
 #define LC_MAX_LISTENERS 256
 
+/* Who decides when a listener stops (README: "Shared listeners"). */
+enum lc_listener_role {
+	LC_LISTENER_OWNED,     /* listen() was called here, or no one else is
+				* known to hold it: stopped by this process */
+	LC_LISTENER_INHERITED, /* from a live parent by fork (prefork worker):
+				* the owner stops it; this process steps out */
+	LC_LISTENER_MANAGED,   /* socket activation: the manager keeps it and
+				* queues for the next start; we step out */
+};
+
 struct lc_listener {
 	int fd;
+	enum lc_listener_role role;
+	pid_t owner;
 	int family;
 	bool tcp;
 	bool syn_blocked;
@@ -37,6 +50,16 @@ int lc_listener_block_syn(struct lc_listener *l);
 /* Connections waiting in the accept queue; -1 when the kernel cannot say
  * (non-TCP). */
 long lc_listener_backlog(const struct lc_listener *l);
+
+/* Records a listener the program created (the listen wrapper). */
+void lc_listener_created(struct lc_fdtable *t, int fd);
+
+/* Stops accepting on `fd` in this process only, leaving the socket to the
+ * others that hold it: the fd is pointed at the inert stand-in. */
+int lc_listener_step_out(struct lc_fdtable *t, int fd);
+
+/* Is the socket behind fd still a listening socket? */
+bool lc_still_listening(int fd);
 
 /* Stops listening: a new connect is refused at once, a thread blocked in
  * accept stays blocked, a nonblocking accept gets EAGAIN, an event loop is

@@ -45,6 +45,14 @@ struct lc_counts {
 	_Atomic long cut_at_deadline;
 };
 
+/* A page shared with the children a process forks: they read their
+ * parent's phase through it (a prefork worker learns that the owner of
+ * the listener it shares is shutting down too). */
+struct lc_shared_page {
+	_Atomic pid_t pid;
+	_Atomic int phase;
+};
+
 struct lc_runtime {
 	struct lc_config cfg;
 	struct lc_fdtable table;
@@ -59,6 +67,10 @@ struct lc_runtime {
 	_Atomic int events;
 
 	_Atomic int phase;
+	struct lc_shared_page *own_page;    /* read by our children */
+	struct lc_shared_page *parent_page; /* our parent's, if forked from one */
+	_Atomic int forks;		    /* fork() calls since start */
+	bool socket_activated;		    /* LISTEN_FDS was meant for us */
 	_Atomic int signals_received;
 	_Atomic int first_signal;
 	siginfo_t first_info;
@@ -82,5 +94,10 @@ static inline int lc_phase(void)
 {
 	return atomic_load_explicit(&lc_rt.phase, memory_order_acquire);
 }
+
+/* The phase of the process that owns (called listen on) a listener we
+ * inherited by fork: LC_PHASE_SERVING if unknown. */
+int lc_owner_phase(pid_t owner);
+void lc_set_phase(enum lc_phase phase);
 
 #endif

@@ -18,6 +18,7 @@ BUILD = os.path.join(ROOT, "build")
 LAUNCHER = os.path.join(BUILD, "lastcall")
 LIBRARY = os.path.join(BUILD, "liblastcall.so")
 NAIVE_SERVER = os.path.join(BUILD, "demo", "naive_server")
+PREFORK_SERVER = os.path.join(BUILD, "tests", "servers", "prefork_server")
 SERVERS = os.path.join(ROOT, "tests", "e2e", "servers")
 SIGNAL_SERVER = os.path.join(BUILD, "tests", "servers", "signal_server")
 PYTHON = "/usr/bin/python3"
@@ -41,7 +42,8 @@ def _default_signals():
 class Server:
     """A process under test. `lastcall_args=None` runs it without lastcall."""
 
-    def __init__(self, argv, lastcall_args=(), env=None, cwd=None, log_level="debug"):
+    def __init__(self, argv, lastcall_args=(), env=None, cwd=None, log_level="debug",
+                 own_session=False):
         self.argv = list(argv)
         full_env = dict(os.environ)
         full_env.pop("LD_PRELOAD", None)
@@ -64,6 +66,7 @@ class Server:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             preexec_fn=_default_signals,
+            start_new_session=own_session,  # its own process group, for killpg
         )
         self.pid = self.proc.pid
         self.signal_times = []
@@ -125,6 +128,12 @@ class Server:
     def send(self, sig):
         self.signal_times.append(time.monotonic())
         os.kill(self.pid, sig)
+
+    def send_group(self, sig):
+        """To the whole process group, as systemd's KillMode=control-group
+        or a terminal's Ctrl-C do (needs own_session=True)."""
+        self.signal_times.append(time.monotonic())
+        os.killpg(self.pid, sig)
 
     def wait_exit(self, timeout=30):
         if not self.exited.wait(timeout):

@@ -137,3 +137,23 @@ int lc_children_holding(int *pidfds, int max)
 	}
 	return count;
 }
+
+bool lc_children_hold(uint64_t ino)
+{
+	init_once();
+	for (int i = 0; i < LC_MAX_CHILDREN; i++) {
+		struct child *c = &children[i];
+		int pidfd = atomic_load(&c->pidfd);
+		if (pidfd < 0)
+			continue;
+		struct pollfd p = {.fd = pidfd, .events = POLLIN};
+		if (poll(&p, 1, 0) > 0)
+			continue; /* exited */
+		if (c->inode_count > INODES_PER_CHILD)
+			return true;
+		for (int k = 0; k < c->inode_count; k++)
+			if (c->inodes[k] == ino)
+				return true;
+	}
+	return false;
+}

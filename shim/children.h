@@ -7,6 +7,8 @@
 #ifndef LASTCALL_CHILDREN_H
 #define LASTCALL_CHILDREN_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define LC_MAX_CHILDREN 1024
@@ -18,5 +20,10 @@ void lc_children_reset(void);
 /* Children still alive and still holding one of the connections they were
  * forked with. Fills `pidfds` (for poll: readable when the child exits). */
 int lc_children_holding(int *pidfds, int max);
+
+/* Is a live child forked with this connection (by inode)? Such a
+ * connection is busy whatever its TCP state says: a CGI script writes its
+ * output through it after the parent's own headers went out. */
+bool lc_children_hold(uint64_t ino);
 
 #endif

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "addr.h"
+#include "children.h"
 #include "idle.h"
 #include "log.h"
 #include "real.h"
@@ -108,6 +109,8 @@ void lc_connections_scan(struct lc_fdtable *t, int64_t now_ns, bool close_idle,
 			continue;
 		int64_t age = now - seen.accepted_ns;
 		enum lc_activity activity = lc_classify(&probe, slot ? &slot->h : NULL, age);
+		if (activity == LC_IDLE && lc_children_hold(seen.ino))
+			activity = LC_BUSY;
 		if (slot) {
 			slot->h.seen = true;
 			slot->h.bytes_received = probe.bytes_received;

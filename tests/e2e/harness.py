@@ -153,6 +153,38 @@ class Server:
             reader.join(timeout=5)
 
 
+def wait_for_file(path, timeout=10):
+    """Returns the contents of `path` once it exists: an inotify watch on
+    its directory wakes us when it is created or renamed into place."""
+    import ctypes
+    import select
+    import struct
+    libc = ctypes.CDLL(None, use_errno=True)
+    IN_CREATE, IN_MOVED_TO, IN_CLOSE_WRITE = 0x100, 0x80, 0x8
+    fd = libc.inotify_init1(os.O_CLOEXEC | os.O_NONBLOCK)
+    assert fd >= 0
+    try:
+        directory, name = os.path.split(path)
+        assert libc.inotify_add_watch(fd, directory.encode(), IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE) >= 0
+        deadline = time.monotonic() + timeout
+        while True:
+            if os.path.exists(path):  # also covers a file made before the watch
+                with open(path) as f:
+                    text = f.read().strip()
+                if text:
+                    return text
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"{path} never appeared")
+            if select.select([fd], [], [], left)[0]:
+                try:
+                    os.read(fd, 4096)
+                except BlockingIOError:
+                    pass
+    finally:
+        os.close(fd)
+
+
 def wait_listening(server, timeout=10):
     """lastcall's debug trace logs each listener the program creates."""
     return server.wait_for(r"listening on", timeout)

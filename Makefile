@@ -16,7 +16,7 @@ LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden
 SANITIZE ?=
 
 LIB_SRCS := real.c config.c log.c fdtable.c idle.c dispositions.c signals.c fdscan.c \
-	addr.c sockdiag.c listeners.c connections.c children.c drain.c watchdog.c lifecycle.c fdhooks.c wrappers.c
+	addr.c sockdiag.c listeners.c connections.c children.c leaving.c drain.c watchdog.c lifecycle.c fdhooks.c wrappers.c
 LIB_OBJS := $(addprefix $(BUILD)/lib/,$(LIB_SRCS:.c=.o))
 LAUNCHER_SRCS := launcher.c config.c elfcheck.c
 LAUNCHER_OBJS := $(addprefix $(BUILD)/launcher/,$(LAUNCHER_SRCS:.c=.o))

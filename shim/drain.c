@@ -12,6 +12,7 @@
 #include "children.h"
 #include "config.h"
 #include "connections.h"
+#include "leaving.h"
 #include "listeners.h"
 #include "log.h"
 #include "runtime.h"
@@ -265,7 +266,10 @@ static bool drain_connections(const struct lc_deadlines *d, int64_t started_ns, 
 		 * when one exits (pidfd); the tick covers one that lives on. */
 		int child_fds[LC_MAX_LISTENERS];
 		int children = lc_children_holding(child_fds, LC_MAX_LISTENERS);
-		if (scan.open == 0 && children == 0) {
+		/* Replies the program closed on but the kernel still sends: no
+		 * event announces their last ACK, so they ride the tick too. */
+		int leaving = scan.open == 0 && children == 0 ? lc_leaving_count() : 0;
+		if (scan.open == 0 && children == 0 && leaving == 0) {
 			struct lc_line line;
 			lc_line_start(&line);
 			lc_line_str(&line, "drained in ");
@@ -275,7 +279,7 @@ static bool drain_connections(const struct lc_deadlines *d, int64_t started_ns, 
 		}
 		if (*skipped || now >= d->drain_ns)
 			return false;
-		int64_t tick = scan.busy > 0 || children > 0 ? BUSY_RECHECK_NS : 0;
+		int64_t tick = scan.busy > 0 || children > 0 || leaving > 0 ? BUSY_RECHECK_NS : 0;
 		int events = wait_for_events_or(lc_wait_budget(now, d->drain_ns, scan.next_change_ns, tick),
 						child_fds, children < LC_MAX_LISTENERS ? children : LC_MAX_LISTENERS);
 		*skipped = events & LC_EV_SKIP;

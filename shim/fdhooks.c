@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 
+#include "leaving.h"
 #include "lifecycle.h"
 #include "listeners.h"
 #include "real.h"
@@ -33,6 +34,18 @@ static void track_connection(int fd)
 		}
 	}
 	errno = saved;
+}
+
+/* During shutdown, a connection closed with bytes still queued is
+ * watched until they are delivered. */
+static void note_leaving(int fd)
+{
+	struct lc_fd_snapshot seen;
+	if (lc_fdtable_get(&lc_rt.table, fd, &seen) && seen.kind == LC_FD_CONNECTION) {
+		int saved = errno;
+		lc_leaving_note(fd);
+		errno = saved;
+	}
 }
 
 static void closed(enum lc_fd_kind kind)
@@ -113,6 +126,8 @@ int lc_listen(int fd, int backlog)
 
 int lc_close(int fd)
 {
+	if (lc_phase() >= LC_PHASE_NOTICED)
+		note_leaving(fd);
 	enum lc_fd_kind kind = lc_fdtable_forget(&lc_rt.table, fd);
 	lc_signalfd_closed(fd);
 	int r = lc_real_close(fd);
@@ -157,6 +172,8 @@ void lc_closefrom(int lowfd)
 int lc_fclose(FILE *f)
 {
 	int fd = f ? fileno(f) : -1;
+	if (fd >= 0 && lc_phase() >= LC_PHASE_NOTICED)
+		note_leaving(fd);
 	enum lc_fd_kind kind = fd >= 0 ? lc_fdtable_forget(&lc_rt.table, fd) : LC_FD_FREE;
 	int r = lc_real_fclose(f);
 	int saved = errno;

@@ -96,3 +96,56 @@ long lc_handshake_overflows(void)
 				total += strtol(value, NULL, 10);
 	return total;
 }
+
+long lc_tcp_send_queue(const struct sockaddr_storage *local, const struct sockaddr_storage *peer)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 req;
+	} msg;
+	memset(&msg, 0, sizeof msg);
+	msg.nlh.nlmsg_len = sizeof msg;
+	msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	msg.nlh.nlmsg_flags = NLM_F_REQUEST;
+	msg.req.sdiag_family = (unsigned char)local->ss_family;
+	msg.req.sdiag_protocol = IPPROTO_TCP;
+	msg.req.idiag_states = ~0U;
+	msg.req.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+	msg.req.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	if (local->ss_family == AF_INET) {
+		const struct sockaddr_in *l = (const void *)local, *p = (const void *)peer;
+		msg.req.id.idiag_sport = l->sin_port;
+		msg.req.id.idiag_dport = p->sin_port;
+		memcpy(msg.req.id.idiag_src, &l->sin_addr, 4);
+		memcpy(msg.req.id.idiag_dst, &p->sin_addr, 4);
+	} else if (local->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *l = (const void *)local, *p = (const void *)peer;
+		msg.req.id.idiag_sport = l->sin6_port;
+		msg.req.id.idiag_dport = p->sin6_port;
+		memcpy(msg.req.id.idiag_src, &l->sin6_addr, 16);
+		memcpy(msg.req.id.idiag_dst, &p->sin6_addr, 16);
+	} else {
+		return 0;
+	}
+	int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (nl < 0)
+		return -1;
+	long result = -1;
+	char buf[4096] __attribute__((aligned(8)));
+	if (send(nl, &msg, sizeof msg, 0) == sizeof msg) {
+		ssize_t n = recv(nl, buf, sizeof buf, 0);
+		struct nlmsghdr *h = (struct nlmsghdr *)buf;
+		if (n > 0 && NLMSG_OK(h, (unsigned)n)) {
+			if (h->nlmsg_type == NLMSG_ERROR)
+				result = 0; /* ENOENT: gone, its queue delivered */
+			else if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY) {
+				struct inet_diag_msg *d = NLMSG_DATA(h);
+				/* TIME_WAIT and CLOSE hold nothing to send */
+				result = (d->idiag_state == 6 || d->idiag_state == 7) ? 0
+										 : (long)d->idiag_wqueue;
+			}
+		}
+	}
+	lc_real_close(nl);
+	return result;
+}

@@ -17,6 +17,14 @@
  * Returns the sum, or -1. */
 long lc_handshake_overflows(void);
 
+/* Bytes a TCP socket still has to deliver (sent but unacknowledged, or
+ * unsent), looked up by its addresses: it works after the program closed
+ * the socket (the kernel keeps it, orphaned, until its queue empties; a
+ * container's network going away would cut that short). Returns 0 when
+ * the socket is gone, -1 if the kernel cannot say. */
+struct sockaddr_storage;
+long lc_tcp_send_queue(const struct sockaddr_storage *local, const struct sockaddr_storage *peer);
+
 /* Number of SYN_RECV sockets with local port `port` (IPv4 and IPv6), or
  * -1 if the kernel cannot say. */
 long lc_syn_recv_count(unsigned port);

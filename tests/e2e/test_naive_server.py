@@ -108,3 +108,23 @@ def test_total_deadline_ends_a_process_stuck_in_its_exit_path(servers, tmp_path)
     assert 1.95 < elapsed < 2.5, elapsed
     assert marker.exists()
     assert server.has_line(r"timeout: the total deadline passed, exiting with 124")
+
+
+def test_exit_waits_until_replies_have_left_the_send_queue(servers, tmp_path):
+    """The server writes the whole reply and closes while megabytes still sit
+    in its send queue. The exit phase must wait until the client has them:
+    on a host the kernel would finish the job, in a container whose network
+    goes away with the process it would not."""
+    server, port, _ = start(servers, tmp_path)
+    download = Outcome()
+    in_thread(http_get, port, "/bytes?n=16000000", download, 65536, 0.01, rcvbuf=32768)
+    assert download.started.wait(5)
+    server.send(signal.SIGTERM)
+    assert server.wait_exit(20) == 0
+    assert download.done.wait(5)
+    assert download.ok and len(download.body) == 16000000, download
+    # the process was still there when the client read its last bytes
+    assert server.exit_time >= download.done_time - 0.05
+    drained_at, _ = server.wait_for(r"drained in")
+    closed_at, _ = server.wait_for(r"listeners closed")
+    assert drained_at - closed_at > 0.3

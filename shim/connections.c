@@ -11,6 +11,7 @@
 
 #include "addr.h"
 #include "children.h"
+#include "fdscan.h"
 #include "idle.h"
 #include "log.h"
 #include "real.h"
@@ -96,6 +97,7 @@ void lc_connections_scan(struct lc_fdtable *t, int64_t now_ns, bool close_idle,
 	memset(out, 0, sizeof *out);
 	int64_t now = coarse_now();
 	int max = lc_fdtable_max_fd(t);
+	int reading[256], readers = -1; /* read lazily: only Unix sockets need it */
 	for (int fd = 0; fd <= max; fd++) {
 		struct lc_fd_snapshot seen;
 		if (!still_ours(t, fd, &seen))
@@ -107,6 +109,18 @@ void lc_connections_scan(struct lc_fdtable *t, int64_t now_ns, bool close_idle,
 		struct lc_conn_probe probe;
 		if (lc_probe_connection(fd, &probe) < 0)
 			continue;
+		if (!probe.tcp) {
+			if (readers < 0)
+				readers = lc_threads_reading(reading, 256);
+			for (int i = 0; i < readers && i < 256; i++) {
+				struct lc_fd_snapshot other;
+				if (reading[i] == fd)
+					probe.reader_waiting = true;
+				else if (lc_fdtable_get(t, reading[i], &other) &&
+					 other.kind == LC_FD_CONNECTION)
+					probe.readers_elsewhere = true;
+			}
+		}
 		int64_t age = now - seen.accepted_ns;
 		enum lc_activity activity = lc_classify(&probe, slot ? &slot->h : NULL, age);
 		if (activity == LC_IDLE && lc_children_hold(seen.ino))

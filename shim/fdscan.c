@@ -60,6 +60,8 @@ int lc_for_each_number(const char *path, lc_fd_visitor visit, void *ctx)
 struct waiter_search {
 	int fd;
 	int found;
+	int *reading; /* lc_threads_reading: fds being read */
+	int max;
 };
 
 static bool read_own_memory(void *dst, unsigned long src, size_t len)
@@ -117,6 +119,14 @@ static void check_task(int tid, void *opaque)
 	unsigned long arg[3];
 	for (int i = 0; i < 3; i++)
 		arg[i] = strtoul(p, &p, 16);
+	if (search->reading) {
+		if (nr == SYS_read || nr == SYS_readv || nr == SYS_recvfrom || nr == SYS_recvmsg) {
+			if (search->found < search->max)
+				search->reading[search->found] = (int)arg[0];
+			search->found++;
+		}
+		return;
+	}
 	bool waiting = false;
 	if (nr == SYS_accept || nr == SYS_accept4)
 		waiting = arg[0] == (unsigned long)search->fd;
@@ -133,6 +143,13 @@ static void check_task(int tid, void *opaque)
 	else if (nr == SYS_pselect6)
 		waiting = fdset_includes(arg[1], arg[0], search->fd);
 	search->found += waiting;
+}
+
+int lc_threads_reading(int *fds, int max)
+{
+	struct waiter_search search = {.fd = -1, .found = 0, .reading = fds, .max = max};
+	lc_for_each_number("/proc/self/task", check_task, &search);
+	return search.found;
 }
 
 int lc_threads_waiting_on(int fd)

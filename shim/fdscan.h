@@ -20,4 +20,9 @@ int lc_for_each_number(const char *dir, lc_fd_visitor visit, void *ctx);
  * faulting if they are gone). Such threads hold a reference to the file. */
 int lc_threads_waiting_on(int fd);
 
+/* The fds that threads of this process are blocked reading (read, readv,
+ * recvfrom, recvmsg): a thread-per-connection server waiting for the next
+ * request. Returns how many threads, filling up to `max` fds. */
+int lc_threads_reading(int *fds, int max);
+
 #endif

@@ -14,10 +14,18 @@ enum lc_activity lc_classify(const struct lc_conn_probe *p, const struct lc_conn
 {
 	if (p->unread > 0 || p->unsent > 0)
 		return LC_BUSY;
-	if (!p->tcp)
-		/* No TCP_INFO (Unix sockets): nothing queued either way and
-		 * no clock; only the first-request grace applies. */
+	if (!p->tcp) {
+		/* No TCP_INFO (Unix sockets): no clock, no counters. A thread
+		 * blocked reading it waits for the next request: idle. If the
+		 * program's threads do block reading connections, this one's
+		 * thread is at work: busy. An event loop shows neither; there
+		 * only the first-request grace tells. */
+		if (p->reader_waiting)
+			return LC_IDLE;
+		if (p->readers_elsewhere)
+			return LC_BUSY;
 		return age_ns < LC_FIRST_REQUEST_GRACE_NS ? LC_BUSY : LC_IDLE;
+	}
 	if (p->bytes_received == 0)
 		return age_ns < LC_FIRST_REQUEST_GRACE_NS ? LC_BUSY : LC_IDLE;
 	/* Asked, never answered. (For a connection that never sent data,

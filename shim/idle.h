@@ -27,6 +27,9 @@ struct lc_conn_probe {
 	uint32_t ms_since_data_sent;
 	uint32_t ms_since_ack_recv;
 	uint8_t tcp_state;
+	/* Without TCP_INFO (Unix sockets): what the program's threads do. */
+	bool reader_waiting;	 /* a thread is blocked reading this fd */
+	bool readers_elsewhere; /* threads block reading other connections */
 };
 
 /* What the drain thread saw at its previous look at the same connection. */

@@ -14,6 +14,7 @@
 
 #include "fdscan.h"
 #include "real.h"
+#include "sockdiag.h"
 #include "runtime.h"
 
 struct find_ctx {
@@ -107,6 +108,10 @@ int lc_listener_block_syn(struct lc_listener *l)
 
 long lc_listener_backlog(const struct lc_listener *l)
 {
+	if (l->family == AF_UNIX) {
+		struct stat st;
+		return fstat(l->fd, &st) == 0 ? lc_unix_backlog((uint64_t)st.st_ino) : -1;
+	}
 	if (!l->tcp)
 		return -1;
 	struct tcp_info info;

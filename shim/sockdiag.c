@@ -3,7 +3,9 @@
 
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -144,6 +146,45 @@ long lc_tcp_send_queue(const struct sockaddr_storage *local, const struct sockad
 				result = (d->idiag_state == 6 || d->idiag_state == 7) ? 0
 										 : (long)d->idiag_wqueue;
 			}
+		}
+	}
+	lc_real_close(nl);
+	return result;
+}
+
+long lc_unix_backlog(uint64_t ino)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct unix_diag_req req;
+	} msg;
+	memset(&msg, 0, sizeof msg);
+	msg.nlh.nlmsg_len = sizeof msg;
+	msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	msg.nlh.nlmsg_flags = NLM_F_REQUEST;
+	msg.req.sdiag_family = AF_UNIX;
+	msg.req.udiag_states = ~0U;
+	msg.req.udiag_ino = (unsigned)ino;
+	msg.req.udiag_show = UDIAG_SHOW_RQLEN;
+	msg.req.udiag_cookie[0] = INET_DIAG_NOCOOKIE;
+	msg.req.udiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (nl < 0)
+		return -1;
+	long result = -1;
+	char buf[4096] __attribute__((aligned(8)));
+	if (send(nl, &msg, sizeof msg, 0) == sizeof msg) {
+		ssize_t n = recv(nl, buf, sizeof buf, 0);
+		struct nlmsghdr *h = (struct nlmsghdr *)buf;
+		if (n > 0 && NLMSG_OK(h, (unsigned)n) && h->nlmsg_type == SOCK_DIAG_BY_FAMILY) {
+			struct unix_diag_msg *d = NLMSG_DATA(h);
+			int len = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof *d));
+			for (struct rtattr *a = (struct rtattr *)(d + 1); RTA_OK(a, len);
+			     a = RTA_NEXT(a, len))
+				if (a->rta_type == UNIX_DIAG_RQLEN) {
+					struct unix_diag_rqlen *q = RTA_DATA(a);
+					result = q->udiag_rqueue; /* a listener's queue length */
+				}
 		}
 	}
 	lc_real_close(nl);

@@ -9,6 +9,8 @@
 #ifndef LASTCALL_SOCKDIAG_H
 #define LASTCALL_SOCKDIAG_H
 
+#include <stdint.h>
+
 /* Handshakes the kernel could not queue, in this network namespace:
  * dropped final ACKs (ListenOverflows, ListenDrops) and SYN cookies sent
  * (SyncookiesSent, TCPReqQFullDoCookies) — a cookie leaves no state on the
@@ -24,6 +26,10 @@ long lc_handshake_overflows(void);
  * the socket is gone, -1 if the kernel cannot say. */
 struct sockaddr_storage;
 long lc_tcp_send_queue(const struct sockaddr_storage *local, const struct sockaddr_storage *peer);
+
+/* Connections waiting in a Unix-domain listener's queue (by the
+ * listener's inode), or -1. */
+long lc_unix_backlog(uint64_t ino);
 
 /* Number of SYN_RECV sockets with local port `port` (IPv4 and IPv6), or
  * -1 if the kernel cannot say. */

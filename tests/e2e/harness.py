@@ -43,7 +43,7 @@ class Server:
     """A process under test. `lastcall_args=None` runs it without lastcall."""
 
     def __init__(self, argv, lastcall_args=(), env=None, cwd=None, log_level="debug",
-                 own_session=False):
+                 own_session=False, pass_fds=()):
         self.argv = list(argv)
         full_env = dict(os.environ)
         full_env.pop("LD_PRELOAD", None)
@@ -67,6 +67,7 @@ class Server:
             stderr=subprocess.PIPE,
             preexec_fn=_default_signals,
             start_new_session=own_session,  # its own process group, for killpg
+            pass_fds=pass_fds,
         )
         self.pid = self.proc.pid
         self.signal_times = []

@@ -112,8 +112,9 @@ def test_socket_activated_listener_is_left_to_the_manager(servers):
     manager.bind(("127.0.0.1", 0))
     manager.listen(16)
     port = manager.getsockname()[1]
-    os.dup2(manager.fileno(), 3) if manager.fileno() != 3 else None
-    server = servers([PYTHON, MULTI, "fd:3"], env={"LISTEN_FDS": "1"}, pass_fds=(3,))
+    # (systemd passes it as fd 3; lastcall goes by LISTEN_FDS, not the number)
+    fd = manager.fileno()
+    server = servers([PYTHON, MULTI, f"fd:{fd}"], env={"LISTEN_FDS": "1"}, pass_fds=(fd,))
     server.wait_for(r"^ready$", stream="stdout")
     busy = inflight((socket.AF_INET, ("127.0.0.1", port)), 600)
     assert busy.started.wait(5)
@@ -136,12 +137,9 @@ def test_inherited_listener_without_a_manager_is_stopped(servers):
     holder.bind(("127.0.0.1", 0))
     holder.listen(16)
     port = holder.getsockname()[1]
-    fd = os.dup(holder.fileno())
-    os.dup2(fd, 3)
-    server = servers([PYTHON, MULTI, "fd:3"], pass_fds=(3,))
-    holder.close()
-    os.close(3)
-    os.close(fd)
+    fd = holder.fileno()
+    server = servers([PYTHON, MULTI, f"fd:{fd}"], pass_fds=(fd,))
+    holder.close()  # the parent lets go: the server is the only holder
     server.wait_for(r"^ready$", stream="stdout")
     busy = inflight((socket.AF_INET, ("127.0.0.1", port)), 600)
     assert busy.started.wait(5)

@@ -8,11 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "fdscan.h"
+#include "idle.h"
+#include "log.h"
+#include "sockdiag.h"
 #include "real.h"
 #include "runtime.h"
 
@@ -39,8 +43,12 @@ static void init_once(void)
 void lc_children_note_fork(pid_t pid)
 {
 	init_once();
-	if (pid <= 0 || lc_fdtable_live(&lc_rt.table) == 0)
-		return; /* no connection to inherit */
+	/* A child forked with connections open may answer on them (fork per
+	 * connection, CGI); one forked by a process that listens may accept
+	 * on its listeners (prefork). Others are nothing to wait for. */
+	if (pid <= 0 || (lc_fdtable_live(&lc_rt.table) == 0 &&
+			 atomic_load(&lc_rt.running_pid) != getpid()))
+		return;
 	int pidfd = (int)lc_real_syscall(SYS_pidfd_open, pid, 0, 0, 0, 0, 0);
 	if (pidfd < 0)
 		return;
@@ -78,37 +86,100 @@ void lc_children_reset(void)
 	}
 }
 
+static unsigned listener_ports[64];
+static int listener_port_count;
+
+void lc_children_set_ports(const unsigned *ports, int n)
+{
+	listener_port_count = 0;
+	for (int i = 0; i < n && listener_port_count < 64; i++)
+		if (ports[i])
+			listener_ports[listener_port_count++] = ports[i];
+}
+
 struct holding_search {
 	const struct child *child;
-	bool holding;
+	int pidfd;
+	const uint64_t *inbound;
+	int inbound_count;
+	int64_t age_ns;
+	bool close_idle;
+	int busy;
+	long closed_idle;
 };
 
+static bool is_ours(const struct holding_search *search, uint64_t ino)
+{
+	const struct child *c = search->child;
+	if (c->inode_count > INODES_PER_CHILD)
+		return true; /* forked with many: any socket counts */
+	for (int i = 0; i < c->inode_count; i++)
+		if (c->inodes[i] == ino)
+			return true;
+	for (int i = 0; i < search->inbound_count; i++)
+		if (search->inbound[i] == ino)
+			return true;
+	return false;
+}
+
+/* The child's connection is judged like our own: a duplicate taken with
+ * pidfd_getfd (a parent may, for its own children) gives its TCP state;
+ * an idle one is shut down, and the child reads EOF and closes it. */
 static void check_child_fd(int fd, void *opaque)
 {
 	struct holding_search *search = opaque;
 	char path[64], target[64];
-	if (search->holding)
-		return;
 	snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)search->child->pid, fd);
 	ssize_t n = readlink(path, target, sizeof target - 1);
 	if (n <= 0)
 		return;
 	target[n] = '\0';
 	unsigned long long ino;
-	if (sscanf(target, "socket:[%llu]", &ino) != 1)
+	if (sscanf(target, "socket:[%llu]", &ino) != 1 || !is_ours(search, ino))
 		return;
-	if (search->child->inode_count > INODES_PER_CHILD) {
-		search->holding = true; /* forked with many: any socket counts */
+	int dup = (int)lc_real_syscall(SYS_pidfd_getfd, search->pidfd, fd, 0, 0, 0, 0);
+	if (dup < 0) {
+		search->busy++; /* cannot look: assume it works */
 		return;
 	}
-	for (int i = 0; i < search->child->inode_count; i++)
-		if (search->child->inodes[i] == ino)
-			search->holding = true;
+	struct sockaddr_storage peer;
+	socklen_t peer_len = sizeof peer;
+	if (getpeername(dup, (struct sockaddr *)&peer, &peer_len) < 0) {
+		lc_real_close(dup); /* no peer: a listener, not a connection */
+		return;
+	}
+	struct lc_conn_probe probe;
+	bool idle = lc_probe_connection(dup, &probe) == 0 && lc_classify(&probe, NULL, search->age_ns) == LC_IDLE;
+	/* CGI and fork-per-connection children answer through connections
+	 * the parent's TCP view cannot judge (its headers went out first). */
+	bool forked_with_it = false;
+	for (int i = 0; i < search->child->inode_count && i < INODES_PER_CHILD; i++)
+		forked_with_it |= search->child->inodes[i] == ino;
+	if (lc_log_enabled(LC_LOG_DEBUG) && search->close_idle) {
+		struct lc_line line;
+		lc_line_start(&line);
+		lc_line_str(&line, "child ");
+		lc_line_int(&line, search->child->pid);
+		lc_line_str(&line, " fd ");
+		lc_line_int(&line, fd);
+		lc_line_str(&line, idle ? " idle" : " busy");
+		lc_line_str(&line, probe.tcp ? " tcp" : " not tcp");
+		lc_line_emit(&line, LC_LOG_DEBUG);
+	}
+	if (idle && !forked_with_it && search->close_idle && probe.tcp) {
+		shutdown(dup, SHUT_RDWR);
+		search->closed_idle++;
+	} else {
+		search->busy++;
+	}
+	lc_real_close(dup);
 }
 
-int lc_children_holding(int *pidfds, int max)
+int lc_children_holding(int *pidfds, int max, int64_t age_ns, bool close_idle, long *closed_idle)
 {
 	init_once();
+	static uint64_t inbound[4096];
+	int inbound_count = lc_inbound_inodes(listener_ports, listener_port_count, inbound, 4096);
 	int count = 0;
 	for (int i = 0; i < LC_MAX_CHILDREN; i++) {
 		struct child *c = &children[i];
@@ -117,19 +188,31 @@ int lc_children_holding(int *pidfds, int max)
 			continue;
 		struct pollfd p = {.fd = pidfd, .events = POLLIN};
 		bool exited = poll(&p, 1, 0) > 0;
-		bool holding = false;
+		struct holding_search search = {.child = c, .pidfd = pidfd, .inbound = inbound,
+						.inbound_count = inbound_count > 0 ? inbound_count : 0,
+						.age_ns = age_ns, .close_idle = close_idle};
 		if (!exited) {
 			char dir[32];
 			snprintf(dir, sizeof dir, "/proc/%d/fd", (int)c->pid);
-			struct holding_search search = {.child = c, .holding = false};
 			lc_for_each_number(dir, check_child_fd, &search);
-			holding = search.holding;
 		}
-		if (!holding) {
-			/* gone, or done with our connections: forget it */
-			if (atomic_compare_exchange_strong(&c->pidfd, &pidfd, -1))
+		if (closed_idle)
+			*closed_idle += search.closed_idle;
+		if (exited || (search.busy == 0 && search.closed_idle == 0)) {
+			/* gone, or holds none of our connections: nothing to wait for */
+			if (exited && atomic_compare_exchange_strong(&c->pidfd, &pidfd, -1))
 				lc_real_close(pidfd);
 			continue;
+		}
+		if (close_idle && lc_log_enabled(LC_LOG_DEBUG)) {
+			struct lc_line line;
+			lc_line_start(&line);
+			lc_line_str(&line, "waiting for child ");
+			lc_line_int(&line, c->pid);
+			lc_line_str(&line, ": ");
+			lc_line_int(&line, search.busy);
+			lc_line_str(&line, " busy connection(s)");
+			lc_line_emit(&line, LC_LOG_DEBUG);
 		}
 		if (count < max)
 			pidfds[count] = pidfd;

@@ -17,9 +17,16 @@
 void lc_children_note_fork(pid_t pid);
 /* In a new child: its parent's children are not its own. */
 void lc_children_reset(void);
-/* Children still alive and still holding one of the connections they were
- * forked with. Fills `pidfds` (for poll: readable when the child exits). */
-int lc_children_holding(int *pidfds, int max);
+/* The ports of the listeners this process owns: connections on them held
+ * by a child (a prefork worker) are waited for too. */
+void lc_children_set_ports(const unsigned *ports, int n);
+
+/* Children still alive and holding our connections: those they were
+ * forked with, and inbound connections on our listeners. With close_idle,
+ * their idle ones are shut down (counted in *closed_idle) and only those
+ * with busy ones are returned. Fills `pidfds` (readable when the child
+ * exits). `age_ns` stands in for the unknown age of a child's connection. */
+int lc_children_holding(int *pidfds, int max, int64_t age_ns, bool close_idle, long *closed_idle);
 
 /* Is a live child forked with this connection (by inode)? Such a
  * connection is busy whatever its TCP state says: a CGI script writes its

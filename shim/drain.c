@@ -217,6 +217,12 @@ static bool stop_accepting(const struct lc_deadlines *d, long overflows_at_signa
 			  LC_EV_SKIP;
 	}
 
+	unsigned ports[LC_MAX_LISTENERS];
+	int nports = 0;
+	for (int i = 0; i < listeners.count; i++)
+		if (listeners.items[i].role == LC_LISTENER_OWNED)
+			ports[nports++] = listeners.items[i].port;
+	lc_children_set_ports(ports, nports);
 	int stopped = 0, stepped_out = 0;
 	for (int i = 0; i < listeners.count; i++) {
 		lc_listener_stop(&lc_rt.table, &listeners.items[i]);
@@ -265,7 +271,10 @@ static bool drain_connections(const struct lc_deadlines *d, int64_t started_ns, 
 		/* Children answering on connections they were forked with: woken
 		 * when one exits (pidfd); the tick covers one that lives on. */
 		int child_fds[LC_MAX_LISTENERS];
-		int children = lc_children_holding(child_fds, LC_MAX_LISTENERS);
+		long child_idle = 0;
+		int children = lc_children_holding(child_fds, LC_MAX_LISTENERS, now - started_ns, true,
+						   &child_idle);
+		atomic_fetch_add(&lc_rt.counts.closed_idle, child_idle);
 		/* Replies the program closed on but the kernel still sends: no
 		 * event announces their last ACK, so they ride the tick too. */
 		int leaving = scan.open == 0 && children == 0 ? lc_leaving_count() : 0;
@@ -303,7 +312,7 @@ void *lc_drain_main(void *unused)
 	atomic_store(&lc_rt.counts.accepted_before_signal, before.open);
 	int child_fds[1];
 	log_notice(atomic_load(&lc_rt.first_signal), before.open,
-		   lc_children_holding(child_fds, 1), lc_rt.cfg.timeout_ns);
+		   lc_children_holding(child_fds, 1, 0, false, NULL), lc_rt.cfg.timeout_ns);
 	bool skipped = atomic_load(&lc_rt.signals_received) > 1;
 
 	/* Steps 2-5, each skipped by a second signal. */

@@ -58,6 +58,8 @@ static void closed(enum lc_fd_kind kind)
  * (a thread woken by shutdown gets EINVAL). The program must not see that:
  * retry on the inert stand-in, or, if there is none, act as an empty
  * listener would. Returns 1 to retry, or -1 with errno set. */
+static int as_empty_listener(int fd);
+
 static int accept_on_stopped(int fd)
 {
 	struct lc_fd_snapshot seen;
@@ -65,6 +67,13 @@ static int accept_on_stopped(int fd)
 	if (fstat(fd, &st) == 0 && lc_fdtable_get(&lc_rt.table, fd, &seen) &&
 	    seen.ino == (uint64_t)st.st_ino)
 		return 1;
+	return as_empty_listener(fd);
+}
+
+/* What accept on a listener with no connection coming does: EAGAIN, or
+ * (blocking) wait until a signal handler interrupts. Always -1. */
+static int as_empty_listener(int fd)
+{
 	int fl = lc_real_fcntl(fd, F_GETFL, 0);
 	if (fl >= 0 && (fl & O_NONBLOCK)) {
 		errno = EAGAIN;
@@ -99,8 +108,9 @@ int lc_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_a
 			/* The owner of a shared listener (a prefork master) shut it
 			 * down: this process steps out and waits like an empty
 			 * listener, whatever its own phase. */
-			lc_listener_step_out(&lc_rt.table, fd);
-			continue;
+			if (lc_listener_step_out(&lc_rt.table, fd) == 0)
+				continue;
+			return as_empty_listener(fd); /* never a retry loop */
 		}
 		if (seen.kind != LC_FD_STOPPED_LISTENER) {
 			errno = saved;

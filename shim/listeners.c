@@ -95,6 +95,10 @@ int lc_listener_block_syn(struct lc_listener *l)
 	struct sock_fprog prog = {.len = sizeof drop_syn / sizeof drop_syn[0], .filter = drop_syn};
 	if (!l->tcp)
 		return 0;
+	/* Refused (EPERM) to unprivileged processes where
+	 * kernel.unprivileged_bpf_disabled is set: the stop then has no SYN
+	 * barrier, and a connection completing between the last backlog check
+	 * and the stop can be reset (README, Limits). */
 	if (setsockopt(l->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0)
 		return -1;
 	l->syn_blocked = true;
@@ -124,18 +128,21 @@ long lc_listener_backlog(const struct lc_listener *l)
 	return (long)info.tcpi_unacked;
 }
 
-/* A listening socket nobody can reach: bound to loopback on a port of its
- * own, with a filter that drops every segment. accept() on it blocks
- * forever (or reports EAGAIN), and poll/epoll never report it readable. */
+/* A listening socket nobody can reach: bound (IP_FREEBIND, no privilege
+ * needed) to 192.0.2.1, an address reserved for documentation (RFC 5737)
+ * that is never local, so no packet is ever delivered to it. accept() on
+ * it blocks forever (or reports EAGAIN); poll/epoll never report it
+ * readable. (A drop-all socket filter would do too, but kernels with
+ * kernel.unprivileged_bpf_disabled refuse filters to unprivileged
+ * processes: measured EPERM here.) */
 static int inert_listener(bool nonblocking)
 {
-	static struct sock_filter drop_all[] = {BPF_STMT(BPF_RET | BPF_K, 0)};
-	struct sock_fprog prog = {.len = 1, .filter = drop_all};
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0);
 	if (fd < 0)
 		return -1;
-	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0 ||
+	int one = 1;
+	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0xC0000201)};
+	if (setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof one) < 0 ||
 	    bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0 || lc_real_listen(fd, 1) < 0) {
 		lc_real_close(fd);
 		return -1;

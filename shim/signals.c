@@ -19,7 +19,7 @@
 static struct {
 	_Atomic int fd; /* -1: free slot */
 	sigset_t mask;
-} signalfds[MAX_SIGNALFDS];
+} signalfds[MAX_SIGNALFDS] = {[0 ... MAX_SIGNALFDS - 1] = {.fd = -1}};
 static _Atomic int signalfds_used;
 /* Signals the program has waited for with sigwait/sigwaitinfo/... */
 static sigset_t sigwaited;
@@ -296,18 +296,8 @@ static void signalfd_remember(int fd, const sigset_t *mask)
 	}
 }
 
-static void signalfds_init_once(void)
-{
-	static _Atomic int done;
-	int expected = 0;
-	if (atomic_compare_exchange_strong(&done, &expected, 1))
-		for (int i = 0; i < MAX_SIGNALFDS; i++)
-			atomic_store(&signalfds[i].fd, -1);
-}
-
 int lc_signalfd(int fd, const sigset_t *mask, int flags)
 {
-	signalfds_init_once();
 	if (!mask)
 		return lc_real_signalfd(fd, mask, flags);
 	sigset_t kernel_mask = *mask;

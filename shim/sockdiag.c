@@ -190,3 +190,54 @@ long lc_unix_backlog(uint64_t ino)
 	lc_real_close(nl);
 	return result;
 }
+
+static int inbound_family(int nl, int family, const unsigned *ports, int nports, uint64_t *out,
+			  int count, int max)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 req;
+	} msg;
+	memset(&msg, 0, sizeof msg);
+	msg.nlh.nlmsg_len = sizeof msg;
+	msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	msg.req.sdiag_family = (unsigned char)family;
+	msg.req.sdiag_protocol = IPPROTO_TCP;
+	/* connected states: everything but LISTEN, CLOSE, SYN_SENT, TIME_WAIT */
+	msg.req.idiag_states = ~((1U << 10) | (1U << 7) | (1U << 2) | (1U << 6) | 1U);
+	if (send(nl, &msg, sizeof msg, 0) < 0)
+		return -1;
+	char buf[16384] __attribute__((aligned(8)));
+	for (;;) {
+		ssize_t n = recv(nl, buf, sizeof buf, 0);
+		if (n <= 0)
+			return -1;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (unsigned)n);
+		     h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_type == NLMSG_DONE)
+				return count;
+			if (h->nlmsg_type == NLMSG_ERROR)
+				return -1;
+			struct inet_diag_msg *d = NLMSG_DATA(h);
+			unsigned sport = ntohs(d->id.idiag_sport);
+			for (int i = 0; i < nports; i++)
+				if (ports[i] == sport && d->idiag_inode && count < max)
+					out[count++] = d->idiag_inode;
+		}
+	}
+}
+
+int lc_inbound_inodes(const unsigned *ports, int nports, uint64_t *out, int max)
+{
+	if (nports == 0)
+		return 0;
+	int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (nl < 0)
+		return -1;
+	int count = inbound_family(nl, AF_INET, ports, nports, out, 0, max);
+	if (count >= 0)
+		count = inbound_family(nl, AF_INET6, ports, nports, out, count, max);
+	lc_real_close(nl);
+	return count;
+}

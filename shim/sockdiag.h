@@ -31,6 +31,11 @@ long lc_tcp_send_queue(const struct sockaddr_storage *local, const struct sockad
  * listener's inode), or -1. */
 long lc_unix_backlog(uint64_t ino);
 
+/* Inodes of the connected TCP sockets whose local port is one of
+ * `ports`: inbound connections on this process's listeners, wherever
+ * they are held (a prefork worker). Returns how many (up to max), or -1. */
+int lc_inbound_inodes(const unsigned *ports, int nports, uint64_t *out, int max);
+
 /* Number of SYN_RECV sockets with local port `port` (IPv4 and IPv6), or
  * -1 if the kernel cannot say. */
 long lc_syn_recv_count(unsigned port);

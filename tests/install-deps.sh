@@ -16,6 +16,8 @@ need_cmd node nodejs
 need_cmd redis-server redis-server
 need_cmd lighttpd lighttpd
 need_cmd curl curl
+need_cmd memcached memcached
+need_cmd nginx nginx-light
 [ -x /usr/bin/python3 ] || packages="$packages python3"
 
 [ -z "$packages" ] && exit 0

@@ -145,8 +145,29 @@ class Server:
             reader.join(timeout=5)
         return code
 
+    def descendants(self):
+        """Pids of the processes this server started (workers, children)."""
+        found, queue = [], [self.pid]
+        while queue:
+            pid = queue.pop()
+            try:
+                for tid in os.listdir(f"/proc/{pid}/task"):
+                    with open(f"/proc/{pid}/task/{tid}/children") as f:
+                        kids = [int(k) for k in f.read().split()]
+                    found += kids
+                    queue += kids
+            except OSError:
+                pass
+        return found
+
     def stop(self):
-        """Cleanup after a test: end the process if it is still running."""
+        """Cleanup after a test: end the process if it is still running,
+        and whatever it started (a failed test must not leave workers)."""
+        for pid in self.descendants():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=10)

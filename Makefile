@@ -16,9 +16,9 @@ LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden
 SANITIZE ?=
 
 LIB_SRCS := real.c config.c log.c fdtable.c idle.c dispositions.c signals.c fdscan.c \
-	addr.c sockdiag.c listeners.c connections.c children.c leaving.c drain.c watchdog.c lifecycle.c fdhooks.c wrappers.c
+	addr.c sockdiag.c listeners.c connections.c children.c leaving.c report.c drain.c watchdog.c lifecycle.c fdhooks.c wrappers.c
 LIB_OBJS := $(addprefix $(BUILD)/lib/,$(LIB_SRCS:.c=.o))
-LAUNCHER_SRCS := launcher.c config.c elfcheck.c
+LAUNCHER_SRCS := launcher.c config.c elfcheck.c stacks.c
 LAUNCHER_OBJS := $(addprefix $(BUILD)/launcher/,$(LAUNCHER_SRCS:.c=.o))
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
@@ -38,7 +38,7 @@ $(BUILD)/liblastcall.so: $(LIB_OBJS)
 	$(CC) -shared $(CFLAGS) $(SANITIZE) -Wl,--no-undefined -o $@ $^ -ldl -lpthread
 
 $(BUILD)/lastcall: $(LAUNCHER_OBJS)
-	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $^
+	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $^ -lunwind-ptrace -lunwind-generic -lunwind
 
 $(BUILD)/demo/%: demo/%.c | $(BUILD)/demo
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< -lpthread

@@ -15,6 +15,7 @@
 #include "idle.h"
 #include "log.h"
 #include "real.h"
+#include "report.h"
 
 /* What the previous scan saw per fd: the byte counters that decide ties
  * (idle.h). Drain-thread only; mmap'd, grown by whole pages. */
@@ -160,7 +161,7 @@ void lc_connections_scan(struct lc_fdtable *t, int64_t now_ns, bool close_idle,
 	}
 }
 
-long lc_connections_cut(struct lc_fdtable *t, int64_t now_ns, bool cut)
+long lc_connections_cut(struct lc_fdtable *t, int64_t now_ns, bool cut, bool from_watchdog)
 {
 	(void)now_ns;
 	long count = 0;
@@ -176,9 +177,15 @@ long lc_connections_cut(struct lc_fdtable *t, int64_t now_ns, bool cut)
 		struct lc_line line;
 		memset(&probe, 0, sizeof probe);
 		lc_probe_connection(fd, &probe);
-		struct history_slot *slot = history_for(fd, seen.ino);
+		struct history_slot *slot = from_watchdog ? NULL : history_for(fd, seen.ino);
 		enum lc_activity activity =
 			lc_classify(&probe, slot ? &slot->h : NULL, now - seen.accepted_ns);
+		struct lc_report_connection r = {.fd = fd, .age_ns = now - seen.accepted_ns,
+						 .busy = activity == LC_BUSY, .unread = probe.unread,
+						 .unsent = probe.unsent};
+		lc_peer_text(fd, r.peer);
+		lc_local_text(fd, r.local);
+		lc_report_add_connection(&r);
 		lc_line_start(&line);
 		lc_line_str(&line, cut ? "cut: " : "open: ");
 		lc_line_str(&line, lc_peer_text(fd, peer));

@@ -21,8 +21,10 @@ struct lc_scan {
 void lc_connections_scan(struct lc_fdtable *t, int64_t now_ns, bool close_idle,
 			 struct lc_scan *out);
 
-/* Logs each remaining connection at `level` and, with cut, shuts it down.
- * Returns how many there were. */
-long lc_connections_cut(struct lc_fdtable *t, int64_t now_ns, bool cut);
+/* Logs each remaining connection (peer, local port, age, busy or idle,
+ * unread and unsent bytes), records it for the report and, with cut,
+ * shuts it down. `from_watchdog`: called outside the drain thread, which
+ * owns the per-connection history. Returns how many there were. */
+long lc_connections_cut(struct lc_fdtable *t, int64_t now_ns, bool cut, bool from_watchdog);
 
 #endif

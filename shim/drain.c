@@ -15,6 +15,7 @@
 #include "leaving.h"
 #include "listeners.h"
 #include "log.h"
+#include "report.h"
 #include "runtime.h"
 #include "signals.h"
 #include "sockdiag.h"
@@ -40,6 +41,10 @@
  * stays until no connection has arrived for this long (within the
  * patience above). */
 #define OVERFLOW_QUIET_NS (600 * LC_NS_PER_MS)
+/* Stack traces at a deadline come from a helper process (report.c); it is
+ * given this long, and never the last moments before the total deadline. */
+#define STACKS_BUDGET_NS (800 * LC_NS_PER_MS)
+#define STACKS_MARGIN_NS (100 * LC_NS_PER_MS)
 
 struct lc_deadlines lc_deadlines_from(const struct lc_config *cfg, int64_t signal_ns)
 {
@@ -232,6 +237,7 @@ static bool stop_accepting(const struct lc_deadlines *d, long overflows_at_signa
 			stepped_out++;
 	}
 	set_phase(LC_PHASE_DRAINING);
+	lc_report_mark(LC_T_LISTENERS_CLOSED);
 
 	struct lc_line line;
 	lc_line_start(&line);
@@ -279,6 +285,7 @@ static bool drain_connections(const struct lc_deadlines *d, int64_t started_ns, 
 		 * event announces their last ACK, so they ride the tick too. */
 		int leaving = scan.open == 0 && children == 0 ? lc_leaving_count() : 0;
 		if (scan.open == 0 && children == 0 && leaving == 0) {
+			lc_report_mark(LC_T_DRAINED);
 			struct lc_line line;
 			lc_line_start(&line);
 			lc_line_str(&line, "drained in ");
@@ -303,6 +310,7 @@ void *lc_drain_main(void *unused)
 
 	/* Step 1: notice. */
 	int64_t signal_ns = lc_now_ns();
+	lc_report_mark(LC_T_SIGNAL);
 	struct lc_deadlines d = lc_deadlines_from(&lc_rt.cfg, signal_ns);
 	lc_watchdog_arm(d.total_ns);
 	set_phase(LC_PHASE_NOTICED);
@@ -327,7 +335,13 @@ void *lc_drain_main(void *unused)
 	/* Step 7: the drain deadline (or a second signal) cuts the rest. */
 	long cut = 0;
 	if (!drained) {
-		cut = lc_connections_cut(&lc_rt.table, lc_now_ns(), true);
+		/* Where the program is, before its connections are cut: every
+		 * thread's stack, within what is left of the total budget. */
+		if (lc_report_wanted()) {
+			int64_t left = d.total_ns - lc_now_ns() - STACKS_MARGIN_NS;
+			lc_report_capture_threads(left < STACKS_BUDGET_NS ? left : STACKS_BUDGET_NS);
+		}
+		cut = lc_connections_cut(&lc_rt.table, lc_now_ns(), true, false);
 		atomic_store(&lc_rt.counts.cut_at_deadline, cut);
 		log_count(skipped ? "second signal: cut " : "drain timeout: cut ", cut,
 			  cut == 1 ? " connection" : " connections");
@@ -338,6 +352,8 @@ void *lc_drain_main(void *unused)
 
 	/* Step 6: hand the signal back. */
 	set_phase(LC_PHASE_EXIT);
+	lc_report_mark(LC_T_EXIT);
+	lc_report_write(cut > 0 ? "drain_timeout" : "drained");
 	int status = cut > 0 ? 124 : 0;
 	lc_signals_hand_back(status);
 	for (;;)

@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "elfcheck.h"
+#include "stacks.h"
 
 #define LIBRARY_NAME "liblastcall.so"
 
@@ -196,6 +197,9 @@ int main(int argc, char **argv)
 	};
 	struct lc_config_error err;
 	int verbosity = 0, opt;
+	/* Hidden mode, run by the library at a deadline (report.c). */
+	if (argc == 3 && strcmp(argv[1], "--stacks") == 0)
+		return lc_print_stacks((pid_t)atoi(argv[2]));
 	opterr = 0;
 	/* '+': options end at PROGRAM; its own options are its own. */
 	while ((opt = getopt_long(argc, argv, "+:t:d:s:vq", options, NULL)) != -1) {
@@ -289,6 +293,13 @@ int main(int argc, char **argv)
 		return 125;
 	}
 	prepend_preload(library);
+	/* The library runs this binary for stack traces at a deadline. */
+	char self[PATH_MAX];
+	ssize_t self_len = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (self_len > 0) {
+		self[self_len] = '\0';
+		setenv("LASTCALL_HELPER", self, 1);
+	}
 	warn_unreachable(argv[optind]);
 
 	execvp(argv[optind], argv + optind);

@@ -1,0 +1,31 @@
+/* The shutdown report (SPEC "Shutdown report", --report PATH): what
+ * happened, the connections a deadline found open, and every thread's
+ * stack at that moment. Written without malloc or locks a wedged thread
+ * may hold: static buffers, raw system calls. */
+#ifndef LASTCALL_REPORT_H
+#define LASTCALL_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum lc_report_time { LC_T_SIGNAL, LC_T_LISTENERS_CLOSED, LC_T_DRAINED, LC_T_EXIT, LC_T_COUNT };
+
+struct lc_report_connection {
+	int fd;
+	char peer[112];
+	char local[112];
+	int64_t age_ns;
+	bool busy;
+	uint32_t unread, unsent;
+};
+
+bool lc_report_wanted(void);
+void lc_report_mark(enum lc_report_time which);
+void lc_report_add_connection(const struct lc_report_connection *c);
+void lc_report_clear_connections(void);
+/* Every thread's stack, through the helper process; at most budget_ns. */
+void lc_report_capture_threads(int64_t budget_ns);
+/* outcome: "drained", "drain_timeout" or "exit_timeout". */
+void lc_report_write(const char *outcome);
+
+#endif

@@ -35,6 +35,16 @@ enum lc_disp_kind lc_disp_kind(const struct lc_disposition *d)
 	return LC_DISP_HANDLER;
 }
 
+enum lc_disp_kind lc_disp_kind_of(const struct sigaction *act)
+{
+	/* SIG_DFL and SIG_IGN are never installed as SA_SIGINFO handlers */
+	if (act->sa_flags & SA_SIGINFO)
+		return LC_DISP_HANDLER;
+	if (act->sa_handler == SIG_DFL)
+		return LC_DISP_DEFAULT;
+	return act->sa_handler == SIG_IGN ? LC_DISP_IGNORE : LC_DISP_HANDLER;
+}
+
 void lc_disp_kernel_action(const struct lc_disposition *d, lc_siginfo_handler ours,
 			   struct sigaction *out)
 {

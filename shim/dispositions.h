@@ -25,6 +25,7 @@ typedef void (*lc_siginfo_handler)(int, siginfo_t *, void *);
 void lc_disp_record(struct lc_disposition *d, const struct sigaction *act);
 void lc_disp_read(const struct lc_disposition *d, struct sigaction *out);
 enum lc_disp_kind lc_disp_kind(const struct lc_disposition *d);
+enum lc_disp_kind lc_disp_kind_of(const struct sigaction *act);
 
 /* The sigaction lastcall installs in the kernel while it manages the
  * signal: its own handler, with the program's mask and the program's

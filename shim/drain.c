@@ -343,8 +343,12 @@ void *lc_drain_main(void *unused)
 		}
 		cut = lc_connections_cut(&lc_rt.table, lc_now_ns(), true, false);
 		atomic_store(&lc_rt.counts.cut_at_deadline, cut);
-		log_count(skipped ? "second signal: cut " : "drain timeout: cut ", cut,
-			  cut == 1 ? " connection" : " connections");
+		struct lc_line line;
+		lc_line_start(&line);
+		lc_line_str(&line, skipped ? "second signal: cut " : "drain timeout: cut ");
+		lc_line_int(&line, cut);
+		lc_line_str(&line, cut == 1 ? " connection" : " connections");
+		lc_line_emit(&line, LC_LOG_WARN);
 	}
 	atomic_store(&lc_rt.counts.drained,
 		     atomic_load(&lc_rt.counts.accepted_before_signal) +

@@ -8,11 +8,13 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "addr.h"
 #include "children.h"
 #include "drain.h"
+#include "fdscan.h"
 #include "log.h"
 #include "real.h"
 #include "runtime.h"
@@ -75,10 +77,33 @@ static void load_config(void)
 	lc_log_set_level(lc_rt.cfg.log_level);
 }
 
+static void trace_listener_found(int fd, void *unused)
+{
+	(void)unused;
+	int accepting = 0;
+	socklen_t len = sizeof accepting;
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) == 0 && accepting) {
+		char local[LC_ADDR_TEXT];
+		struct lc_line line;
+		lc_line_start(&line);
+		lc_line_str(&line, "active: listener ");
+		lc_line_str(&line, lc_local_text(fd, local));
+		lc_line_str(&line, " (fd ");
+		lc_line_int(&line, fd);
+		lc_line_str(&line, lc_rt.socket_activated ? ", socket activation)" : ")");
+		lc_line_emit(&line, LC_LOG_DEBUG);
+	}
+}
+
+/* Debug trace: what lastcall saw when it became active, so an operator
+ * can tell at once why a server does not drain. */
 static void trace_start(void)
 {
 	if (!lc_log_enabled(LC_LOG_DEBUG))
 		return;
+	/* Listeners it already has: inherited ones (socket activation, a
+	 * parent's) appear here and nowhere else. */
+	lc_for_each_fd(trace_listener_found, NULL);
 	struct lc_line line;
 	char name[16];
 	for (int sig = 1; sig < NSIG; sig++) {

@@ -27,7 +27,7 @@ static _Atomic int sigwaited_any;
 
 static void on_shutdown_signal(int sig, siginfo_t *info, void *ucontext);
 
-static void log_signal_line(const char *what, int sig, const char *rest)
+static void log_signal_line_at(enum lc_log_level level, const char *what, int sig, const char *rest)
 {
 	char name[16];
 	struct lc_line line;
@@ -35,7 +35,12 @@ static void log_signal_line(const char *what, int sig, const char *rest)
 	lc_line_str(&line, what);
 	lc_line_str(&line, lc_signal_name(sig, name));
 	lc_line_str(&line, rest);
-	lc_line_emit(&line, LC_LOG_INFO);
+	lc_line_emit(&line, level);
+}
+
+static void log_signal_line(const char *what, int sig, const char *rest)
+{
+	log_signal_line_at(LC_LOG_INFO, what, sig, rest);
 }
 
 void lc_signals_install(void)
@@ -230,6 +235,13 @@ int lc_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 		lc_disp_read(d, old);
 	if (act) {
 		struct sigaction ours;
+		if (lc_log_enabled(LC_LOG_DEBUG)) {
+			enum lc_disp_kind kind = lc_disp_kind_of(act);
+			log_signal_line_at(LC_LOG_DEBUG, "the program sets ", sig,
+					   kind == LC_DISP_DEFAULT  ? " to its default action (kept aside until the drain)"
+					   : kind == LC_DISP_IGNORE ? " to ignored (kept aside until the drain)"
+								    : ": its handler runs after the drain");
+		}
 		lc_disp_record(d, act);
 		lc_disp_kernel_action(d, on_shutdown_signal, &ours);
 		lc_real_sigaction(sig, &ours, NULL);
@@ -307,8 +319,13 @@ int lc_signalfd(int fd, const sigset_t *mask, int flags)
 			if (lc_is_managed(sig))
 				sigdelset(&kernel_mask, sig);
 	int result = lc_real_signalfd(fd, &kernel_mask, flags);
-	if (result >= 0)
+	if (result >= 0) {
 		signalfd_remember(result, mask);
+		for (int sig = 1; sig < NSIG; sig++)
+			if (sigismember(mask, sig) == 1 && sigismember(&lc_rt.cfg.signals, sig) == 1)
+				log_signal_line_at(LC_LOG_DEBUG, "the program reads ", sig,
+						   " through a signalfd: it gets it after the drain");
+	}
 	return result;
 }
 

@@ -252,10 +252,18 @@ static bool socket_activation_for_us(void)
 	return fds && *fds && (!pid || atol(pid) == (long)getpid());
 }
 
+static void before_fork(void);
+static void after_fork_parent(void);
+static void after_fork_child(void);
+
 __attribute__((constructor)) static void lc_init(void)
 {
 	load_config_once();
 	lc_rt.socket_activated = socket_activation_for_us();
 	lc_rt.own_page = new_shared_page();
+	/* A socket-activated service is a server from its first instruction,
+	 * and may sit in epoll_wait for a long time before its first accept. */
+	if (lc_rt.socket_activated)
+		lc_activate();
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }

@@ -16,13 +16,13 @@ LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden
 SANITIZE ?=
 
 LIB_SRCS := real.c config.c log.c fdtable.c idle.c dispositions.c signals.c fdscan.c \
-	addr.c sockdiag.c listeners.c connections.c children.c leaving.c report.c drain.c watchdog.c lifecycle.c fdhooks.c wrappers.c
+	addr.c sockdiag.c listeners.c connections.c children.c leaving.c report.c health.c cleanups.c drain.c watchdog.c lifecycle.c fdhooks.c wrappers.c
 LIB_OBJS := $(addprefix $(BUILD)/lib/,$(LIB_SRCS:.c=.o))
 LAUNCHER_SRCS := launcher.c config.c elfcheck.c stacks.c
 LAUNCHER_OBJS := $(addprefix $(BUILD)/launcher/,$(LAUNCHER_SRCS:.c=.o))
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
-DEMO_BINS := $(BUILD)/demo/naive_server
+DEMO_BINS := $(BUILD)/demo/naive_server $(BUILD)/demo/token_stream
 TEST_SERVERS := $(patsubst tests/e2e/servers/%.c,$(BUILD)/tests/servers/%,$(wildcard tests/e2e/servers/*.c))
 
 .PHONY: all test unit e2e demo install clean deps
@@ -71,9 +71,10 @@ demo: all
 	@$(PYTHON) demo/side_by_side.py
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(BUILD)/lastcall $(DESTDIR)$(PREFIX)/bin/lastcall
 	install -m 0755 $(BUILD)/liblastcall.so $(DESTDIR)$(PREFIX)/lib/liblastcall.so
+	install -m 0644 shim/lastcall.h $(DESTDIR)$(PREFIX)/include/lastcall.h
 	install -m 0644 doc/lastcall.1 $(DESTDIR)$(PREFIX)/share/man/man1/lastcall.1
 
 clean:

@@ -10,8 +10,10 @@
 
 #include "clock.h"
 #include "children.h"
+#include "cleanups.h"
 #include "config.h"
 #include "connections.h"
+#include "health.h"
 #include "leaving.h"
 #include "listeners.h"
 #include "log.h"
@@ -177,7 +179,7 @@ static bool stop_accepting(const struct lc_deadlines *d, long overflows_at_signa
 	static struct lc_listener_set listeners;
 	bool skipped = false;
 	set_phase(LC_PHASE_STOPPING);
-	lc_listeners_find(&lc_rt.table, &listeners, -1);
+	lc_listeners_find(&lc_rt.table, &listeners, lc_health_fd());
 	for (int i = 0; i < listeners.count; i++)
 		if (listeners.items[i].role == LC_LISTENER_OWNED)
 			lc_listener_block_syn(&listeners.items[i]);
@@ -311,6 +313,7 @@ void *lc_drain_main(void *unused)
 	/* Step 1: notice. */
 	int64_t signal_ns = lc_now_ns();
 	lc_report_mark(LC_T_SIGNAL);
+	lc_health_note_signal();
 	struct lc_deadlines d = lc_deadlines_from(&lc_rt.cfg, signal_ns);
 	lc_watchdog_arm(d.total_ns);
 	set_phase(LC_PHASE_NOTICED);
@@ -358,6 +361,7 @@ void *lc_drain_main(void *unused)
 	set_phase(LC_PHASE_EXIT);
 	lc_report_mark(LC_T_EXIT);
 	lc_report_write(cut > 0 ? "drain_timeout" : "drained");
+	lc_cleanups_run(d.total_ns);
 	int status = cut > 0 ? 124 : 0;
 	lc_signals_hand_back(status);
 	for (;;)

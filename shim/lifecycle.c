@@ -15,6 +15,7 @@
 #include "children.h"
 #include "drain.h"
 #include "fdscan.h"
+#include "health.h"
 #include "log.h"
 #include "real.h"
 #include "runtime.h"
@@ -80,6 +81,8 @@ static void load_config(void)
 static void trace_listener_found(int fd, void *unused)
 {
 	(void)unused;
+	if (fd == lc_health_fd())
+		return;
 	int accepting = 0;
 	socklen_t len = sizeof accepting;
 	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) == 0 && accepting) {
@@ -230,6 +233,7 @@ static void after_fork_child(void)
 	memset(&lc_rt.counts, 0, sizeof lc_rt.counts);
 	lc_children_reset();
 	atomic_store(&lc_rt.forks, 0);
+	lc_health_forget_in_child();
 }
 
 pid_t lc_fork(void)
@@ -252,6 +256,26 @@ static bool socket_activation_for_us(void)
 	return fds && *fds && (!pid || atol(pid) == (long)getpid());
 }
 
+/* Only the process that was started serves it: the programs it execs
+ * inherit LASTCALL_HEALTH too, and LASTCALL_HEALTH_PID tells them it is
+ * not theirs. A port that cannot be bound is bad configuration. */
+static void start_health_endpoint(void)
+{
+	if (!lc_rt.cfg.health.enabled)
+		return;
+	const char *owner = getenv("LASTCALL_HEALTH_PID");
+	if (owner && atol(owner) != (long)getpid())
+		return;
+	char error[128], pid[16];
+	if (lc_health_start(&lc_rt.cfg.health, error, sizeof error) < 0) {
+		fprintf(stderr, "lastcall: LASTCALL_HEALTH %s: cannot bind: %s\n",
+			getenv("LASTCALL_HEALTH"), error);
+		_exit(2);
+	}
+	snprintf(pid, sizeof pid, "%d", (int)getpid());
+	setenv("LASTCALL_HEALTH_PID", pid, 1);
+}
+
 static void before_fork(void);
 static void after_fork_parent(void);
 static void after_fork_child(void);
@@ -261,6 +285,7 @@ __attribute__((constructor)) static void lc_init(void)
 	load_config_once();
 	lc_rt.socket_activated = socket_activation_for_us();
 	lc_rt.own_page = new_shared_page();
+	start_health_endpoint();
 	/* A socket-activated service is a server from its first instruction,
 	 * and may sit in epoll_wait for a long time before its first accept. */
 	if (lc_rt.socket_activated)

@@ -1,0 +1,123 @@
+/* lastcall.h: lastcall_shutdown_started() and named cleanups. */
+#include "cleanups.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "export.h"
+#define LASTCALL_BUILDING_LIBRARY
+#include "lastcall.h"
+#include "log.h"
+#include "real.h"
+#include "runtime.h"
+
+#define MAX_CLEANUPS 32
+
+struct cleanup {
+	char name[64];
+	lastcall_cleanup_fn fn;
+	void *arg;
+	int64_t budget_ns;
+	int done_fd; /* eventfd written when fn returns */
+};
+
+static struct cleanup cleanups[MAX_CLEANUPS];
+static _Atomic int cleanup_count;
+static pthread_mutex_t registering = PTHREAD_MUTEX_INITIALIZER;
+
+LC_EXPORT int lastcall_shutdown_started(void)
+{
+	return lc_phase() >= LC_PHASE_NOTICED;
+}
+
+LC_EXPORT int lastcall_cleanup_add(const char *name, lastcall_cleanup_fn fn, void *arg,
+				   unsigned budget_ms)
+{
+	if (!fn)
+		return -1;
+	pthread_mutex_lock(&registering);
+	int n = atomic_load(&cleanup_count);
+	if (n >= MAX_CLEANUPS) {
+		pthread_mutex_unlock(&registering);
+		return -1;
+	}
+	struct cleanup *c = &cleanups[n];
+	memset(c, 0, sizeof *c);
+	strncpy(c->name, name ? name : "cleanup", sizeof c->name - 1);
+	c->fn = fn;
+	c->arg = arg;
+	c->budget_ns = (int64_t)budget_ms * LC_NS_PER_MS;
+	atomic_store(&cleanup_count, n + 1);
+	pthread_mutex_unlock(&registering);
+	return 0;
+}
+
+static void *run_one(void *opaque)
+{
+	struct cleanup *c = opaque;
+	c->fn(c->arg);
+	uint64_t one = 1;
+	ssize_t w = write(c->done_fd, &one, sizeof one);
+	(void)w;
+	return NULL;
+}
+
+static void log_cleanup(enum lc_log_level level, const struct cleanup *c, const char *what,
+			int64_t ns)
+{
+	struct lc_line line;
+	lc_line_start(&line);
+	lc_line_str(&line, "cleanup \"");
+	lc_line_str(&line, c->name);
+	lc_line_str(&line, what);
+	lc_line_duration(&line, ns);
+	lc_line_emit(&line, level);
+}
+
+/* Each cleanup gets a thread, so one that hangs costs only its budget:
+ * the next one still runs, and the signal is still handed back. */
+void lc_cleanups_run(int64_t deadline_ns)
+{
+	int n = atomic_load(&cleanup_count);
+	for (int i = 0; i < n; i++) {
+		struct cleanup *c = &cleanups[i];
+		int64_t started = lc_now_ns();
+		int64_t until = started + c->budget_ns;
+		if (until > deadline_ns)
+			until = deadline_ns;
+		c->done_fd = eventfd(0, EFD_CLOEXEC);
+		if (c->done_fd < 0)
+			continue;
+		pthread_t thread;
+		pthread_attr_t attr;
+		sigset_t all, previous;
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &previous);
+		int r = pthread_create(&thread, &attr, run_one, c);
+		pthread_sigmask(SIG_SETMASK, &previous, NULL);
+		pthread_attr_destroy(&attr);
+		if (r != 0)
+			continue;
+		struct pollfd p = {.fd = c->done_fd, .events = POLLIN};
+		int64_t left = until - lc_now_ns();
+		struct timespec ts = lc_timespec(left > 0 ? left : 0);
+		int ready;
+		while ((ready = ppoll(&p, 1, &ts, NULL)) < 0)
+			;
+		if (ready > 0) {
+			log_cleanup(LC_LOG_INFO, c, "\" done in ", lc_now_ns() - started);
+			lc_real_close(c->done_fd);
+		} else {
+			/* left running; its eventfd stays open for it */
+			log_cleanup(LC_LOG_WARN, c, "\" still running after its budget of ", c->budget_ns);
+		}
+	}
+}

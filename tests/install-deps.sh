@@ -18,6 +18,7 @@ need_cmd lighttpd lighttpd
 need_cmd curl curl
 need_cmd memcached memcached
 need_cmd nginx nginx-light
+need_cmd haproxy haproxy
 [ -x /usr/bin/python3 ] || packages="$packages python3"
 
 [ -z "$packages" ] && exit 0

@@ -15,7 +15,7 @@ BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Ishim
 LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden
 SANITIZE ?=
 
-LIB_SRCS := real.c config.c log.c fdtable.c idle.c dispositions.c signals.c fdscan.c \
+LIB_SRCS := real.c thread.c config.c log.c fdtable.c idle.c dispositions.c signals.c fdscan.c \
 	addr.c sockdiag.c listeners.c connections.c children.c leaving.c report.c health.c cleanups.c drain.c watchdog.c lifecycle.c fdhooks.c wrappers.c
 LIB_OBJS := $(addprefix $(BUILD)/lib/,$(LIB_SRCS:.c=.o))
 LAUNCHER_SRCS := launcher.c config.c elfcheck.c stacks.c

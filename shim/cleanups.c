@@ -16,6 +16,7 @@
 #include "log.h"
 #include "real.h"
 #include "runtime.h"
+#include "thread.h"
 
 #define MAX_CLEANUPS 32
 
@@ -94,17 +95,7 @@ void lc_cleanups_run(int64_t deadline_ns)
 		c->done_fd = eventfd(0, EFD_CLOEXEC);
 		if (c->done_fd < 0)
 			continue;
-		pthread_t thread;
-		pthread_attr_t attr;
-		sigset_t all, previous;
-		pthread_attr_init(&attr);
-		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		sigfillset(&all);
-		pthread_sigmask(SIG_SETMASK, &all, &previous);
-		int r = pthread_create(&thread, &attr, run_one, c);
-		pthread_sigmask(SIG_SETMASK, &previous, NULL);
-		pthread_attr_destroy(&attr);
-		if (r != 0)
+		if (lc_thread_start("lastcall-clean", run_one, c, NULL) != 0)
 			continue;
 		struct pollfd p = {.fd = c->done_fd, .events = POLLIN};
 		int64_t left = until - lc_now_ns();

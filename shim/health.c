@@ -32,6 +32,7 @@
 #include "log.h"
 #include "real.h"
 #include "runtime.h"
+#include "thread.h"
 
 #define MAX_CLIENTS 32
 #define REQUEST_LIMIT 2048
@@ -285,24 +286,12 @@ int lc_health_start(const struct lc_health_addr *h, char *error, size_t error_si
 		return -1;
 	}
 	health_fd = fd;
-	pthread_t thread;
-	pthread_attr_t attr;
-	sigset_t all, previous;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 256 * 1024);
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &previous);
-	int r = pthread_create(&thread, &attr, health_main, NULL);
-	pthread_sigmask(SIG_SETMASK, &previous, NULL);
-	pthread_attr_destroy(&attr);
-	if (r != 0) {
+	if (lc_thread_start("lastcall-health", health_main, NULL, NULL) != 0) {
 		snprintf(error, error_size, "cannot start its thread");
 		lc_real_close(fd);
 		health_fd = -1;
 		return -1;
 	}
-	pthread_setname_np(thread, "lastcall-health");
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 #include "real.h"
 #include "runtime.h"
 #include "signals.h"
+#include "thread.h"
 #include "watchdog.h"
 
 struct lc_runtime lc_rt = {.wake_fd = -1};
@@ -146,26 +147,12 @@ void lc_trace_listener(int fd)
 	lc_line_emit(&line, LC_LOG_DEBUG);
 }
 
+/* The drain thread takes no signal of the program's, but it does take
+ * the shutdown signals: when every program thread blocks them (a signalfd
+ * or sigwait program), the kernel delivers them here. */
 static int start_drain_thread(void)
 {
-	pthread_t thread;
-	pthread_attr_t attr;
-	sigset_t all, previous, shutdown_signals = lc_rt.cfg.signals;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 256 * 1024);
-	/* The drain thread takes no signal of the program's, but it does
-	 * take the shutdown signals: when every program thread blocks them
-	 * (a signalfd or sigwait program), the kernel delivers them here. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &previous);
-	pthread_sigmask(SIG_UNBLOCK, &shutdown_signals, NULL);
-	int r = pthread_create(&thread, &attr, lc_drain_main, NULL);
-	pthread_sigmask(SIG_SETMASK, &previous, NULL);
-	pthread_attr_destroy(&attr);
-	if (r == 0)
-		pthread_setname_np(thread, "lastcall-drain");
-	return r;
+	return lc_thread_start("lastcall-drain", lc_drain_main, NULL, &lc_rt.cfg.signals);
 }
 
 /* Another library's constructor may listen before ours has run. */

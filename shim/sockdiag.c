@@ -17,7 +17,11 @@
 
 #define TCP_STATE_SYN_RECV 3
 
-static long count_family(int nl, int family, unsigned port)
+typedef void (*diag_visitor)(const struct inet_diag_msg *d, void *ctx);
+
+/* Dumps the TCP sockets of one family in `states` (a bit per TCP state)
+ * and shows each to `visit`. Returns 0, or -1 if the kernel cannot say. */
+static int diag_dump(int nl, int family, unsigned states, diag_visitor visit, void *ctx)
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -29,11 +33,9 @@ static long count_family(int nl, int family, unsigned port)
 	msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	msg.req.sdiag_family = (unsigned char)family;
 	msg.req.sdiag_protocol = IPPROTO_TCP;
-	msg.req.idiag_states = 1U << TCP_STATE_SYN_RECV;
+	msg.req.idiag_states = states;
 	if (send(nl, &msg, sizeof msg, 0) < 0)
 		return -1;
-
-	long count = 0;
 	char buf[16384] __attribute__((aligned(8)));
 	for (;;) {
 		ssize_t n = recv(nl, buf, sizeof buf, 0);
@@ -42,25 +44,45 @@ static long count_family(int nl, int family, unsigned port)
 		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (unsigned)n);
 		     h = NLMSG_NEXT(h, n)) {
 			if (h->nlmsg_type == NLMSG_DONE)
-				return count;
+				return 0;
 			if (h->nlmsg_type == NLMSG_ERROR)
 				return -1;
-			struct inet_diag_msg *d = NLMSG_DATA(h);
-			if (d->idiag_state == TCP_STATE_SYN_RECV && ntohs(d->id.idiag_sport) == port)
-				count++;
+			visit(NLMSG_DATA(h), ctx);
 		}
 	}
 }
 
-long lc_syn_recv_count(unsigned port)
+/* Both families, through one netlink socket. */
+static int diag_dump_all(unsigned states, diag_visitor visit, void *ctx)
 {
 	int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	if (nl < 0)
 		return -1;
-	long v4 = count_family(nl, AF_INET, port);
-	long v6 = v4 >= 0 ? count_family(nl, AF_INET6, port) : -1;
+	int r = diag_dump(nl, AF_INET, states, visit, ctx);
+	if (r == 0)
+		r = diag_dump(nl, AF_INET6, states, visit, ctx);
 	lc_real_close(nl);
-	return v4 < 0 || v6 < 0 ? -1 : v4 + v6;
+	return r;
+}
+
+struct syn_recv_search {
+	unsigned port;
+	long count;
+};
+
+static void count_syn_recv(const struct inet_diag_msg *d, void *opaque)
+{
+	struct syn_recv_search *search = opaque;
+	if (d->idiag_state == TCP_STATE_SYN_RECV && ntohs(d->id.idiag_sport) == search->port)
+		search->count++;
+}
+
+long lc_syn_recv_count(unsigned port)
+{
+	struct syn_recv_search search = {.port = port, .count = 0};
+	if (diag_dump_all(1U << TCP_STATE_SYN_RECV, count_syn_recv, &search) < 0)
+		return -1;
+	return search.count;
 }
 
 /* /proc/net/netstat has a "TcpExt:" line of names, then one of values. */
@@ -191,53 +213,30 @@ long lc_unix_backlog(uint64_t ino)
 	return result;
 }
 
-static int inbound_family(int nl, int family, const unsigned *ports, int nports, uint64_t *out,
-			  int count, int max)
+struct inbound_search {
+	const unsigned *ports;
+	int nports;
+	uint64_t *out;
+	int count, max;
+};
+
+static void collect_inbound(const struct inet_diag_msg *d, void *opaque)
 {
-	struct {
-		struct nlmsghdr nlh;
-		struct inet_diag_req_v2 req;
-	} msg;
-	memset(&msg, 0, sizeof msg);
-	msg.nlh.nlmsg_len = sizeof msg;
-	msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	msg.req.sdiag_family = (unsigned char)family;
-	msg.req.sdiag_protocol = IPPROTO_TCP;
-	/* connected states: everything but LISTEN, CLOSE, SYN_SENT, TIME_WAIT */
-	msg.req.idiag_states = ~((1U << 10) | (1U << 7) | (1U << 2) | (1U << 6) | 1U);
-	if (send(nl, &msg, sizeof msg, 0) < 0)
-		return -1;
-	char buf[16384] __attribute__((aligned(8)));
-	for (;;) {
-		ssize_t n = recv(nl, buf, sizeof buf, 0);
-		if (n <= 0)
-			return -1;
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (unsigned)n);
-		     h = NLMSG_NEXT(h, n)) {
-			if (h->nlmsg_type == NLMSG_DONE)
-				return count;
-			if (h->nlmsg_type == NLMSG_ERROR)
-				return -1;
-			struct inet_diag_msg *d = NLMSG_DATA(h);
-			unsigned sport = ntohs(d->id.idiag_sport);
-			for (int i = 0; i < nports; i++)
-				if (ports[i] == sport && d->idiag_inode && count < max)
-					out[count++] = d->idiag_inode;
-		}
-	}
+	struct inbound_search *search = opaque;
+	unsigned sport = ntohs(d->id.idiag_sport);
+	for (int i = 0; i < search->nports; i++)
+		if (search->ports[i] == sport && d->idiag_inode && search->count < search->max)
+			search->out[search->count++] = d->idiag_inode;
 }
 
 int lc_inbound_inodes(const unsigned *ports, int nports, uint64_t *out, int max)
 {
 	if (nports == 0)
 		return 0;
-	int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	if (nl < 0)
+	struct inbound_search search = {.ports = ports, .nports = nports, .out = out, .max = max};
+	/* connected states: all but LISTEN, CLOSE, SYN_SENT, TIME_WAIT */
+	unsigned states = ~((1U << 10) | (1U << 7) | (1U << 2) | (1U << 6) | 1U);
+	if (diag_dump_all(states, collect_inbound, &search) < 0)
 		return -1;
-	int count = inbound_family(nl, AF_INET, ports, nports, out, 0, max);
-	if (count >= 0)
-		count = inbound_family(nl, AF_INET6, ports, nports, out, count, max);
-	lc_real_close(nl);
-	return count;
+	return search.count;
 }

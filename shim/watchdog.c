@@ -16,6 +16,7 @@
 #include "real.h"
 #include "report.h"
 #include "runtime.h"
+#include "thread.h"
 
 #define STACKS_LEAD_NS (600 * LC_NS_PER_MS)
 
@@ -49,21 +50,7 @@ static void *watchdog_main(void *unused)
 
 int lc_watchdog_start(void)
 {
-	pthread_t thread;
-	pthread_attr_t attr;
-	sigset_t all, previous;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 256 * 1024);
-	/* It inherits this mask: no signal of the program's lands here. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &previous);
-	int r = pthread_create(&thread, &attr, watchdog_main, NULL);
-	pthread_sigmask(SIG_SETMASK, &previous, NULL);
-	pthread_attr_destroy(&attr);
-	if (r == 0)
-		pthread_setname_np(thread, "lastcall-watch");
-	return r;
+	return lc_thread_start("lastcall-watch", watchdog_main, NULL, NULL);
 }
 
 void lc_watchdog_arm(int64_t deadline_ns)

@@ -2,6 +2,7 @@
 # make            build/liblastcall.so and build/lastcall
 # make test       unit + end-to-end tests (installs missing Debian packages as root)
 # make demo       plain SIGTERM vs lastcall, side by side
+# make bench      what it costs while serving, how fast it ends (bench/)
 # make install    PREFIX=/usr/local
 
 CC ?= cc
@@ -23,9 +24,10 @@ LAUNCHER_OBJS := $(addprefix $(BUILD)/launcher/,$(LAUNCHER_SRCS:.c=.o))
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 DEMO_BINS := $(BUILD)/demo/naive_server $(BUILD)/demo/token_stream
+BENCH_BINS := $(BUILD)/bench/calls $(BUILD)/bench/hold_server
 TEST_SERVERS := $(patsubst tests/e2e/servers/%.c,$(BUILD)/tests/servers/%,$(wildcard tests/e2e/servers/*.c))
 
-.PHONY: all test unit e2e demo install clean deps
+.PHONY: all test unit e2e demo bench install clean deps bench-deps
 all: $(BUILD)/liblastcall.so $(BUILD)/lastcall $(DEMO_BINS)
 
 $(BUILD)/lib/%.o: shim/%.c $(wildcard shim/*.h) | $(BUILD)/lib
@@ -50,11 +52,17 @@ $(BUILD)/tests/servers/%: tests/e2e/servers/%.c | $(BUILD)/tests/servers
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/tests
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SANITIZE) -o $@ $< $(filter-out $(BUILD)/lib/wrappers.o,$(LIB_OBJS)) -lcmocka -ldl -lpthread
 
-$(BUILD)/lib $(BUILD)/launcher $(BUILD)/tests $(BUILD)/demo $(BUILD)/tests/servers:
+$(BUILD)/bench/%: bench/%.c | $(BUILD)/bench
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< -lpthread
+
+$(BUILD)/lib $(BUILD)/launcher $(BUILD)/tests $(BUILD)/demo $(BUILD)/tests/servers $(BUILD)/bench:
 	mkdir -p $@
 
 deps:
 	@tests/install-deps.sh
+
+bench-deps:
+	@tests/install-deps.sh bench
 
 unit: deps $(UNIT_TESTS)
 	@tests/run-unit.sh $(UNIT_TESTS)
@@ -69,6 +77,10 @@ test: deps
 
 demo: all
 	@$(PYTHON) demo/side_by_side.py
+
+bench: bench-deps all $(BENCH_BINS)
+	@$(PYTHON) bench/run.py
+	@$(PYTHON) bench/plot.py
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1

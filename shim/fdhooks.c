@@ -86,18 +86,41 @@ static int as_empty_listener(int fd)
 	return -1;
 }
 
+static int accept_failed_einval(int fd, struct sockaddr *addr, socklen_t *len, int flags,
+				int is_accept4);
+
+static inline int real_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags,
+			      int is_accept4)
+{
+	return is_accept4 ? lc_real_accept4(fd, addr, len, flags) : lc_real_accept(fd, addr, len);
+}
+
 int lc_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_accept4)
 {
 	lc_activate();
-	for (;;) {
-		int r = is_accept4 ? lc_real_accept4(fd, addr, len, flags)
-				   : lc_real_accept(fd, addr, len);
+	int r = real_accept(fd, addr, len, flags, is_accept4);
+	if (r >= 0) {
+		track_connection(r);
+		return r;
+	}
+	/* Only EINVAL can mean "stopped under you"; everything else (EAGAIN
+	 * above all) is the program's and returns untouched without a lookup. */
+	if (__builtin_expect(errno != EINVAL, 1))
+		return r;
+	return accept_failed_einval(fd, addr, len, flags, is_accept4);
+}
+
+/* Out of line: the fast path above needs no frame for it. Loops only
+ * while the listener was swapped for its inert stand-in. */
+__attribute__((noinline)) static int accept_failed_einval(int fd, struct sockaddr *addr,
+							  socklen_t *len, int flags, int is_accept4)
+{
+	/* r: the failed attempt that brought us here (errno EINVAL), then each retry */
+	for (int r = -1;; r = real_accept(fd, addr, len, flags, is_accept4)) {
 		if (r >= 0) {
 			track_connection(r);
 			return r;
 		}
-		/* Only EINVAL can mean "stopped under you"; everything else is
-		 * the program's and returns untouched without a lookup. */
 		int saved = errno;
 		struct lc_fd_snapshot seen;
 		if (saved != EINVAL || !lc_fdtable_get(&lc_rt.table, fd, &seen)) {
@@ -134,7 +157,22 @@ int lc_listen(int fd, int backlog)
 	return r;
 }
 
+static int close_recorded(int fd);
+
 int lc_close(int fd)
+{
+	/* The common case: serving, a descriptor with no entry, no signalfd in
+	 * the program. Three loads and a tail call; see bench/. */
+	if (__builtin_expect(lc_phase() == LC_PHASE_SERVING &&
+				     lc_fdtable_kind(&lc_rt.table, fd) == LC_FD_FREE &&
+				     !lc_signalfds_present(),
+			     1))
+		return lc_real_close(fd);
+	return close_recorded(fd);
+}
+
+/* Out of line, so that the common case above needs no stack frame. */
+__attribute__((noinline)) static int close_recorded(int fd)
 {
 	if (lc_phase() >= LC_PHASE_NOTICED)
 		note_leaving(fd);

@@ -162,10 +162,8 @@ static void load_config_once(void)
 	pthread_once(&once, load_config);
 }
 
-void lc_activate(void)
+void lc_activate_now(void)
 {
-	if (__builtin_expect(atomic_load_explicit(&lc_rt.running_pid, memory_order_acquire) != 0, 1))
-		return;
 	int saved = errno;
 	load_config_once();
 	pthread_mutex_lock(&activation_lock);

@@ -6,10 +6,18 @@
 #ifndef LASTCALL_LIFECYCLE_H
 #define LASTCALL_LIFECYCLE_H
 
+#include <stdatomic.h>
 #include <sys/types.h>
 
-/* Cheap when already active: one atomic load. */
-void lc_activate(void);
+#include "runtime.h"
+
+void lc_activate_now(void);
+/* Inline, called by every accept: one load when already active. */
+static inline void lc_activate(void)
+{
+	if (__builtin_expect(atomic_load_explicit(&lc_rt.running_pid, memory_order_acquire) == 0, 0))
+		lc_activate_now();
+}
 /* fork(): the parent remembers children forked with connections open. */
 pid_t lc_fork(void);
 /* Debug trace: a listener the program created. */

@@ -74,17 +74,26 @@ pid_t lc_real_fork(void)
 	return real_fn();
 }
 
-int lc_real_accept(int fd, struct sockaddr *addr, socklen_t *len)
+/* The hot three (see real.h): their slots are shared with the inline
+ * callers, who come here only until the binding is done. */
+_Atomic(void *) lc_real_accept_slot;
+_Atomic(void *) lc_real_accept4_slot;
+
+int lc_real_accept_unbound(int fd, struct sockaddr *addr, socklen_t *len)
 {
-	BIND(int (*)(int, struct sockaddr *, socklen_t *), accept);
+	int (*real_fn)(int, struct sockaddr *, socklen_t *) =
+		(int (*)(int, struct sockaddr *, socklen_t *))bind_symbol(&lc_real_accept_slot,
+									   "accept");
 	if (!real_fn)
 		return (int)raw_syscall6(SYS_accept, fd, (long)addr, (long)len, 0, 0, 0);
 	return real_fn(fd, addr, len);
 }
 
-int lc_real_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+int lc_real_accept4_unbound(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
-	BIND(int (*)(int, struct sockaddr *, socklen_t *, int), accept4);
+	int (*real_fn)(int, struct sockaddr *, socklen_t *, int) =
+		(int (*)(int, struct sockaddr *, socklen_t *, int))bind_symbol(
+			&lc_real_accept4_slot, "accept4");
 	if (!real_fn)
 		return (int)raw_syscall6(SYS_accept4, fd, (long)addr, (long)len, flags, 0, 0);
 	return real_fn(fd, addr, len, flags);
@@ -98,9 +107,11 @@ int lc_real_listen(int fd, int backlog)
 	return real_fn(fd, backlog);
 }
 
-int lc_real_close(int fd)
+_Atomic(void *) lc_real_close_slot;
+
+int lc_real_close_unbound(int fd)
 {
-	BIND(int (*)(int), close);
+	int (*real_fn)(int) = (int (*)(int))bind_symbol(&lc_real_close_slot, "close");
 	if (!real_fn)
 		return (int)raw_syscall6(SYS_close, fd, 0, 0, 0, 0, 0);
 	return real_fn(fd);

@@ -8,16 +8,47 @@
 #define LASTCALL_REAL_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
 pid_t lc_real_fork(void);
-int lc_real_accept(int fd, struct sockaddr *addr, socklen_t *len);
-int lc_real_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 int lc_real_listen(int fd, int backlog);
-int lc_real_close(int fd);
+/* close, accept and accept4 are on the hot path of every server: their
+ * bound addresses are read inline, and only the first call (or one made
+ * while binding) goes out of line. */
+#define LC_HIDDEN __attribute__((visibility("hidden")))
+extern _Atomic(void *) lc_real_close_slot LC_HIDDEN;
+extern _Atomic(void *) lc_real_accept_slot LC_HIDDEN;
+extern _Atomic(void *) lc_real_accept4_slot LC_HIDDEN;
+int lc_real_close_unbound(int fd);
+int lc_real_accept_unbound(int fd, struct sockaddr *addr, socklen_t *len);
+int lc_real_accept4_unbound(int fd, struct sockaddr *addr, socklen_t *len, int flags);
+
+static inline int lc_real_close(int fd)
+{
+	int (*real)(int) = (int (*)(int))atomic_load_explicit(&lc_real_close_slot,
+							       memory_order_acquire);
+	return real ? real(fd) : lc_real_close_unbound(fd);
+}
+
+static inline int lc_real_accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	int (*real)(int, struct sockaddr *, socklen_t *) =
+		(int (*)(int, struct sockaddr *, socklen_t *))atomic_load_explicit(
+			&lc_real_accept_slot, memory_order_acquire);
+	return real ? real(fd, addr, len) : lc_real_accept_unbound(fd, addr, len);
+}
+
+static inline int lc_real_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	int (*real)(int, struct sockaddr *, socklen_t *, int) =
+		(int (*)(int, struct sockaddr *, socklen_t *, int))atomic_load_explicit(
+			&lc_real_accept4_slot, memory_order_acquire);
+	return real ? real(fd, addr, len, flags) : lc_real_accept4_unbound(fd, addr, len, flags);
+}
 int lc_real_close_range(unsigned first, unsigned last, int flags);
 void lc_real_closefrom(int lowfd);
 int lc_real_fclose(FILE *f);

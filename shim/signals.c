@@ -20,7 +20,7 @@ static struct {
 	_Atomic int fd; /* -1: free slot */
 	sigset_t mask;
 } signalfds[MAX_SIGNALFDS] = {[0 ... MAX_SIGNALFDS - 1] = {.fd = -1}};
-static _Atomic int signalfds_used;
+_Atomic int lc_signalfds_used;
 /* Signals the program has waited for with sigwait/sigwaitinfo/... */
 static sigset_t sigwaited;
 static _Atomic int sigwaited_any;
@@ -302,7 +302,7 @@ static void signalfd_remember(int fd, const sigset_t *mask)
 		int expected = -1;
 		signalfds[i].mask = *mask;
 		if (atomic_compare_exchange_strong(&signalfds[i].fd, &expected, fd)) {
-			atomic_fetch_add(&signalfds_used, 1);
+			atomic_fetch_add(&lc_signalfds_used, 1);
 			return;
 		}
 	}
@@ -331,12 +331,12 @@ int lc_signalfd(int fd, const sigset_t *mask, int flags)
 
 void lc_signalfd_closed(int fd)
 {
-	if (atomic_load_explicit(&signalfds_used, memory_order_relaxed) == 0)
+	if (atomic_load_explicit(&lc_signalfds_used, memory_order_relaxed) == 0)
 		return;
 	for (int i = 0; i < MAX_SIGNALFDS; i++) {
 		int expected = fd;
 		if (atomic_compare_exchange_strong(&signalfds[i].fd, &expected, -1))
-			atomic_fetch_sub(&signalfds_used, 1);
+			atomic_fetch_sub(&lc_signalfds_used, 1);
 	}
 }
 

@@ -28,6 +28,12 @@ sighandler_t lc_signal_sysv(int sig, sighandler_t handler);
 sighandler_t lc_sigset(int sig, sighandler_t handler);
 int lc_signalfd(int fd, const sigset_t *mask, int flags);
 void lc_signalfd_closed(int fd);
+/* Whether the program holds signalfds (one load, for the hot path of close). */
+extern _Atomic int lc_signalfds_used __attribute__((visibility("hidden")));
+static inline bool lc_signalfds_present(void)
+{
+	return atomic_load_explicit(&lc_signalfds_used, memory_order_relaxed) != 0;
+}
 int lc_sigwait(const sigset_t *set, int *sig);
 int lc_sigwaitinfo(const sigset_t *set, siginfo_t *info);
 int lc_sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *timeout);

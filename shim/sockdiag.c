@@ -7,6 +7,7 @@
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <fcntl.h>
@@ -121,6 +122,23 @@ long lc_handshake_overflows(void)
 	return total;
 }
 
+#define TCP_STATE_FIN_WAIT1 4
+#define TCP_STATE_TIME_WAIT 6
+#define TCP_STATE_CLOSE 7
+#define TCP_STATE_LAST_ACK 9
+#define TCP_STATE_CLOSING 11
+
+long lc_reply_bytes_unacked(unsigned state, unsigned wqueue)
+{
+	if (state == TCP_STATE_TIME_WAIT || state == TCP_STATE_CLOSE)
+		return 0;
+	bool fin_sent = state == TCP_STATE_FIN_WAIT1 || state == TCP_STATE_CLOSING ||
+			state == TCP_STATE_LAST_ACK;
+	if (fin_sent && wqueue > 0)
+		return (long)wqueue - 1;
+	return (long)wqueue;
+}
+
 long lc_tcp_send_queue(const struct sockaddr_storage *local, const struct sockaddr_storage *peer)
 {
 	struct {
@@ -164,9 +182,7 @@ long lc_tcp_send_queue(const struct sockaddr_storage *local, const struct sockad
 				result = 0; /* ENOENT: gone, its queue delivered */
 			else if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY) {
 				struct inet_diag_msg *d = NLMSG_DATA(h);
-				/* TIME_WAIT and CLOSE hold nothing to send */
-				result = (d->idiag_state == 6 || d->idiag_state == 7) ? 0
-										 : (long)d->idiag_wqueue;
+				result = lc_reply_bytes_unacked(d->idiag_state, d->idiag_wqueue);
 			}
 		}
 	}

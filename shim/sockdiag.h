@@ -27,6 +27,14 @@ long lc_handshake_overflows(void);
 struct sockaddr_storage;
 long lc_tcp_send_queue(const struct sockaddr_storage *local, const struct sockaddr_storage *peer);
 
+/* Reply bytes not yet acknowledged, from a socket's TCP state and its
+ * send queue as sock_diag reports it (idiag_wqueue: write_seq - snd_una).
+ * Once the socket is closed the FIN takes a sequence number too: in
+ * FIN_WAIT1, CLOSING and LAST_ACK a queue of 1 is the FIN alone, every
+ * reply byte delivered. Its ACK can wait on the peer's delayed-ACK timer
+ * (40 ms), which must not hold up the exit phase. */
+long lc_reply_bytes_unacked(unsigned tcp_state, unsigned wqueue);
+
 /* Connections waiting in a Unix-domain listener's queue (by the
  * listener's inode), or -1. */
 long lc_unix_backlog(uint64_t ino);

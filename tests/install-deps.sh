@@ -1,6 +1,7 @@
 #!/bin/sh
-# Installs what `make test` needs, when missing. As root it runs apt-get;
-# otherwise it prints the exact command and fails.
+# Installs what `make test` needs (or, with "bench", what `make bench`
+# needs), when missing. As root it runs apt-get; otherwise it prints the
+# exact command and fails.
 set -eu
 packages=""
 need_pkg() { dpkg -s "$1" >/dev/null 2>&1 || packages="$packages $1"; }
@@ -20,10 +21,16 @@ need_cmd memcached memcached
 need_cmd nginx nginx-light
 need_cmd haproxy haproxy
 [ -x /usr/bin/python3 ] || packages="$packages python3"
+if [ "${1:-}" = bench ]; then
+	need_cmd wrk wrk
+	need_cmd valgrind valgrind
+	need_pkg python3-matplotlib
+fi
+target="make ${1:-test}"
 
 [ -z "$packages" ] && exit 0
 if [ "$(id -u)" = 0 ]; then
-	echo "make test: installing$packages"
+	echo "$target: installing$packages"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	# Services must not start inside the build machine (no init there).
@@ -33,7 +40,7 @@ if [ "$(id -u)" = 0 ]; then
 	rm -f /usr/sbin/policy-rc.d.lastcall
 	apt-get install -y -qq --no-install-recommends $packages >/dev/null
 else
-	echo "make test needs these packages; run as root:" >&2
+	echo "$target needs these packages; run as root:" >&2
 	echo "  apt-get update && apt-get install -y$packages" >&2
 	exit 1
 fi

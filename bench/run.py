@@ -1,0 +1,395 @@
+#!/usr/bin/python3
+"""make bench: what lastcall costs while serving, and how close its
+shutdown comes to the physical limit. Every figure is measured in this run
+against the same program without the library, interleaved round by round;
+the table shows medians. Writes build/bench/results.{csv,json} and the
+plot's data; bench/plot.py draws build/bench/shutdown.png.
+
+Only 127.0.0.1; every process started here is ended here, by pid."""
+import csv
+import json
+import os
+import re
+import resource
+import selectors
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(ROOT, "build")
+OUT = os.path.join(BUILD, "bench")
+LAUNCHER = os.path.join(BUILD, "lastcall")
+LIBRARY = os.path.join(BUILD, "liblastcall.so")
+CALLS = os.path.join(OUT, "calls")
+HOLD_SERVER = os.path.join(OUT, "hold_server")
+NAIVE_SERVER = os.path.join(BUILD, "demo", "naive_server")
+
+CALL_ROUNDS = 7
+WRK_ROUNDS = 7
+WRK_SECONDS = 2
+EXIT_ROUNDS = 20
+SHUTDOWN_ROUNDS = 3
+HOLD_MS = 2000
+MEMORY_ROUNDS = 3
+
+rows = []  # (section, what, without, with, extra or ratio, unit, goal, holds)
+
+
+def record(section, what, without, with_, result, unit, goal, holds):
+    rows.append({"section": section, "what": what, "without": without, "with": with_,
+                 "result": result, "unit": unit, "goal": goal,
+                 "holds": "yes" if holds else "NO"})
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def clean_env():
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("LASTCALL_") and k != "LD_PRELOAD"}
+    env["LASTCALL_LOG"] = "warn"
+    return env
+
+
+def start(argv, under_lastcall, lastcall_args=("--timeout", "30s"), ready=("stdout", "ready")):
+    """Starts a server and waits for the line that says it listens:
+    `ready` is (stream, text the line contains)."""
+    if under_lastcall:
+        argv = [LAUNCHER, *lastcall_args, "--", *argv]
+    stream, text = ready
+    proc = subprocess.Popen(
+        argv, env=clean_env(),
+        stdout=subprocess.PIPE if stream == "stdout" else subprocess.DEVNULL,
+        stderr=subprocess.PIPE if stream == "stderr" else subprocess.DEVNULL)
+    pipe = proc.stdout if stream == "stdout" else proc.stderr
+    for _ in range(50):  # bounded: a few lines before the one we wait for
+        line = pipe.readline().decode()
+        if text in line:
+            return proc
+        if not line:
+            break
+    kill(proc)
+    raise RuntimeError(f"{argv[0]} never said it was ready")
+
+
+def kill(proc):
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait(10)
+
+
+# --- 1. the cost of one wrapped call -------------------------------------
+
+CALL_KINDS = [("close_file", 200), ("accept_empty", 200), ("close_connection", 50)]
+
+
+def call_variants(kind, batches):
+    """plain: no library, one thread. threaded: no library, an idle thread.
+    lastcall: preloaded (its threads exist)."""
+    plain = [CALLS, kind, str(batches)]
+    return {"plain": (plain, {}), "threaded": (plain + ["threaded"], {}),
+            "lastcall": (plain, {"LD_PRELOAD": LIBRARY})}
+
+
+def bench_calls():
+    for kind, batches in CALL_KINDS:
+        ns = {"plain": [], "threaded": [], "lastcall": []}
+        for _ in range(CALL_ROUNDS):
+            for name, (argv, extra) in call_variants(kind, batches).items():
+                env = clean_env() | extra
+                out = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
+                ns[name].append(float(out.stdout))
+        instr = {name: callgrind_instructions(argv, extra, kind)
+                 for name, (argv, extra) in call_variants(kind, 20).items()}
+        med = {k: statistics.median(v) for k, v in ns.items()}
+        paired = statistics.median(l - t for l, t in zip(ns["lastcall"], ns["threaded"]))
+        record("call", f"{kind}: wrapper", f"{med['threaded']:.1f}", f"{med['lastcall']:.1f}",
+               f"{paired:+.1f}", "ns/call", "<= 5", paired <= 5)
+        record("call", f"{kind}: wrapper", f"{instr['threaded']:.0f}", f"{instr['lastcall']:.0f}",
+               f"{instr['lastcall'] - instr['threaded']:+.0f}", "instr/call", "", True)
+        threads = statistics.median(t - p for t, p in zip(ns["threaded"], ns["plain"]))
+        record("call", f"{kind}: glibc once threads exist", f"{med['plain']:.1f}",
+               f"{med['threaded']:.1f}", f"{threads:+.1f}", "ns/call", "(see README)", True)
+        record("call", f"{kind}: glibc once threads exist", f"{instr['plain']:.0f}",
+               f"{instr['threaded']:.0f}", f"{instr['threaded'] - instr['plain']:+.0f}",
+               "instr/call", "", True)
+
+
+def callgrind_instructions(argv, extra, kind):
+    out = os.path.join(OUT, f"callgrind.{kind}.out")
+    env = clean_env() | extra
+    subprocess.run(["valgrind", "--tool=callgrind", "--toggle-collect=timed_*",
+                    f"--callgrind-out-file={out}", *argv], env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(out) as f:
+        total = int(re.search(r"^totals: (\d+)", f.read(), re.M).group(1))
+    calls = int(argv[2]) * 1000
+    return total / calls
+
+
+# --- 2. throughput --------------------------------------------------------
+
+def lighttpd_server(port, tmp):
+    docroot = os.path.join(tmp, "docroot")
+    os.makedirs(docroot, exist_ok=True)
+    with open(os.path.join(docroot, "index.html"), "w") as f:
+        f.write("hello\n")
+    conf = os.path.join(tmp, f"lighttpd-{port}.conf")
+    with open(conf, "w") as f:
+        f.write(f'server.document-root = "{docroot}"\nserver.port = {port}\n'
+                f'server.bind = "127.0.0.1"\nserver.errorlog = "/dev/stderr"\n'
+                f'server.max-keep-alive-requests = 100000\n')
+    # it logs "server started" once its sockets are bound
+    return ["lighttpd", "-D", "-f", conf], "/index.html", ("stderr", "server started")
+
+
+THROUGHPUT_CASES = [
+    # name, server, keep-alive
+    ("lighttpd, keep-alive", "lighttpd", True),
+    ("lighttpd, connection per request", "lighttpd", False),
+    ("demo server, connection per request", "naive", False),
+    ("hold_server (epoll), keep-alive", "hold", True),
+]
+
+
+def server_for(kind, port, tmp):
+    if kind == "lighttpd":
+        return lighttpd_server(port, tmp)
+    if kind == "naive":
+        return [NAIVE_SERVER, str(port)], "/", ("stderr", "listening on")
+    return [HOLD_SERVER, str(port)], "/", ("stdout", "ready")
+
+
+def wrk(port, path, keep_alive):
+    argv = ["wrk", "-t1", "-c16", f"-d{WRK_SECONDS}s", f"http://127.0.0.1:{port}{path}"]
+    if not keep_alive:
+        argv[1:1] = ["-H", "Connection: close"]
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    errors = re.search(r"Socket errors: .*|Non-2xx.*", out)
+    return rate, errors.group(0) if errors else ""
+
+
+def bench_throughput(tmp):
+    # The last case is the control: the same server without lastcall both
+    # times (A/A). Its distance from 1.000 is this machine's noise floor.
+    cases = [(name, kind, keep_alive, True) for name, kind, keep_alive in THROUGHPUT_CASES]
+    cases.append(("control A/A: demo server both times without", "naive", False, False))
+    for name, kind, keep_alive, second_under_lastcall in cases:
+        rates = {False: [], True: []}
+        for round_ in range(WRK_ROUNDS):
+            # alternate who goes first: drift in the machine hits both
+            for under in ((False, True) if round_ % 2 == 0 else (True, False)):
+                port = free_port()
+                argv, path, ready = server_for(kind, port, tmp)
+                proc = start(argv, under and second_under_lastcall, ready=ready)
+                try:
+                    rate, errors = wrk(port, path, keep_alive)
+                    if errors and keep_alive:
+                        raise RuntimeError(f"{name}: wrk saw {errors}")
+                    rates[under].append(rate)
+                finally:
+                    kill(proc)
+        ratio = statistics.median(w / wo for w, wo in zip(rates[True], rates[False]))
+        if second_under_lastcall:
+            record("throughput", name, f"{statistics.median(rates[False]):.0f}",
+                   f"{statistics.median(rates[True]):.0f}", f"{ratio:.3f}", "req/s ratio",
+                   ">= 0.99", ratio >= 0.99)
+        else:
+            record("throughput", name, f"{statistics.median(rates[False]):.0f}",
+                   f"{statistics.median(rates[True]):.0f}", f"{ratio:.3f}", "req/s ratio",
+                   "(noise floor)", True)
+
+
+# --- 3 and 4. exit latency, shutdown time against connections ------------
+
+def hold_run(n, under_lastcall, hold_ms):
+    """n connections each with one held request in flight; SIGTERM once all
+    are sent. Returns (replies, t_signal, t_last_reply, t_exit, exit_ms_after_last)."""
+    port = free_port()
+    proc = start([HOLD_SERVER, str(port)], under_lastcall, ("--timeout", "60s"))
+    sel = selectors.DefaultSelector()
+    socks = []
+    try:
+        request = f"GET /hold?ms={hold_ms} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        for _ in range(n):
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            s.sendall(request.encode())
+            s.setblocking(False)
+            socks.append(s)
+            sel.register(s, selectors.EVENT_READ, [b""])
+        pidfd = os.pidfd_open(proc.pid)
+        sel.register(pidfd, selectors.EVENT_READ, None)
+        time.sleep(0.02)  # the last request crosses loopback and is read
+        t_signal = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        replies, open_ = 0, n
+        t_last = t_exit = None
+        deadline = t_signal + hold_ms / 1000 + 30
+        while (open_ or t_exit is None) and time.monotonic() < deadline:
+            for key, _ in sel.select(timeout=1):
+                if key.data is None:  # the process ended
+                    t_exit = time.monotonic()
+                    sel.unregister(pidfd)
+                    continue
+                try:
+                    data = key.fileobj.recv(4096)
+                except ConnectionError:
+                    data = b""
+                if data:
+                    key.data[0] += data
+                    continue
+                # end of stream: a whole reply, or a cut connection
+                if key.data[0].endswith(b"held\n"):
+                    replies += 1
+                    t_last = time.monotonic()
+                sel.unregister(key.fileobj)
+                open_ -= 1
+        os.close(pidfd)
+        return replies, t_signal, t_last, t_exit
+    finally:
+        for s in socks:
+            s.close()
+        kill(proc)
+
+
+def bench_exit_latency():
+    latencies = []
+    for _ in range(EXIT_ROUNDS):
+        replies, _, t_last, t_exit = hold_run(1, True, 300)
+        if replies != 1:
+            raise RuntimeError("exit latency: the held reply did not arrive")
+        latencies.append((t_exit - t_last) * 1000)
+    med = statistics.median(latencies)
+    record("exit", "last reply -> process exited (median of "
+           f"{EXIT_ROUNDS}, max {max(latencies):.2f})", "", f"{med:.3f}", f"{med:.3f}", "ms",
+           "<= 1", med <= 1.0)
+
+
+def connection_counts():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    biggest = min(10000, hard - 200)
+    return [1, 100, biggest]
+
+
+def bench_shutdown(plot):
+    for n in connection_counts():
+        ratios, shutdown, slowest, lost_without, shutdown_without = [], [], [], [], []
+        for _ in range(SHUTDOWN_ROUNDS):
+            replies, t_sig, t_last, t_exit = hold_run(n, True, HOLD_MS)
+            if replies != n:
+                raise RuntimeError(f"shutdown with {n}: {n - replies} replies lost")
+            shutdown.append((t_exit - t_sig) * 1000)
+            slowest.append((t_last - t_sig) * 1000)
+            ratios.append((t_exit - t_sig) / (t_last - t_sig))
+            replies, t_sig, _, t_exit = hold_run(n, False, HOLD_MS)
+            lost_without.append(n - replies)
+            shutdown_without.append((t_exit - t_sig) * 1000)
+        ratio = statistics.median(ratios)
+        record("shutdown", f"{n} in flight: shutdown / slowest request "
+               f"({statistics.median(shutdown):.0f} / {statistics.median(slowest):.0f} ms; "
+               f"without lastcall: {statistics.median(shutdown_without):.0f} ms, "
+               f"{statistics.median(lost_without):.0f} of {n} lost)",
+               "", "", f"{ratio:.4f}", "ratio", "<= 1.02", ratio <= 1.02)
+        plot.append({"connections": n, "shutdown_ms": statistics.median(shutdown),
+                     "slowest_ms": statistics.median(slowest),
+                     "without_ms": statistics.median(shutdown_without),
+                     "lost_without": statistics.median(lost_without)})
+
+
+# --- 5. memory ------------------------------------------------------------
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return int(re.search(r"^VmRSS:\s+(\d+)", f.read(), re.M).group(1))
+
+
+def rss_with_connections(n, under_lastcall):
+    """RSS of hold_server holding n idle keep-alive connections, each of
+    which has been served once (so the server has certainly accepted it)."""
+    port = free_port()
+    proc = start([HOLD_SERVER, str(port)], under_lastcall)
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            socks.append(s)
+        for s in socks:
+            reply = b""
+            while not reply.endswith(b"hello\n"):
+                chunk = s.recv(4096)
+                if not chunk:
+                    raise RuntimeError("memory: connection closed")
+                reply += chunk
+        return rss_kib(proc.pid)
+    finally:
+        for s in socks:
+            s.close()
+        kill(proc)
+
+
+def bench_memory():
+    for n in [0, 1000, connection_counts()[-1]]:
+        added, plain, lib = [], [], []
+        for _ in range(MEMORY_ROUNDS):
+            without = rss_with_connections(n, False)
+            with_ = rss_with_connections(n, True)
+            plain.append(without)
+            lib.append(with_)
+            added.append(with_ - without)
+        extra = statistics.median(added)
+        record("memory", f"RSS with {n} live connections", f"{statistics.median(plain)}",
+               f"{statistics.median(lib)}", f"{extra:+d}", "KiB", "<= 1024 at 10000",
+               extra <= 1024)
+
+
+# --- the table ------------------------------------------------------------
+
+def print_table():
+    headers = ["what", "without", "with", "result", "unit", "goal", "holds"]
+    widths = {h: max(len(h), *(len(str(r[h])) for r in rows)) for h in headers}
+    section = None
+    for r in rows:
+        if r["section"] != section:
+            section = r["section"]
+            print(f"\n[{section}]")
+            print("  ".join(h.ljust(widths[h]) for h in headers))
+        print("  ".join(str(r[h]).ljust(widths[h]) for h in headers))
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    tmp = os.path.join(OUT, "tmp")
+    os.makedirs(tmp, exist_ok=True)
+    plot = []
+    started = time.monotonic()
+    steps = [("calls", bench_calls), ("throughput", lambda: bench_throughput(tmp)),
+             ("exit latency", bench_exit_latency), ("shutdown", lambda: bench_shutdown(plot)),
+             ("memory", bench_memory)]
+    only = sys.argv[1:]
+    for name, step in steps:
+        if only and name.split()[0] not in only:
+            continue
+        print(f"bench: {name} ...", file=sys.stderr, flush=True)
+        step()
+    print_table()
+    print(f"\n(measured in {time.monotonic() - started:.0f} s on {os.cpu_count()} cores)")
+    with open(os.path.join(OUT, "results.json"), "w") as f:
+        json.dump({"rows": rows, "shutdown_plot": plot}, f, indent=1)
+    with open(os.path.join(OUT, "results.csv"), "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -42,9 +42,8 @@ static struct lc_fd_entry *entry_alloc(struct lc_fdtable *t, int fd)
 	return &chunk[fd & (LC_FDTABLE_CHUNK - 1)];
 }
 
-/* Moves an entry to a new state; adjusts the live count for what left and
- * what arrived. Returns the kind that was replaced. */
-static enum lc_fd_kind replace(struct lc_fdtable *t, struct lc_fd_entry *e, enum lc_fd_kind kind)
+/* Moves an entry to a new state. Returns the kind that was replaced. */
+static enum lc_fd_kind replace(struct lc_fd_entry *e, enum lc_fd_kind kind)
 {
 	uint64_t old = atomic_load_explicit(&e->state, memory_order_acquire);
 	uint64_t next;
@@ -52,11 +51,7 @@ static enum lc_fd_kind replace(struct lc_fdtable *t, struct lc_fd_entry *e, enum
 		next = ((old & ~KIND_MASK) + GEN_ONE) | (uint64_t)kind;
 	} while (!atomic_compare_exchange_weak_explicit(&e->state, &old, next, memory_order_acq_rel,
 							memory_order_acquire));
-	enum lc_fd_kind was = lc_fd_state_kind(old);
-	long delta = (kind == LC_FD_CONNECTION) - (was == LC_FD_CONNECTION);
-	if (delta)
-		atomic_fetch_add_explicit(&t->live, delta, memory_order_acq_rel);
-	return was;
+	return lc_fd_state_kind(old);
 }
 
 bool lc_fdtable_set(struct lc_fdtable *t, int fd, enum lc_fd_kind kind, uint64_t ino,
@@ -69,7 +64,7 @@ bool lc_fdtable_set(struct lc_fdtable *t, int fd, enum lc_fd_kind kind, uint64_t
 	 * old fields with the new state re-checks identity against the kernel. */
 	atomic_store_explicit(&e->ino, ino, memory_order_relaxed);
 	atomic_store_explicit(&e->accepted_ns, accepted_ns, memory_order_relaxed);
-	replace(t, e, kind);
+	replace(e, kind);
 	int max = atomic_load_explicit(&t->max_fd, memory_order_relaxed);
 	while (fd > max &&
 	       !atomic_compare_exchange_weak_explicit(&t->max_fd, &max, fd, memory_order_acq_rel,
@@ -84,7 +79,7 @@ enum lc_fd_kind lc_fdtable_forget(struct lc_fdtable *t, int fd)
 	if (!e || lc_fd_state_kind(atomic_load_explicit(&e->state, memory_order_relaxed)) ==
 			  LC_FD_FREE)
 		return LC_FD_FREE;
-	return replace(t, e, LC_FD_FREE);
+	return replace(e, LC_FD_FREE);
 }
 
 long lc_fdtable_forget_range(struct lc_fdtable *t, int first, int last)
@@ -135,8 +130,6 @@ bool lc_fdtable_drop_stale(struct lc_fdtable *t, int fd, const struct lc_fd_snap
 	if (!atomic_compare_exchange_strong_explicit(&e->state, &expected, next,
 						     memory_order_acq_rel, memory_order_acquire))
 		return false;
-	if (lc_fd_state_kind(seen->state) == LC_FD_CONNECTION)
-		atomic_fetch_sub_explicit(&t->live, 1, memory_order_acq_rel);
 	return true;
 }
 
@@ -147,6 +140,16 @@ void lc_fdtable_reset(struct lc_fdtable *t)
 		if (chunk)
 			munmap(chunk, sizeof(struct lc_fd_entry) * LC_FDTABLE_CHUNK);
 	}
-	atomic_store(&t->live, 0);
 	atomic_store(&t->max_fd, -1);
+}
+
+long lc_fdtable_live(struct lc_fdtable *t)
+{
+	long live = 0;
+	int max = lc_fdtable_max_fd(t);
+	for (int fd = 0; fd <= max; fd++) {
+		struct lc_fd_snapshot s;
+		live += lc_fdtable_get(t, fd, &s) && s.kind == LC_FD_CONNECTION;
+	}
+	return live;
 }

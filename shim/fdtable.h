@@ -36,7 +36,6 @@ struct lc_fd_entry {
 
 struct lc_fdtable {
 	_Atomic(struct lc_fd_entry *) chunks[LC_FDTABLE_CHUNKS];
-	_Atomic long live; /* entries of kind LC_FD_CONNECTION */
 	_Atomic int max_fd;
 };
 
@@ -91,10 +90,11 @@ bool lc_fdtable_get(struct lc_fdtable *t, int fd, struct lc_fd_snapshot *out);
  * (same generation): the kernel said it is stale. */
 bool lc_fdtable_drop_stale(struct lc_fdtable *t, int fd, const struct lc_fd_snapshot *seen);
 
-static inline long lc_fdtable_live(struct lc_fdtable *t)
-{
-	return atomic_load_explicit(&t->live, memory_order_acquire);
-}
+/* Entries of kind LC_FD_CONNECTION: a walk up to the highest fd, for fork
+ * and the tests. Not a counter: one shared counter written by every
+ * accept and close would bounce its cache line between the program's
+ * threads on the hot path. */
+long lc_fdtable_live(struct lc_fdtable *t);
 
 static inline int lc_fdtable_max_fd(struct lc_fdtable *t)
 {

@@ -1,4 +1,4 @@
-/* The connection table: O(1) entries by fd, a live count, aliases from
+/* The connection table: O(1) entries by fd, the live entries, aliases from
  * dup, closes in ranges, and stale entries dropped only if unchanged. */
 #include <setjmp.h>
 #include <stdarg.h>

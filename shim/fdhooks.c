@@ -50,8 +50,11 @@ static void note_leaving(int fd)
 
 static void closed(enum lc_fd_kind kind)
 {
-	if (kind == LC_FD_CONNECTION && lc_phase() >= LC_PHASE_NOTICED)
+	if (kind == LC_FD_CONNECTION && lc_phase() >= LC_PHASE_NOTICED) {
+		int saved = errno;
 		lc_wake(LC_EV_CLOSED);
+		errno = saved;
+	}
 }
 
 /* The listener behind `fd` was stopped by lastcall and its accept failed
@@ -177,13 +180,10 @@ __attribute__((noinline)) static int close_recorded(int fd)
 	if (lc_phase() >= LC_PHASE_NOTICED)
 		note_leaving(fd);
 	enum lc_fd_kind kind = lc_fdtable_forget(&lc_rt.table, fd);
-	lc_signalfd_closed(fd);
+	if (lc_signalfds_present())
+		lc_signalfd_closed(fd);
 	int r = lc_real_close(fd);
-	if (kind == LC_FD_CONNECTION) {
-		int saved = errno;
-		closed(kind);
-		errno = saved;
-	}
+	closed(kind);
 	return r;
 }
 
@@ -224,9 +224,7 @@ int lc_fclose(FILE *f)
 		note_leaving(fd);
 	enum lc_fd_kind kind = fd >= 0 ? lc_fdtable_forget(&lc_rt.table, fd) : LC_FD_FREE;
 	int r = lc_real_fclose(f);
-	int saved = errno;
 	closed(kind);
-	errno = saved;
 	return r;
 }
 

@@ -42,15 +42,19 @@ static struct lc_fd_entry *entry_alloc(struct lc_fdtable *t, int fd)
 	return &chunk[fd & (LC_FDTABLE_CHUNK - 1)];
 }
 
-/* Moves an entry to a new state. Returns the kind that was replaced. */
+/* Moves an entry to a new state. Returns the kind that was replaced.
+ *
+ * A load and a store, no read-modify-write: only the program's thread
+ * holding fd changes its entry (accept, close and dup record a number the
+ * kernel gives to one caller at a time, before it can be reused), and the
+ * only other writer, the drain thread dropping a stale entry, uses a
+ * compare-and-swap that fails once this store lands; if it lands first,
+ * this store writes the state it wrote or a newer one. */
 static enum lc_fd_kind replace(struct lc_fd_entry *e, enum lc_fd_kind kind)
 {
 	uint64_t old = atomic_load_explicit(&e->state, memory_order_acquire);
-	uint64_t next;
-	do {
-		next = ((old & ~KIND_MASK) + GEN_ONE) | (uint64_t)kind;
-	} while (!atomic_compare_exchange_weak_explicit(&e->state, &old, next, memory_order_acq_rel,
-							memory_order_acquire));
+	uint64_t next = ((old & ~KIND_MASK) + GEN_ONE) | (uint64_t)kind;
+	atomic_store_explicit(&e->state, next, memory_order_release);
 	return lc_fd_state_kind(old);
 }
 

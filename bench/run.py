@@ -42,7 +42,7 @@ rows = []  # (section, what, without, with, extra or ratio, unit, goal, holds)
 def record(section, what, without, with_, result, unit, goal, holds):
     rows.append({"section": section, "what": what, "without": without, "with": with_,
                  "result": result, "unit": unit, "goal": goal,
-                 "holds": "yes" if holds else "NO"})
+                 "holds": holds if isinstance(holds, str) else ("yes" if holds else "NO")})
 
 
 def free_port():
@@ -58,11 +58,19 @@ def clean_env():
     return env
 
 
-def start(argv, under_lastcall, lastcall_args=("--timeout", "30s"), ready=("stdout", "ready")):
+# Throughput runs pin the server to one core and wrk to the other: sharing
+# cores, the two shake each other's figures by a few percent.
+PIN = os.cpu_count() >= 2
+
+
+def start(argv, under_lastcall, lastcall_args=("--timeout", "30s"), ready=("stdout", "ready"),
+          cpu=None):
     """Starts a server and waits for the line that says it listens:
     `ready` is (stream, text the line contains)."""
     if under_lastcall:
         argv = [LAUNCHER, *lastcall_args, "--", *argv]
+    if cpu is not None and PIN:
+        argv = ["taskset", "-c", str(cpu), *argv]
     stream, text = ready
     proc = subprocess.Popen(
         argv, env=clean_env(),
@@ -188,8 +196,10 @@ def server_for(kind, port, tmp):
 
 def wrk(port, path, keep_alive):
     argv = ["wrk", "-t1", "-c16", f"-d{WRK_SECONDS}s", f"http://127.0.0.1:{port}{path}"]
+    if PIN:
+        argv = ["taskset", "-c", "1", *argv]
     if not keep_alive:
-        argv[1:1] = ["-H", "Connection: close"]
+        argv[-1:-1] = ["-H", "Connection: close"]
     out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     errors = re.search(r"Socket errors: .*|Non-2xx.*", out)
@@ -208,8 +218,9 @@ def bench_throughput(tmp):
     per request (what it costs, less shaken by two cores shared with wrk).
     The last case is the control: the same server without lastcall both
     times (A/A); its distance from 1.000 is this machine's noise."""
-    cases = [(name, kind, keep_alive, True) for name, kind, keep_alive in THROUGHPUT_CASES]
-    cases.append(("control A/A: demo server both times without", "naive", False, False))
+    cases = [("control A/A: demo server both times without", "naive", False, False)]
+    cases += [(name, kind, keep_alive, True) for name, kind, keep_alive in THROUGHPUT_CASES]
+    noise = {}  # from the control: how far from 1.000 two identical runs land
     for name, kind, keep_alive, second_under_lastcall in cases:
         rates = {False: [], True: []}
         cpu_us = {False: [], True: []}
@@ -218,7 +229,7 @@ def bench_throughput(tmp):
             for under in ((False, True) if round_ % 2 == 0 else (True, False)):
                 port = free_port()
                 argv, path, ready = server_for(kind, port, tmp)
-                proc = start(argv, under and second_under_lastcall, ready=ready)
+                proc = start(argv, under and second_under_lastcall, ready=ready, cpu=0)
                 try:
                     cpu_before = cpu_seconds(proc.pid)
                     rate, errors = wrk(port, path, keep_alive)
@@ -232,14 +243,22 @@ def bench_throughput(tmp):
         ratio = statistics.median(w / wo for w, wo in zip(rates[True], rates[False]))
         # same orientation as throughput: cost without / cost with
         cpu_ratio = statistics.median(wo / w for w, wo in zip(cpu_us[True], cpu_us[False]))
-        goal, holds = (">= 0.99", True) if second_under_lastcall else ("(noise floor)", True)
-        record("throughput", name, f"{statistics.median(rates[False]):.0f}",
-               f"{statistics.median(rates[True]):.0f}", f"{ratio:.3f}", "req/s ratio",
-               goal, ratio >= 0.99 if second_under_lastcall else True)
-        record("throughput", name, f"{statistics.median(cpu_us[False]):.2f}",
-               f"{statistics.median(cpu_us[True]):.2f}", f"{cpu_ratio:.3f}",
-               "server CPU us/req, without/with", goal,
-               cpu_ratio >= 0.99 if second_under_lastcall else True)
+        for unit, value, without, with_ in (
+                ("req/s ratio", ratio, f"{statistics.median(rates[False]):.0f}",
+                 f"{statistics.median(rates[True]):.0f}"),
+                ("server CPU us/req, without/with", cpu_ratio,
+                 f"{statistics.median(cpu_us[False]):.2f}",
+                 f"{statistics.median(cpu_us[True]):.2f}")):
+            if not second_under_lastcall:
+                noise[unit] = abs(1 - value)
+                record("throughput", name, without, with_, f"{value:.3f}", unit,
+                       "(noise floor)", True)
+                continue
+            # below 0.99 by no more than the control strays: not resolvable here
+            verdict = (True if value >= 0.99 else
+                       f"noise (A/A {noise[unit]:.3f})" if 1 - value <= noise[unit] else False)
+            record("throughput", name, without, with_, f"{value:.3f}", unit, ">= 0.99",
+                   verdict)
 
 
 # --- 3 and 4. exit latency, shutdown time against connections ------------

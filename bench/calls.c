@@ -96,6 +96,13 @@ static int unix_listener(struct sockaddr_un *addr, socklen_t *len)
 	return fd;
 }
 
+/* Batch b goes through libc directly or through the symbol in the order
+ * ABBA ABBA ...: neither always goes first. */
+static bool abba_direct(int b)
+{
+	return (b & 1) ^ ((b >> 1) & 1);
+}
+
 struct totals {
 	long long via_symbol, direct;
 };
@@ -116,7 +123,7 @@ static void bench_close_file(int batches, struct totals *t)
 	unlink(path);
 	int fds[BATCH];
 	for (int b = 0; b < 2 * batches; b++) {
-		bool direct = (b & 1) ^ ((b >> 1) & 1); /* ABBA: neither always goes first */
+		bool direct = abba_direct(b);
 		fill_with_files(fds, base);
 		long long start = now_ns();
 		if (direct)
@@ -133,7 +140,7 @@ static void bench_accept_empty(int batches, struct totals *t)
 	socklen_t len;
 	int listener = unix_listener(&addr, &len);
 	for (int b = 0; b < 2 * batches; b++) {
-		bool direct = (b & 1) ^ ((b >> 1) & 1);
+		bool direct = abba_direct(b);
 		long long start = now_ns();
 		if (direct)
 			timed_direct_accept(listener, BATCH);
@@ -164,15 +171,18 @@ static void fill_with_connections(int listener, const struct sockaddr_un *addr, 
  * close, so the wrapper's share is not lost in the noise. The direct close
  * leaves lastcall's entry behind, as any close it never sees would; the
  * next accept of the same number replaces it. */
-static void bench_close_connection(int batches, struct totals *t)
+static void bench_close_connection(int batches, struct totals *t, bool closed_behind_our_back)
 {
 	struct sockaddr_un addr;
 	socklen_t len;
 	int listener = unix_listener(&addr, &len);
 	int accepted[BATCH];
 	for (int b = 0; b < 2 * batches; b++) {
-		bool direct = (b & 1) ^ ((b >> 1) & 1);
+		bool direct = abba_direct(b);
 		fill_with_connections(listener, &addr, len, accepted);
+		if (closed_behind_our_back) /* the *_badfd kind, below */
+			for (int i = 0; i < BATCH; i++)
+				libc_close(accepted[i]);
 		long long start = now_ns();
 		if (direct)
 			timed_direct_close(accepted, BATCH);
@@ -205,32 +215,12 @@ __attribute__((noinline)) static void timed_direct_accept_badfd(int n)
 static void bench_accept_badfd(int batches, struct totals *t)
 {
 	for (int b = 0; b < 2 * batches; b++) {
-		bool direct = (b & 1) ^ ((b >> 1) & 1);
+		bool direct = abba_direct(b);
 		long long start = now_ns();
 		if (direct)
 			timed_direct_accept_badfd(BATCH);
 		else
 			timed_via_symbol_accept_badfd(BATCH);
-		*(direct ? &t->direct : &t->via_symbol) += now_ns() - start;
-	}
-}
-
-static void bench_close_connection_badfd(int batches, struct totals *t)
-{
-	struct sockaddr_un addr;
-	socklen_t len;
-	int listener = unix_listener(&addr, &len);
-	int accepted[BATCH];
-	for (int b = 0; b < 2 * batches; b++) {
-		bool direct = (b & 1) ^ ((b >> 1) & 1);
-		fill_with_connections(listener, &addr, len, accepted);
-		for (int i = 0; i < BATCH; i++)
-			libc_close(accepted[i]);
-		long long start = now_ns();
-		if (direct)
-			timed_direct_close(accepted, BATCH);
-		else
-			timed_via_symbol_close(accepted, BATCH);
 		*(direct ? &t->direct : &t->via_symbol) += now_ns() - start;
 	}
 }
@@ -276,11 +266,11 @@ int main(int argc, char **argv)
 	else if (strcmp(argv[1], "accept_empty") == 0)
 		bench_accept_empty(batches, &t);
 	else if (strcmp(argv[1], "close_connection") == 0)
-		bench_close_connection(batches, &t);
+		bench_close_connection(batches, &t, false);
 	else if (strcmp(argv[1], "accept_badfd") == 0)
 		bench_accept_badfd(batches, &t);
 	else if (strcmp(argv[1], "close_connection_badfd") == 0)
-		bench_close_connection_badfd(batches, &t);
+		bench_close_connection(batches, &t, true);
 	else {
 		fprintf(stderr, "calls: unknown call %s\n", argv[1]);
 		return 2;

@@ -44,12 +44,15 @@ static struct lc_fd_entry *entry_alloc(struct lc_fdtable *t, int fd)
 
 /* Moves an entry to a new state. Returns the kind that was replaced.
  *
- * A load and a store, no read-modify-write: only the program's thread
- * holding fd changes its entry (accept, close and dup record a number the
- * kernel gives to one caller at a time, before it can be reused), and the
- * only other writer, the drain thread dropping a stale entry, uses a
- * compare-and-swap that fails once this store lands; if it lands first,
- * this store writes the state it wrote or a newer one. */
+ * A load and a store, no read-modify-write (this is the hot path of
+ * accept and close). Who writes an entry: the program's thread holding
+ * that fd number (accept, close, dup: the kernel gives a number to one
+ * caller at a time, and close forgets it before the number can be reused),
+ * and the drain thread, which drops stale entries with a compare-and-swap
+ * that fails once this store lands, and repoints the listeners it stops.
+ * A stop racing the program closing that very listener can leave a stale
+ * entry, which every reader re-checks against the kernel (fdtable.h); a
+ * CAS loop here would not prevent it either, as it always succeeds. */
 static enum lc_fd_kind replace(struct lc_fd_entry *e, enum lc_fd_kind kind)
 {
 	uint64_t old = atomic_load_explicit(&e->state, memory_order_acquire);

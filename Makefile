@@ -3,6 +3,7 @@
 # make test       unit + end-to-end tests (installs missing Debian packages as root)
 # make demo       plain SIGTERM vs lastcall, side by side
 # make bench      what it costs while serving, how fast it ends (bench/)
+# make fuzz       libFuzzer on every parser, FUZZ_SECONDS each (tests/fuzz/)
 # make install    PREFIX=/usr/local
 
 CC ?= cc
@@ -17,17 +18,20 @@ LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden
 SANITIZE ?=
 
 LIB_SRCS := real.c thread.c config.c log.c fdtable.c idle.c dispositions.c signals.c fdscan.c \
-	addr.c sockdiag.c listeners.c connections.c children.c leaving.c report.c health.c cleanups.c drain.c watchdog.c lifecycle.c fdhooks.c wrappers.c
+	addr.c sockdiag.c listeners.c connections.c children.c leaving.c report.c health_request.c health.c cleanups.c drain.c watchdog.c lifecycle.c fdhooks.c wrappers.c
 LIB_OBJS := $(addprefix $(BUILD)/lib/,$(LIB_SRCS:.c=.o))
 LAUNCHER_SRCS := launcher.c config.c elfcheck.c stacks.c
 LAUNCHER_OBJS := $(addprefix $(BUILD)/launcher/,$(LAUNCHER_SRCS:.c=.o))
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 DEMO_BINS := $(BUILD)/demo/naive_server $(BUILD)/demo/token_stream
+FUZZ_TARGETS := duration signal_list health_addr health_request env
+FUZZ_BINS := $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS))
+FUZZ_SECONDS ?= 20
 BENCH_BINS := $(BUILD)/bench/calls $(BUILD)/bench/hold_server
 TEST_SERVERS := $(patsubst tests/e2e/servers/%.c,$(BUILD)/tests/servers/%,$(wildcard tests/e2e/servers/*.c))
 
-.PHONY: all test unit e2e demo bench install clean deps bench-deps
+.PHONY: all test unit e2e demo bench fuzz install clean deps bench-deps
 all: $(BUILD)/liblastcall.so $(BUILD)/lastcall $(DEMO_BINS)
 
 $(BUILD)/lib/%.o: shim/%.c $(wildcard shim/*.h) | $(BUILD)/lib
@@ -55,7 +59,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/tests
 $(BUILD)/bench/%: bench/%.c | $(BUILD)/bench
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< -lpthread
 
-$(BUILD)/lib $(BUILD)/launcher $(BUILD)/tests $(BUILD)/demo $(BUILD)/tests/servers $(BUILD)/bench:
+# The parsers alone, built with clang's libFuzzer, ASan and UBSan.
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h shim/config.c shim/health_request.c $(wildcard shim/*.h) | $(BUILD)/fuzz
+	clang $(BASE_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o $@ $< shim/config.c shim/health_request.c
+
+$(BUILD)/lib $(BUILD)/launcher $(BUILD)/tests $(BUILD)/demo $(BUILD)/tests/servers $(BUILD)/bench $(BUILD)/fuzz:
 	mkdir -p $@
 
 deps:
@@ -77,6 +86,18 @@ test: deps
 
 demo: all
 	@$(PYTHON) demo/side_by_side.py
+
+# Each target runs FUZZ_SECONDS from its kept corpus (tests/fuzz/corpus/);
+# what it finds goes to build/fuzz/, a crash stops make with the input.
+fuzz: $(FUZZ_BINS)
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(BUILD)/fuzz/corpus-$$t; \
+		if $(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-artifact_prefix=$(BUILD)/fuzz/$$t- \
+			$(BUILD)/fuzz/corpus-$$t tests/fuzz/corpus/$$t > $(BUILD)/fuzz/$$t.log 2>&1; \
+		then echo "fuzz $$t: $$(grep -o 'number_of_executed_units: *[0-9]*' $(BUILD)/fuzz/$$t.log | grep -o '[0-9]*') runs, no crash"; \
+		else tail -40 $(BUILD)/fuzz/$$t.log; echo "fuzz $$t: FAILED (input in $(BUILD)/fuzz/$$t-*)"; exit 1; fi; \
+	done
 
 bench: bench-deps all $(BENCH_BINS)
 	@$(PYTHON) bench/run.py

@@ -87,7 +87,10 @@ int lc_parse_duration(const char *text, int64_t *out_ns, const char *source,
 	if (whole > LC_MAX_DURATION_NS / unit_ns)
 		return fail(err, "%s: duration \"%s\" is too long (at most 1000000s)", source,
 			    printable(text, shown));
-	int64_t ns = whole * unit_ns + (frac * unit_ns) / frac_scale;
+	/* frac * unit_ns / frac_scale, without the product: 9 fraction digits
+	 * of a minute would overflow 64 bits (found by tests/fuzz). */
+	int64_t frac_ns = frac * (unit_ns / frac_scale) + frac * (unit_ns % frac_scale) / frac_scale;
+	int64_t ns = whole * unit_ns + frac_ns;
 	if (ns > LC_MAX_DURATION_NS)
 		return fail(err, "%s: duration \"%s\" is too long (at most 1000000s)", source,
 			    printable(text, shown));

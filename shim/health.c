@@ -11,6 +11,7 @@
  * not "GET|HEAD /path HTTP/1.x" is 400, an unknown path 404. Up to 32
  * clients at once in one poll loop, so a slow one never holds up a probe. */
 #include "health.h"
+#include "health_request.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -153,35 +154,33 @@ static void text_reply(struct client *c, int status, const char *reason, const c
 	reply(c, status, reason, "text/plain", head);
 }
 
-static void handle(struct client *c)
+static void handle(struct client *c, enum lc_health_route route, bool head)
 {
-	char method[8], path[128], version[16];
-	char *end = strstr(c->buf, "\r\n");
-	if (!end)
-		end = strchr(c->buf, '\n');
-	*end = '\0';
-	if (sscanf(c->buf, "%7s %127s %15s", method, path, version) != 3 ||
-	    strncmp(version, "HTTP/1.", 7) != 0 ||
-	    (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)) {
+	switch (route) {
+	case LC_HEALTH_INCOMPLETE:
+		return;
+	case LC_HEALTH_BAD:
 		text_reply(c, 400, "Bad Request", "bad request\n", false);
 		return;
-	}
-	bool head = method[0] == 'H';
-	char *query = strchr(path, '?');
-	if (query)
-		*query = '\0';
-	if (strcmp(path, "/ready") == 0) {
+	case LC_HEALTH_TOO_LARGE:
+		text_reply(c, 400, "Bad Request", "request too large\n", false);
+		return;
+	case LC_HEALTH_READY:
 		if (lc_phase() == LC_PHASE_SERVING)
 			text_reply(c, 200, "OK", "ready\n", head);
 		else
 			text_reply(c, 503, "Service Unavailable", "shutting down\n", head);
-	} else if (strcmp(path, "/live") == 0) {
+		return;
+	case LC_HEALTH_LIVE:
 		text_reply(c, 200, "OK", "live\n", head);
-	} else if (strcmp(path, "/status") == 0) {
+		return;
+	case LC_HEALTH_STATUS:
 		status_json();
 		reply(c, 200, "OK", "application/json", head);
-	} else {
+		return;
+	case LC_HEALTH_NOT_FOUND:
 		text_reply(c, 404, "Not Found", "not found\n", head);
+		return;
 	}
 }
 
@@ -204,15 +203,10 @@ static void read_from(struct client *c)
 		c->fd = -1;
 		return;
 	}
-	bool nul = memchr(c->buf + c->len, '\0', (size_t)n) != NULL;
 	c->len += (size_t)n;
-	c->buf[c->len] = '\0';
-	if (nul)
-		text_reply(c, 400, "Bad Request", "bad request\n", false);
-	else if (memmem(c->buf, c->len, "\r\n\r\n", 4) || memmem(c->buf, c->len, "\n\n", 2))
-		handle(c);
-	else if (c->len >= sizeof c->buf - 1)
-		text_reply(c, 400, "Bad Request", "request too large\n", false);
+	bool head;
+	enum lc_health_route route = lc_health_parse(c->buf, c->len, sizeof c->buf - 1, &head);
+	handle(c, route, head);
 }
 
 static void *health_main(void *unused)

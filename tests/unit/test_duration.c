@@ -29,6 +29,10 @@ static void accepts_every_documented_form(void **state)
 	assert_int_equal(parse_ok("2.5ms"), 2500000LL);
 	assert_int_equal(parse_ok(".5s"), 500000000LL);
 	assert_int_equal(parse_ok("1000000s"), LC_MAX_DURATION_NS);
+	/* nine fraction digits of a minute: exact, and no overflow on the way
+	 * (".1939499529m" was undefined behaviour, found by tests/fuzz) */
+	assert_int_equal(parse_ok("0.999999999m"), 59999999940LL);
+	assert_int_equal(parse_ok(".1939499529m"), 11636997120LL); /* 9 digits kept */
 }
 
 static void refuses_garbage_and_names_the_source(void **state)

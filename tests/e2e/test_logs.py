@@ -47,9 +47,11 @@ def test_debug_trace_shows_listeners_handlers_and_signalfd(servers):
     server = servers([SIGNAL_SERVER, "late-mask", str(port)], log_level="debug")
     server.wait_for(r"^ready$", stream="stdout")
     pid = server.pid
-    assert server.has_line(rf"lastcall\[{pid}\]: active: listener 127\.0\.0\.1:{port} \(fd \d+\)")
-    assert server.has_line(rf"active: SIGTERM: default action")
-    assert server.has_line(r"the program reads SIGTERM through a signalfd: it gets it after the drain")
+    # stderr is read by its own thread: "ready" on stdout can be seen before
+    # trace lines written earlier, so wait for each (bounded)
+    server.wait_for(rf"lastcall\[{pid}\]: active: listener 127\.0\.0\.1:{port} \(fd \d+\)", 5)
+    server.wait_for(r"active: SIGTERM: default action", 5)
+    server.wait_for(r"the program reads SIGTERM through a signalfd: it gets it after the drain", 5)
     server.send(signal.SIGTERM)
     assert server.wait_exit(5) == 0
 
@@ -63,7 +65,7 @@ def test_debug_trace_shows_inherited_listeners(servers):
     server = servers([PYTHON, os.path.join(SERVERS, "multi_server.py"), f"fd:{fd}"],
                      env={"LISTEN_FDS": "1"}, pass_fds=(fd,), log_level="debug")
     server.wait_for(r"^ready$", stream="stdout")
-    assert server.has_line(rf"active: listener 127\.0\.0\.1:{port} \(fd {fd}, socket activation\)")
+    server.wait_for(rf"active: listener 127\.0\.0\.1:{port} \(fd {fd}, socket activation\)", 5)
     server.send(signal.SIGTERM)
     assert server.wait_exit(5) == 0
     manager.close()

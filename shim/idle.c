@@ -9,8 +9,21 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+static enum lc_activity classify(const struct lc_conn_probe *p, const struct lc_conn_history *h,
+				 int64_t age_ns);
+
 enum lc_activity lc_classify(const struct lc_conn_probe *p, const struct lc_conn_history *h,
 			     int64_t age_ns)
+{
+	enum lc_activity activity = classify(p, h, age_ns);
+	if (activity == LC_IDLE && p->tcp && p->bytes_sent > 0 &&
+	    p->ms_since_data_sent < LC_REPLY_QUIET_MS)
+		return LC_BUSY; /* maybe between two parts of one reply (idle.h) */
+	return activity;
+}
+
+static enum lc_activity classify(const struct lc_conn_probe *p, const struct lc_conn_history *h,
+				 int64_t age_ns)
 {
 	if (p->unread > 0 || p->unsent > 0)
 		return LC_BUSY;

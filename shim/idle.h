@@ -16,6 +16,13 @@
  * later changes in the byte counters; a tie on a connection silent this
  * long either way is taken as idle. */
 #define LC_TIE_QUIET_MS 250
+/* A reply is often written in parts (header, then body) with microseconds
+ * between, or a preempted thread's scheduler slice: between them the
+ * reply "came last" and the connection looks idle, and shutting it down
+ * then makes the next write fail with EPIPE (SIGPIPE kills a program that
+ * never expected it). So a connection counts as idle only once its last
+ * data sent is this old. */
+#define LC_REPLY_QUIET_MS 50
 
 struct lc_conn_probe {
 	bool tcp;		/* TCP_INFO available (else: Unix socket etc.) */

@@ -43,7 +43,7 @@ def test_atexit_marker_and_buffered_stdout_survive_sigterm(servers, tmp_path, un
         assert "served" not in server.stdout_text()
         assert not any(o.ok for o in inflight)
         return
-    assert code == 0
+    assert code == 0, server.stderr_text()
     assert all(o.ok for o in inflight), inflight
     assert marker.read_text() == "atexit ran after 5 requests\n"
     assert server.stdout_text().count("served") == 5

@@ -79,6 +79,20 @@ static void ties_are_decided_by_counters_then_acks_then_quiet(void **state)
 	assert_int_equal(lc_classify(&p, NULL, 10 * S), LC_IDLE);
 }
 
+static void a_reply_just_sent_may_have_more_parts(void **state)
+{
+	(void)state;
+	/* the header of a slow reply went out 1 ms ago, its body has not yet */
+	struct lc_conn_probe p = answered();
+	p.ms_since_data_recv = 800;
+	p.ms_since_data_sent = p.ms_since_ack_recv = 1;
+	struct lc_conn_history h = {.seen = true, .bytes_received = 80, .bytes_sent = 0};
+	assert_int_equal(lc_classify(&p, &h, 10 * S), LC_BUSY);
+	assert_int_equal(lc_classify(&p, NULL, 10 * S), LC_BUSY);
+	p.ms_since_data_sent = p.ms_since_ack_recv = LC_REPLY_QUIET_MS;
+	assert_int_equal(lc_classify(&p, &h, 10 * S), LC_IDLE);
+}
+
 static void non_tcp_uses_queues_and_grace_only(void **state)
 {
 	(void)state;
@@ -98,6 +112,7 @@ int main(void)
 		cmocka_unit_test(silent_new_connection_is_busy_for_two_seconds),
 		cmocka_unit_test(asked_never_answered_is_busy_even_on_a_tie),
 		cmocka_unit_test(ties_are_decided_by_counters_then_acks_then_quiet),
+		cmocka_unit_test(a_reply_just_sent_may_have_more_parts),
 		cmocka_unit_test(non_tcp_uses_queues_and_grace_only),
 	};
 	return cmocka_run_group_tests_name("idle", tests, NULL, NULL);

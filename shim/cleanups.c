@@ -95,7 +95,7 @@ void lc_cleanups_run(int64_t deadline_ns)
 		c->done_fd = eventfd(0, EFD_CLOEXEC);
 		if (c->done_fd < 0)
 			continue;
-		if (lc_thread_start("lastcall-clean", run_one, c, NULL) != 0)
+		if (lc_thread_start("lastcall-clean", run_one, c, NULL, 0) != 0)
 			continue;
 		struct pollfd p = {.fd = c->done_fd, .events = POLLIN};
 		int64_t left = until - lc_now_ns();

@@ -280,7 +280,8 @@ int lc_health_start(const struct lc_health_addr *h, char *error, size_t error_si
 		return -1;
 	}
 	health_fd = fd;
-	if (lc_thread_start("lastcall-health", health_main, NULL, NULL) != 0) {
+	if (lc_thread_start("lastcall-health", health_main, NULL, NULL,
+			    LC_THREAD_SMALL_STACK) != 0) {
 		snprintf(error, error_size, "cannot start its thread");
 		lc_real_close(fd);
 		health_fd = -1;

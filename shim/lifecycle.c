@@ -152,7 +152,8 @@ void lc_trace_listener(int fd)
  * or sigwait program), the kernel delivers them here. */
 static int start_drain_thread(void)
 {
-	return lc_thread_start("lastcall-drain", lc_drain_main, NULL, &lc_rt.cfg.signals);
+	return lc_thread_start("lastcall-drain", lc_drain_main, NULL, &lc_rt.cfg.signals,
+			       LC_THREAD_SMALL_STACK);
 }
 
 /* Another library's constructor may listen before ours has run. */

@@ -3,14 +3,16 @@
 
 #include <pthread.h>
 
-int lc_thread_start(const char *name, void *(*fn)(void *), void *arg, const sigset_t *take)
+int lc_thread_start(const char *name, void *(*fn)(void *), void *arg, const sigset_t *take,
+		    size_t stack_size)
 {
 	pthread_t thread;
 	pthread_attr_t attr;
 	sigset_t all, previous;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 256 * 1024);
+	if (stack_size)
+		pthread_attr_setstacksize(&attr, stack_size);
 	/* A new thread inherits its creator's mask. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &previous);

@@ -50,7 +50,7 @@ static void *watchdog_main(void *unused)
 
 int lc_watchdog_start(void)
 {
-	return lc_thread_start("lastcall-watch", watchdog_main, NULL, NULL);
+	return lc_thread_start("lastcall-watch", watchdog_main, NULL, NULL, LC_THREAD_SMALL_STACK);
 }
 
 void lc_watchdog_arm(int64_t deadline_ns)

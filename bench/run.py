@@ -265,7 +265,7 @@ def bench_throughput(tmp):
 
 def hold_run(n, under_lastcall, hold_ms):
     """n connections each with one held request in flight; SIGTERM once all
-    are sent. Returns (replies, t_signal, t_last_reply, t_exit, exit_ms_after_last)."""
+    are sent. Returns (replies, t_signal, t_last_reply, t_exit)."""
     port = free_port()
     proc = start([HOLD_SERVER, str(port)], under_lastcall, ("--timeout", "60s"))
     sel = selectors.DefaultSelector()

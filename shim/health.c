@@ -11,7 +11,6 @@
  * not "GET|HEAD /path HTTP/1.x" is 400, an unknown path 404. Up to 32
  * clients at once in one poll loop, so a slow one never holds up a probe. */
 #include "health.h"
-#include "health_request.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -28,6 +27,7 @@
 
 #include "addr.h"
 #include "clock.h"
+#include "health_request.h"
 #include "idle.h"
 #include "listeners.h"
 #include "log.h"

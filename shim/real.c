@@ -76,6 +76,7 @@ pid_t lc_real_fork(void)
 
 /* The hot three (see real.h): their slots are shared with the inline
  * callers, who come here only until the binding is done. */
+_Atomic(void *) lc_real_close_slot;
 _Atomic(void *) lc_real_accept_slot;
 _Atomic(void *) lc_real_accept4_slot;
 
@@ -106,8 +107,6 @@ int lc_real_listen(int fd, int backlog)
 		return (int)raw_syscall6(SYS_listen, fd, backlog, 0, 0, 0, 0);
 	return real_fn(fd, backlog);
 }
-
-_Atomic(void *) lc_real_close_slot;
 
 int lc_real_close_unbound(int fd)
 {

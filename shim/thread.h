@@ -5,7 +5,6 @@
 #include <signal.h>
 #include <stddef.h>
 
-
 /* Stack for lastcall's own threads, which run only its code. */
 #define LC_THREAD_SMALL_STACK (256 * 1024)
 

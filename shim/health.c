@@ -154,6 +154,22 @@ static void text_reply(struct client *c, int status, const char *reason, const c
 	reply(c, status, reason, "text/plain", head);
 }
 
+/* /ready says "send me traffic", so it waits for the program to listen:
+ * a probe answered before that (a slow start: a big runtime, a cold cache)
+ * puts an instance in rotation that refuses every connection. Seen in a
+ * rolling restart under ASan, where node took longer to listen than
+ * haproxy took to count two good checks. Once seen, it stays seen. */
+static bool program_listens(void)
+{
+	static bool seen; /* the health thread's own */
+	static struct lc_listener_set found;
+	if (!seen) {
+		lc_listeners_find(&lc_rt.table, &found, health_fd);
+		seen = found.count > 0;
+	}
+	return seen;
+}
+
 static void handle(struct client *c, enum lc_health_route route, bool head)
 {
 	switch (route) {
@@ -166,10 +182,12 @@ static void handle(struct client *c, enum lc_health_route route, bool head)
 		text_reply(c, 400, "Bad Request", "request too large\n", false);
 		return;
 	case LC_HEALTH_READY:
-		if (lc_phase() == LC_PHASE_SERVING)
+		if (lc_phase() != LC_PHASE_SERVING)
+			text_reply(c, 503, "Service Unavailable", "shutting down\n", head);
+		else if (program_listens())
 			text_reply(c, 200, "OK", "ready\n", head);
 		else
-			text_reply(c, 503, "Service Unavailable", "shutting down\n", head);
+			text_reply(c, 503, "Service Unavailable", "not listening yet\n", head);
 		return;
 	case LC_HEALTH_LIVE:
 		text_reply(c, 200, "OK", "live\n", head);

@@ -112,3 +112,29 @@ def test_served_only_by_the_started_process(servers):
     assert get(health, "/ready")[0] == 200
     server.send(signal.SIGTERM)
     assert server.wait_exit(10) == 0
+
+
+LISTENS_WHEN_TOLD = """
+import signal, socket, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+print("starting", flush=True)
+signal.sigwait({signal.SIGUSR1})  # a slow start, as long as the test wants
+listener = socket.create_server(("127.0.0.1", int(sys.argv[1])))
+print("listening", flush=True)
+signal.sigwait({signal.SIGTERM})
+"""
+
+
+def test_ready_only_once_the_program_listens(servers):
+    port, health = free_port(), free_port()
+    server = servers(["/usr/bin/python3", "-c", LISTENS_WHEN_TOLD, str(port)],
+                     ["--health", f"127.0.0.1:{health}"])
+    server.wait_for(r"^starting$", stream="stdout")
+    # a load balancer must not route here yet: nothing would accept
+    assert get(health, "/ready") == (503, b"not listening yet\n")
+    assert get(health, "/live") == (200, b"live\n")
+    server.send(signal.SIGUSR1)
+    server.wait_for(r"^listening$", stream="stdout")
+    assert get(health, "/ready") == (200, b"ready\n")
+    server.send(signal.SIGTERM)
+    assert server.wait_exit(10) == 0

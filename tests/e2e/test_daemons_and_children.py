@@ -9,7 +9,8 @@ import socket
 import tempfile
 import time
 
-from harness import BUILD, PYTHON, SERVERS, Outcome, connect_refused, free_port, http_get, in_thread, wait_for_file
+from harness import (BUILD, PYTHON, SERVERS, Outcome, connect_refused, free_port, http_get, in_thread,
+                     wait_for_file, wait_for_file_line)
 
 
 def wait_pid_exit(pid, timeout):
@@ -26,14 +27,16 @@ def wait_pid_exit(pid, timeout):
 def test_double_forking_daemon_drains(servers, tmp_path):
     port = free_port()
     pidfile = str(tmp_path / "daemon.pid")
-    launcher = servers([PYTHON, os.path.join(SERVERS, "daemonizing_server.py"), str(port), pidfile])
+    log = str(tmp_path / "daemon.log")
+    launcher = servers([PYTHON, os.path.join(SERVERS, "daemonizing_server.py"), str(port), pidfile,
+                        log])
     assert launcher.wait_exit(10) == 0  # the first process exits at once
     pid = int(wait_for_file(pidfile))
     request = Outcome()
     in_thread(http_get, port, "/slow?ms=800", request)
     time.sleep(0.2)
     os.kill(pid, signal.SIGTERM)
-    time.sleep(0.1)
+    wait_for_file_line(log, r"listeners closed", timeout=5)
     assert connect_refused(port)
     assert request.done.wait(5)
     assert request.ok and request.body == b"daemon\n", request

@@ -95,9 +95,11 @@ def test_rolling_restart_answers_every_request(servers, tmp_path):
             old.send(signal.SIGTERM)
             assert old.wait_exit(10) == 0, old.stderr_text()
             ups[name] += 1
+            # counted before the new one starts: a fast start may be UP at once
+            with proxy._cond:
+                seen = sum(1 for _, l in proxy.lines if f"Server be/{name} is UP" in l)
             running[name] = start_backend(servers, port, health)
             # back in rotation only once haproxy says so
-            seen = sum(1 for _, l in proxy.lines if f"Server be/{name} is UP" in l)
             deadline = time.monotonic() + 10
             with proxy._cond:
                 while sum(1 for _, l in proxy.lines if f"Server be/{name} is UP" in l) < seen + 1:

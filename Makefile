@@ -4,6 +4,7 @@
 # make demo       plain SIGTERM vs lastcall, side by side
 # make bench      what it costs while serving, how fast it ends (bench/)
 # make fuzz       libFuzzer on every parser, FUZZ_SECONDS each (tests/fuzz/)
+# make sanitize   unit + end-to-end under ASan+UBSan, a TSan run, valgrind
 # make install    PREFIX=/usr/local
 
 CC ?= cc
@@ -17,7 +18,7 @@ BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Ishim
 LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden
 SANITIZE ?=
 
-LIB_SRCS := real.c thread.c config.c log.c fdtable.c idle.c dispositions.c signals.c fdscan.c \
+LIB_SRCS := real.c thread.c config.c log.c fdroom.c fdtable.c idle.c dispositions.c signals.c fdscan.c \
 	addr.c sockdiag.c listeners.c connections.c children.c leaving.c report.c health_request.c health.c cleanups.c drain.c watchdog.c lifecycle.c fdhooks.c wrappers.c
 LIB_OBJS := $(addprefix $(BUILD)/lib/,$(LIB_SRCS:.c=.o))
 LAUNCHER_SRCS := launcher.c config.c elfcheck.c stacks.c
@@ -31,7 +32,7 @@ FUZZ_SECONDS ?= 20
 BENCH_BINS := $(BUILD)/bench/calls $(BUILD)/bench/hold_server
 TEST_SERVERS := $(patsubst tests/e2e/servers/%.c,$(BUILD)/tests/servers/%,$(wildcard tests/e2e/servers/*.c))
 
-.PHONY: all test unit e2e demo bench fuzz install clean deps bench-deps
+.PHONY: all programs test unit e2e demo bench fuzz sanitize install clean deps bench-deps
 all: $(BUILD)/liblastcall.so $(BUILD)/lastcall $(DEMO_BINS)
 
 $(BUILD)/lib/%.o: shim/%.c $(wildcard shim/*.h) | $(BUILD)/lib
@@ -47,10 +48,10 @@ $(BUILD)/lastcall: $(LAUNCHER_OBJS)
 	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $^ -lunwind-ptrace -lunwind-generic -lunwind
 
 $(BUILD)/demo/%: demo/%.c | $(BUILD)/demo
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< -lpthread
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SANITIZE) -o $@ $< -lpthread
 
 $(BUILD)/tests/servers/%: tests/e2e/servers/%.c | $(BUILD)/tests/servers
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< -lpthread
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SANITIZE) -o $@ $< -lpthread
 
 # Unit tests link the library's sources directly (no preload).
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/tests
@@ -67,6 +68,9 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h shim/config.c
 $(BUILD)/lib $(BUILD)/launcher $(BUILD)/tests $(BUILD)/demo $(BUILD)/tests/servers $(BUILD)/bench $(BUILD)/fuzz:
 	mkdir -p $@
 
+# Everything the test suites run, for the build directory in BUILD.
+programs: all $(UNIT_TESTS) $(TEST_SERVERS)
+
 deps:
 	@tests/install-deps.sh
 
@@ -80,7 +84,7 @@ e2e: deps all $(TEST_SERVERS)
 	@$(PYTHON) -m pytest -q tests/e2e $(PYTEST_ARGS)
 
 test: deps
-	$(MAKE) all $(UNIT_TESTS) $(TEST_SERVERS)
+	$(MAKE) programs
 	@tests/run-unit.sh $(UNIT_TESTS)
 	@$(PYTHON) -m pytest tests/e2e $(PYTEST_ARGS)
 
@@ -98,6 +102,10 @@ fuzz: $(FUZZ_BINS)
 		then echo "fuzz $$t: $$(grep -o 'number_of_executed_units: *[0-9]*' $(BUILD)/fuzz/$$t.log | grep -o '[0-9]*') runs, no crash"; \
 		else tail -40 $(BUILD)/fuzz/$$t.log; echo "fuzz $$t: FAILED (input in $(BUILD)/fuzz/$$t-*)"; exit 1; fi; \
 	done
+
+# Each build its own directory: build/asan (ASan+UBSan), build/tsan.
+sanitize: deps
+	@tests/run-sanitizers.sh
 
 bench: bench-deps all $(BENCH_BINS)
 	@$(PYTHON) bench/run.py

@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fdroom.h"
 #include "fdscan.h"
 #include "idle.h"
 #include "log.h"
@@ -49,7 +50,7 @@ void lc_children_note_fork(pid_t pid)
 	if (pid <= 0 || (lc_fdtable_live(&lc_rt.table) == 0 &&
 			 atomic_load(&lc_rt.running_pid) != getpid()))
 		return;
-	int pidfd = (int)lc_real_syscall(SYS_pidfd_open, pid, 0, 0, 0, 0, 0);
+	int pidfd = LC_WITH_ROOM((int)lc_real_syscall(SYS_pidfd_open, pid, 0, 0, 0, 0, 0));
 	if (pidfd < 0)
 		return;
 	lc_real_fcntl(pidfd, F_SETFD, FD_CLOEXEC);

@@ -13,6 +13,7 @@
 #include "export.h"
 #define LASTCALL_BUILDING_LIBRARY
 #include "lastcall.h"
+#include "fdroom.h"
 #include "log.h"
 #include "real.h"
 #include "runtime.h"
@@ -92,9 +93,11 @@ void lc_cleanups_run(int64_t deadline_ns)
 		int64_t until = started + c->budget_ns;
 		if (until > deadline_ns)
 			until = deadline_ns;
-		c->done_fd = eventfd(0, EFD_CLOEXEC);
+		c->done_fd = LC_WITH_ROOM(eventfd(0, EFD_CLOEXEC));
 		if (c->done_fd < 0)
 			continue;
+		if (lc_log_enabled(LC_LOG_DEBUG))
+			log_cleanup(LC_LOG_DEBUG, c, "\" started, budget ", until - started);
 		if (lc_thread_start("lastcall-clean", run_one, c, NULL, 0) != 0)
 			continue;
 		struct pollfd p = {.fd = c->done_fd, .events = POLLIN};

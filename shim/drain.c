@@ -174,7 +174,8 @@ static long still_waiting(struct lc_listener *l, int64_t now, int64_t half_open_
 
 /* Step 3: stop accepting. New handshakes are dropped first; the backlog
  * is served by the program's own accepts; then the listeners close. */
-static bool stop_accepting(const struct lc_deadlines *d, long overflows_at_signal)
+static bool stop_accepting(const struct lc_deadlines *d, long overflows_at_signal,
+			   long *never_accepted)
 {
 	static struct lc_listener_set listeners;
 	bool skipped = false;
@@ -213,8 +214,16 @@ static bool stop_accepting(const struct lc_deadlines *d, long overflows_at_signa
 			log_count("stopping: waiting for ", waiting,
 				  overflowed ? " queued or half-open connections (handshakes overflowed)"
 					     : " queued or half-open connections");
-		if ((waiting == 0 && quiet) || skipped || now >= d->drain_ns)
+		if ((waiting == 0 && quiet) || skipped || now >= d->drain_ns) {
+			/* A backlog the program never took (its accept failing,
+			 * EMFILE say) is reset when the listener closes: those
+			 * clients were cut, not drained. */
+			*never_accepted = waiting;
+			if (waiting > 0)
+				log_count(skipped ? "second signal: " : "drain timeout: ", waiting,
+					  " queued connections never accepted (reset)");
 			break;
+		}
 		/* Woken by each accept (the wrapper) and by each connection that
 		 * lands in an empty accept queue (poll on the listener); the
 		 * tick covers half-open ones that expire, an owner stopping a
@@ -334,10 +343,11 @@ void *lc_drain_main(void *unused)
 
 	/* Steps 2-5, each skipped by a second signal. */
 	bool drained = false;
+	long never_accepted = 0;
 	if (!skipped)
 		skipped = !serve_during_delay(&d);
 	if (!skipped)
-		skipped = !stop_accepting(&d, overflows_at_signal);
+		skipped = !stop_accepting(&d, overflows_at_signal, &never_accepted);
 	if (!skipped)
 		drained = drain_connections(&d, signal_ns, &skipped);
 
@@ -350,7 +360,9 @@ void *lc_drain_main(void *unused)
 			int64_t left = d.total_ns - lc_now_ns() - STACKS_MARGIN_NS;
 			lc_report_capture_threads(left < STACKS_BUDGET_NS ? left : STACKS_BUDGET_NS);
 		}
+		lc_report_recording_begin(-1);
 		cut = lc_connections_cut(&lc_rt.table, lc_now_ns(), true, false);
+		lc_report_recording_end();
 		atomic_store(&lc_rt.counts.cut_at_deadline, cut);
 		struct lc_line line;
 		lc_line_start(&line);
@@ -362,6 +374,8 @@ void *lc_drain_main(void *unused)
 	atomic_store(&lc_rt.counts.drained,
 		     atomic_load(&lc_rt.counts.accepted_before_signal) +
 			     atomic_load(&lc_rt.counts.served_from_backlog) - cut);
+	cut += never_accepted;
+	atomic_store(&lc_rt.counts.cut_at_deadline, cut);
 
 	/* Step 6: hand the signal back. */
 	set_phase(LC_PHASE_EXIT);

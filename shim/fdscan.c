@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdroom.h"
 #include "real.h"
 
 struct linux_dirent64 {
@@ -29,7 +30,7 @@ int lc_for_each_fd(lc_fd_visitor visit, void *ctx)
 
 int lc_for_each_number(const char *path, lc_fd_visitor visit, void *ctx)
 {
-	int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dir = LC_WITH_ROOM(open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 	if (dir < 0)
 		return -1;
 	char buf[4096] __attribute__((aligned(8)));
@@ -103,7 +104,7 @@ static void check_task(int tid, void *opaque)
 	struct waiter_search *search = opaque;
 	char path[64], line[256];
 	snprintf(path, sizeof path, "/proc/self/task/%d/syscall", tid);
-	int f = open(path, O_RDONLY | O_CLOEXEC);
+	int f = LC_WITH_ROOM(open(path, O_RDONLY | O_CLOEXEC));
 	if (f < 0)
 		return;
 	ssize_t n = read(f, line, sizeof line - 1);

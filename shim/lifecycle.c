@@ -14,10 +14,12 @@
 #include "addr.h"
 #include "children.h"
 #include "drain.h"
+#include "fdroom.h"
 #include "fdscan.h"
 #include "health.h"
 #include "log.h"
 #include "real.h"
+#include "report.h"
 #include "runtime.h"
 #include "signals.h"
 #include "thread.h"
@@ -170,6 +172,7 @@ void lc_activate_now(void)
 	pthread_mutex_lock(&activation_lock);
 	if (atomic_load(&lc_rt.running_pid) == 0) {
 		lc_rt.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		lc_fd_reserve_take();
 		lc_signals_install();
 		lc_signalfds_strip();
 		if (lc_rt.wake_fd < 0 || lc_watchdog_start() != 0 || start_drain_thread() != 0) {
@@ -220,6 +223,9 @@ static void after_fork_child(void)
 	lc_children_reset();
 	atomic_store(&lc_rt.forks, 0);
 	lc_health_forget_in_child();
+	lc_watchdog_forget_in_child();
+	lc_fd_reserve_drop();
+	lc_report_recording_forget_in_child();
 }
 
 pid_t lc_fork(void)

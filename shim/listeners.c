@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdroom.h"
 #include "fdscan.h"
 #include "real.h"
 #include "sockdiag.h"
@@ -75,7 +76,17 @@ void lc_listeners_find(struct lc_fdtable *t, struct lc_listener_set *set, int sk
 {
 	struct find_ctx ctx = {.table = t, .set = set, .skip_fd = skip_fd};
 	set->count = 0;
-	lc_for_each_fd(consider_fd, &ctx);
+	if (lc_for_each_fd(consider_fd, &ctx) >= 0)
+		return;
+	/* /proc/self/fd could not be opened (a program at its descriptor
+	 * limit): the listeners the program created through listen() are in
+	 * the table; consider_fd checks each against the kernel. */
+	int max = lc_fdtable_max_fd(t);
+	for (int fd = 0; fd <= max; fd++) {
+		struct lc_fd_snapshot seen;
+		if (lc_fdtable_get(t, fd, &seen) && seen.kind == LC_FD_LISTENER)
+			consider_fd(fd, &ctx);
+	}
 }
 
 /* Classic BPF run on each segment reaching the listener, with the packet
@@ -137,7 +148,7 @@ long lc_listener_backlog(const struct lc_listener *l)
  * processes: measured EPERM here.) */
 static int inert_listener(bool nonblocking)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0);
+	int fd = LC_WITH_ROOM(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0));
 	if (fd < 0)
 		return -1;
 	int one = 1;

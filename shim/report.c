@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -12,9 +13,11 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/futex.h>
 
 #include "clock.h"
 #include "config.h"
+#include "fdroom.h"
 #include "log.h"
 #include "real.h"
 #include "runtime.h"
@@ -46,11 +49,45 @@ void lc_report_mark(enum lc_report_time which)
 	times_ns[which] = lc_clock_ns(CLOCK_REALTIME);
 }
 
+/* One recorder at a time: the drain thread cutting at its deadline and
+ * the watchdog (total deadline, third signal) would otherwise interleave
+ * their lists (seen: a connection listed twice under a third signal that
+ * came while the second one's cut was recording). Within a recording an
+ * entry is complete before the count includes it, so the report, written
+ * by whoever ends the process, never reads half an entry. */
+static pthread_mutex_t recorder = PTHREAD_MUTEX_INITIALIZER;
+
+bool lc_report_recording_begin(int64_t wait_ns)
+{
+	if (wait_ns < 0)
+		return pthread_mutex_lock(&recorder) == 0;
+	struct timespec until = lc_timespec(lc_now_ns() + wait_ns);
+	return pthread_mutex_clocklock(&recorder, CLOCK_MONOTONIC, &until) == 0;
+}
+
+void lc_report_recording_end(void)
+{
+	pthread_mutex_unlock(&recorder);
+}
+
+void lc_report_recording_forget_in_child(void)
+{
+	pthread_mutex_init(&recorder, NULL);
+	atomic_store(&connection_count, 0);
+}
+
+int lc_report_connection_count(void)
+{
+	return atomic_load(&connection_count);
+}
+
 void lc_report_add_connection(const struct lc_report_connection *c)
 {
-	int i = atomic_fetch_add(&connection_count, 1);
-	if (i < MAX_REPORT_CONNECTIONS)
-		connections[i] = *c;
+	int i = atomic_load(&connection_count);
+	if (i >= MAX_REPORT_CONNECTIONS)
+		return;
+	connections[i] = *c;
+	atomic_store(&connection_count, i + 1);
 }
 
 void lc_report_clear_connections(void)
@@ -80,7 +117,7 @@ void lc_report_capture_threads(int64_t budget_ns)
 	char path[4096], pid_text[16];
 	int pipefd[2];
 	threads_len = 0;
-	if (!helper_path(path, sizeof path) || pipe2(pipefd, O_CLOEXEC) < 0)
+	if (!helper_path(path, sizeof path) || LC_WITH_ROOM(pipe2(pipefd, O_CLOEXEC)) < 0)
 		return;
 	int n = 0;
 	for (long v = getpid(), div = 1000000000; div; div /= 10)
@@ -280,10 +317,44 @@ static void write_all(int fd)
 	}
 }
 
+/* One writer at a time: the drain thread (exit phase) and the watchdog
+ * (the deadline, a third signal) can meet, and share `out`. The later one
+ * waits for the first, but never past WRITER_WAIT: the watchdog must end
+ * the process on time even if the other writer is stuck on a slow disk. */
+#define WRITER_WAIT_NS (300 * LC_NS_PER_MS)
+static _Atomic int writing; /* futex word */
+
+static bool writer_lock(void)
+{
+	int64_t until = lc_now_ns() + WRITER_WAIT_NS;
+	struct timespec at = lc_timespec(until);
+	while (atomic_exchange(&writing, 1)) {
+		if (lc_now_ns() >= until)
+			return false;
+		lc_real_syscall(SYS_futex, (long)&writing, FUTEX_WAIT_BITSET_PRIVATE, 1, (long)&at, 0,
+				(long)FUTEX_BITSET_MATCH_ANY);
+	}
+	return true;
+}
+
+static void writer_unlock(void)
+{
+	atomic_store(&writing, 0);
+	lc_real_syscall(SYS_futex, (long)&writing, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
+}
+
+static void write_report(const char *outcome);
+
 void lc_report_write(const char *outcome)
 {
-	if (!lc_report_wanted())
+	if (!lc_report_wanted() || !writer_lock())
 		return;
+	write_report(outcome);
+	writer_unlock();
+}
+
+static void write_report(const char *outcome)
+{
 	build(outcome);
 	const char *path = lc_rt.cfg.report_path;
 	if (strcmp(path, "-") == 0) {
@@ -298,7 +369,9 @@ void lc_report_write(const char *outcome)
 	memcpy(tmp, path, len);
 	memcpy(tmp + len, ".tmp", 5);
 	unlink(tmp);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = LC_WITH_ROOM(open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+	if (fd < 0 && lc_fd_reserve_release())
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		lc_log2(LC_LOG_WARN, "report: cannot create ", tmp);
 		return;

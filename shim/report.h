@@ -21,11 +21,18 @@ struct lc_report_connection {
 
 bool lc_report_wanted(void);
 void lc_report_mark(enum lc_report_time which);
+/* Connections still open, recorded between begin and end by one thread
+ * at a time; begin waits `wait_ns` at most (-1: as long as it takes) and
+ * returns false if it could not. */
+bool lc_report_recording_begin(int64_t wait_ns);
+void lc_report_recording_end(void);
+void lc_report_recording_forget_in_child(void);
+int lc_report_connection_count(void);
 void lc_report_add_connection(const struct lc_report_connection *c);
 void lc_report_clear_connections(void);
 /* Every thread's stack, through the helper process; at most budget_ns. */
 void lc_report_capture_threads(int64_t budget_ns);
-/* outcome: "drained", "drain_timeout" or "exit_timeout". */
+/* outcome: "drained", "drain_timeout", "exit_timeout" or "interrupted". */
 void lc_report_write(const char *outcome);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "real.h"
+#include "watchdog.h"
 
 /* The program's signalfds, with the full mask it asked for. The kernel
  * copy has the shutdown signals removed until the hand-back: a signalfd
@@ -127,10 +128,14 @@ static void on_shutdown_signal(int sig, siginfo_t *info, void *ucontext)
 	} else if (n == 2) {
 		log_signal_line("second ", sig, ": skipping to the exit phase");
 		lc_wake(LC_EV_SKIP);
-	} else {
+	} else if (n == 3) {
 		log_signal_line("third ", sig, ": exiting now");
-		_exit(128 + sig);
+		/* The watchdog writes the report (no stacks: that takes
+		 * hundreds of ms) and ends the process. */
+		if (!lc_watchdog_force(128 + sig))
+			_exit(128 + sig);
 	}
+	/* Any further one (a storm): the third is already ending it. */
 out:
 	errno = saved_errno;
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "fdroom.h"
 #include "real.h"
 
 #define TCP_STATE_SYN_RECV 3
@@ -56,7 +57,7 @@ static int diag_dump(int nl, int family, unsigned states, diag_visitor visit, vo
 /* Both families, through one netlink socket. */
 static int diag_dump_all(unsigned states, diag_visitor visit, void *ctx)
 {
-	int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	int nl = LC_WITH_ROOM(socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
 	if (nl < 0)
 		return -1;
 	int r = diag_dump(nl, AF_INET, states, visit, ctx);
@@ -92,7 +93,7 @@ long lc_handshake_overflows(void)
 	static const char *wanted[] = {"ListenOverflows", "ListenDrops", "SyncookiesSent",
 				       "TCPReqQFullDoCookies"};
 	char buf[8192];
-	int fd = open("/proc/net/netstat", O_RDONLY | O_CLOEXEC);
+	int fd = LC_WITH_ROOM(open("/proc/net/netstat", O_RDONLY | O_CLOEXEC));
 	if (fd < 0)
 		return -1;
 	ssize_t n = read(fd, buf, sizeof buf - 1);
@@ -169,7 +170,7 @@ long lc_tcp_send_queue(const struct sockaddr_storage *local, const struct sockad
 	} else {
 		return 0;
 	}
-	int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	int nl = LC_WITH_ROOM(socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
 	if (nl < 0)
 		return -1;
 	long result = -1;
@@ -206,7 +207,7 @@ long lc_unix_backlog(uint64_t ino)
 	msg.req.udiag_show = UDIAG_SHOW_RQLEN;
 	msg.req.udiag_cookie[0] = INET_DIAG_NOCOOKIE;
 	msg.req.udiag_cookie[1] = INET_DIAG_NOCOOKIE;
-	int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	int nl = LC_WITH_ROOM(socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
 	if (nl < 0)
 		return -1;
 	long result = -1;

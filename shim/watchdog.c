@@ -19,28 +19,61 @@
 #include "thread.h"
 
 #define STACKS_LEAD_NS (600 * LC_NS_PER_MS)
+#define RECORDING_WAIT_NS (100 * LC_NS_PER_MS)
 
-static _Atomic int armed; /* futex word: 0 until the first signal */
+/* The futex word: what the watchdog waits for. */
+enum { IDLE, ARMED, FORCED };
+static _Atomic int state;
 static _Atomic int64_t deadline;
+static _Atomic int forced_status;
+static _Atomic bool running;
+
+/* Sleeps until `at` (CLOCK_MONOTONIC) or until the state leaves `from`. */
+static void wait_until(int from, int64_t at_ns)
+{
+	struct timespec at = lc_timespec(at_ns);
+	while (atomic_load(&state) == from && lc_now_ns() < at_ns)
+		lc_real_syscall(SYS_futex, (long)&state, FUTEX_WAIT_BITSET_PRIVATE, from, (long)&at, 0,
+				(long)FUTEX_BITSET_MATCH_ANY);
+}
+
+/* What is still open, for the report: unless the drain's own cut listed
+ * them already, or is listing them now and does not finish in time. */
+static void record_open_connections(bool unless_listed)
+{
+	if (!lc_report_recording_begin(RECORDING_WAIT_NS))
+		return;
+	if (!unless_listed || lc_report_connection_count() == 0) {
+		lc_report_clear_connections();
+		lc_connections_cut(&lc_rt.table, lc_now_ns(), false, true);
+	}
+	lc_report_recording_end();
+}
+
+static _Noreturn void end_forced(void)
+{
+	record_open_connections(true);
+	lc_report_write("interrupted");
+	_exit(atomic_load(&forced_status));
+}
 
 static void *watchdog_main(void *unused)
 {
 	(void)unused;
-	while (!atomic_load(&armed))
-		lc_real_syscall(SYS_futex, (long)&armed, FUTEX_WAIT_PRIVATE, 0, 0, 0, 0);
+	while (atomic_load(&state) == IDLE)
+		lc_real_syscall(SYS_futex, (long)&state, FUTEX_WAIT_PRIVATE, IDLE, 0, 0, 0);
 	/* The report's stacks are taken just before the deadline, so that the
 	 * process still ends on time. */
 	int64_t end = atomic_load(&deadline);
-	struct timespec at = lc_timespec(lc_report_wanted() ? end - STACKS_LEAD_NS : end);
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR)
-		;
+	wait_until(ARMED, lc_report_wanted() ? end - STACKS_LEAD_NS : end);
+	if (atomic_load(&state) == FORCED)
+		end_forced();
 	if (lc_report_wanted()) {
-		lc_report_clear_connections();
-		lc_connections_cut(&lc_rt.table, lc_now_ns(), false, true);
+		record_open_connections(false);
 		lc_report_capture_threads(STACKS_LEAD_NS - 100 * LC_NS_PER_MS);
-		at = lc_timespec(end);
-		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR)
-			;
+		wait_until(ARMED, end);
+		if (atomic_load(&state) == FORCED)
+			end_forced();
 		lc_report_write("exit_timeout");
 	}
 	lc_log2(LC_LOG_WARN, "timeout: the total deadline passed, exiting with 124", NULL);
@@ -50,12 +83,31 @@ static void *watchdog_main(void *unused)
 
 int lc_watchdog_start(void)
 {
-	return lc_thread_start("lastcall-watch", watchdog_main, NULL, NULL, LC_THREAD_SMALL_STACK);
+	int r = lc_thread_start("lastcall-watch", watchdog_main, NULL, NULL, LC_THREAD_SMALL_STACK);
+	atomic_store(&running, r == 0);
+	return r;
 }
 
 void lc_watchdog_arm(int64_t deadline_ns)
 {
 	atomic_store(&deadline, deadline_ns);
-	atomic_store(&armed, 1);
-	lc_real_syscall(SYS_futex, (long)&armed, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
+	int idle = IDLE;
+	if (atomic_compare_exchange_strong(&state, &idle, ARMED))
+		lc_real_syscall(SYS_futex, (long)&state, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
+}
+
+bool lc_watchdog_force(int status)
+{
+	if (!atomic_load(&running))
+		return false;
+	atomic_store(&forced_status, status);
+	atomic_store(&state, FORCED);
+	lc_real_syscall(SYS_futex, (long)&state, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
+	return true;
+}
+
+void lc_watchdog_forget_in_child(void)
+{
+	atomic_store(&running, false);
+	atomic_store(&state, IDLE);
 }

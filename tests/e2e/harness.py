@@ -7,6 +7,7 @@ Every wait has a bound. Only processes started here are signalled, by pid.
 """
 import os
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -14,7 +15,12 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BUILD = os.path.join(ROOT, "build")
+# `make sanitize` runs this suite against a sanitizer build (build/asan,
+# build/tsan). A sanitized library must have its runtime loaded ahead of
+# libc, so that runtime is preloaded too: the launcher puts the library in
+# front of it, and ASAN_OPTIONS' verify_asan_link_order=0 accepts that order.
+BUILD = os.path.abspath(os.environ.get("LASTCALL_TEST_BUILD") or os.path.join(ROOT, "build"))
+SANITIZER_RUNTIME = os.environ.get("LASTCALL_TEST_RUNTIME", "")
 LAUNCHER = os.path.join(BUILD, "lastcall")
 LIBRARY = os.path.join(BUILD, "liblastcall.so")
 NAIVE_SERVER = os.path.join(BUILD, "demo", "naive_server")
@@ -22,6 +28,11 @@ PREFORK_SERVER = os.path.join(BUILD, "tests", "servers", "prefork_server")
 SERVERS = os.path.join(ROOT, "tests", "e2e", "servers")
 SIGNAL_SERVER = os.path.join(BUILD, "tests", "servers", "signal_server")
 PYTHON = "/usr/bin/python3"
+
+
+def preload_by_hand():
+    """LD_PRELOAD for loading the library without the launcher."""
+    return f"{LIBRARY} {SANITIZER_RUNTIME}".strip()
 
 
 def free_port():
@@ -39,11 +50,22 @@ def _default_signals():
         signal.signal(sig, signal.SIG_DFL)
 
 
+def _limit_descriptors(nofile):
+    """A preexec function: RLIMIT_NOFILE set to `nofile`, a number (soft and
+    hard) or a (soft, hard) pair."""
+    limits = nofile if isinstance(nofile, tuple) else (nofile, nofile)
+
+    def preexec():
+        _default_signals()
+        resource.setrlimit(resource.RLIMIT_NOFILE, limits)
+    return preexec
+
+
 class Server:
     """A process under test. `lastcall_args=None` runs it without lastcall."""
 
     def __init__(self, argv, lastcall_args=(), env=None, cwd=None, log_level="debug",
-                 own_session=False, pass_fds=()):
+                 own_session=False, pass_fds=(), nofile=None):
         self.argv = list(argv)
         full_env = dict(os.environ)
         full_env.pop("LD_PRELOAD", None)
@@ -53,6 +75,8 @@ class Server:
         if env:
             full_env.update(env)
         if lastcall_args is not None:
+            if SANITIZER_RUNTIME:
+                full_env["LD_PRELOAD"] = SANITIZER_RUNTIME
             full_env["LASTCALL_LOG"] = log_level
             self.argv = [LAUNCHER, *lastcall_args, "--", *self.argv]
         self.lines = []
@@ -65,7 +89,7 @@ class Server:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            preexec_fn=_default_signals,
+            preexec_fn=_limit_descriptors(nofile) if nofile else _default_signals,
             start_new_session=own_session,  # its own process group, for killpg
             pass_fds=pass_fds,
         )
@@ -176,31 +200,48 @@ class Server:
 
 
 def wait_for_file(path, timeout=10):
-    """Returns the contents of `path` once it exists: an inotify watch on
-    its directory wakes us when it is created or renamed into place."""
+    """Returns the contents of `path` once it exists and is not empty."""
+    return _wait_for_contents(path, lambda text: text.strip(), timeout).strip()
+
+
+def wait_for_file_line(path, pattern, timeout=10):
+    """Returns the first line of `path` matching `pattern`, once written."""
+    regex = re.compile(pattern)
+
+    def matching(text):
+        return next((line for line in text.splitlines() if regex.search(line)), None)
+    return _wait_for_contents(path, matching, timeout)
+
+
+def _wait_for_contents(path, accept, timeout):
+    """Waits until `accept(contents of path)` is true, returns its value: an
+    inotify watch on the directory wakes us when the file is created,
+    renamed into place or written."""
     import ctypes
     import select
-    import struct
     libc = ctypes.CDLL(None, use_errno=True)
-    IN_CREATE, IN_MOVED_TO, IN_CLOSE_WRITE = 0x100, 0x80, 0x8
+    IN_MODIFY, IN_CREATE, IN_MOVED_TO, IN_CLOSE_WRITE = 0x2, 0x100, 0x80, 0x8
     fd = libc.inotify_init1(os.O_CLOEXEC | os.O_NONBLOCK)
     assert fd >= 0
     try:
         directory, name = os.path.split(path)
-        assert libc.inotify_add_watch(fd, directory.encode(), IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE) >= 0
+        mask = IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE
+        assert libc.inotify_add_watch(fd, directory.encode(), mask) >= 0
         deadline = time.monotonic() + timeout
+        text = ""
         while True:
             if os.path.exists(path):  # also covers a file made before the watch
                 with open(path) as f:
-                    text = f.read().strip()
-                if text:
-                    return text
+                    text = f.read()
+                found = accept(text)
+                if found:
+                    return found
             left = deadline - time.monotonic()
             if left <= 0:
-                raise AssertionError(f"{path} never appeared")
+                raise AssertionError(f"{path} never had what was waited for; it held:\n{text}")
             if select.select([fd], [], [], left)[0]:
                 try:
-                    os.read(fd, 4096)
+                    os.read(fd, 65536)
                 except BlockingIOError:
                     pass
     finally:

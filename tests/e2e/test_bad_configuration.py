@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from harness import LAUNCHER, LIBRARY
+from harness import LAUNCHER, LIBRARY, preload_by_hand
 
 BAD_OPTIONS = [
     (["--timeout", "abc"], "--timeout", "abc"),
@@ -87,7 +87,7 @@ def test_launcher_refuses_bad_variable(tmp_path, variable, value, shown):
 def test_library_loaded_by_hand_refuses_bad_variable_before_main(tmp_path, variable, value, shown):
     marker = tmp_path / "started"
     result = subprocess.run(["touch", str(marker)],
-                            env=clean_env(LD_PRELOAD=LIBRARY, **{variable: value}),
+                            env=clean_env(LD_PRELOAD=preload_by_hand(), **{variable: value}),
                             capture_output=True, timeout=10)
     assert_refused(result, variable, shown, marker)
 

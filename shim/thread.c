@@ -1,7 +1,29 @@
 /* lastcall's own threads (see thread.h). */
 #include "thread.h"
 
+#include <linux/futex.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "real.h"
+
+struct start {
+	void *(*fn)(void *);
+	void *arg;
+	_Atomic int running; /* futex word */
+};
+
+static void *trampoline(void *opaque)
+{
+	struct start *start = opaque;
+	void *(*fn)(void *) = start->fn;
+	void *arg = start->arg;
+	atomic_store(&start->running, 1);
+	lc_real_syscall(SYS_futex, (long)&start->running, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
+	return fn(arg); /* `start` is gone from here on: it lived on the creator's stack */
+}
 
 int lc_thread_start(const char *name, void *(*fn)(void *), void *arg, const sigset_t *take,
 		    size_t stack_size)
@@ -18,10 +40,21 @@ int lc_thread_start(const char *name, void *(*fn)(void *), void *arg, const sigs
 	pthread_sigmask(SIG_SETMASK, &all, &previous);
 	if (take)
 		pthread_sigmask(SIG_UNBLOCK, take, NULL);
-	int r = pthread_create(&thread, &attr, fn, arg);
+	struct start start = {.fn = fn, .arg = arg};
+	int r = pthread_create(&thread, &attr, trampoline, &start);
 	pthread_sigmask(SIG_SETMASK, &previous, NULL);
 	pthread_attr_destroy(&attr);
-	if (r == 0 && name)
+	if (r != 0)
+		return r;
+	if (name)
 		pthread_setname_np(thread, name);
-	return r;
+	/* Returns once the thread runs lastcall's code, past its start-up
+	 * allocations (TLS, the allocator's per-thread state). A program that
+	 * forks right after its first listen (every prefork server) must not
+	 * fork while one of our threads holds an allocator lock: glibc's
+	 * malloc takes care of that at fork, ASan's allocator in gcc 12 does
+	 * not, and its forked child hung in calloc (seen in make sanitize). */
+	while (!atomic_load(&start.running))
+		lc_real_syscall(SYS_futex, (long)&start.running, FUTEX_WAIT_PRIVATE, 0, 0, 0, 0);
+	return 0;
 }

@@ -15,6 +15,7 @@
 #include "connections.h"
 #include "health.h"
 #include "leaving.h"
+#include "lifecycle.h"
 #include "listeners.h"
 #include "log.h"
 #include "report.h"
@@ -386,5 +387,5 @@ void *lc_drain_main(void *unused)
 	lc_signals_hand_back(status);
 	for (;;)
 		if (wait_for_events(-1) & LC_EV_EXIT_CALL)
-			exit(status);
+			lc_exit_for_default_action(status);
 }

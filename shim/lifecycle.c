@@ -2,6 +2,7 @@
 #include "lifecycle.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,6 +166,8 @@ static void load_config_once(void)
 	pthread_once(&once, load_config);
 }
 
+static void note_exit_started(void);
+
 void lc_activate_now(void)
 {
 	int saved = errno;
@@ -181,6 +184,9 @@ void lc_activate_now(void)
 		} else {
 			atomic_store(&lc_rt.running_pid, getpid());
 			trace_start();
+			static bool noted;
+			if (!noted)
+				noted = atexit(note_exit_started) == 0;
 		}
 	}
 	pthread_mutex_unlock(&activation_lock);
@@ -222,10 +228,34 @@ static void after_fork_child(void)
 	memset(&lc_rt.counts, 0, sizeof lc_rt.counts);
 	lc_children_reset();
 	atomic_store(&lc_rt.forks, 0);
+	atomic_store(&lc_rt.program_exiting, 0);
 	lc_health_forget_in_child();
 	lc_watchdog_forget_in_child();
 	lc_fd_reserve_drop();
 	lc_report_recording_forget_in_child();
+}
+
+_Noreturn void lc_exit(int status)
+{
+	atomic_store(&lc_rt.program_exiting, 1);
+	lc_real_exit(status);
+}
+
+/* exit() from main's return is glibc's internal call, which no wrapper
+ * sees: this handler, registered when lastcall activates, notes it too
+ * (once the exit handlers registered before it have run). */
+static void note_exit_started(void)
+{
+	atomic_store(&lc_rt.program_exiting, 1);
+}
+
+_Noreturn void lc_exit_for_default_action(int status)
+{
+	if (!atomic_exchange(&lc_rt.program_exiting, 1))
+		lc_real_exit(status);
+	lc_log2(LC_LOG_INFO, "exit: the program is already in its own exit(); it goes on", NULL);
+	for (;;)
+		ppoll(NULL, 0, NULL, NULL);
 }
 
 pid_t lc_fork(void)

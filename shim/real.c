@@ -74,6 +74,15 @@ pid_t lc_real_fork(void)
 	return real_fn();
 }
 
+_Noreturn void lc_real_exit(int status)
+{
+	BIND(void (*)(int), exit);
+	if (real_fn)
+		real_fn(status);
+	raw_syscall6(SYS_exit_group, status, 0, 0, 0, 0, 0);
+	__builtin_unreachable();
+}
+
 /* The hot three (see real.h): their slots are shared with the inline
  * callers, who come here only until the binding is done. */
 _Atomic(void *) lc_real_close_slot;

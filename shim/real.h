@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 pid_t lc_real_fork(void);
+_Noreturn void lc_real_exit(int status);
 int lc_real_listen(int fd, int backlog);
 /* close, accept and accept4 are on the hot path of every server: their
  * bound addresses are read inline, and only the first call (or one made

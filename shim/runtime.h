@@ -70,6 +70,7 @@ struct lc_runtime {
 	struct lc_shared_page *own_page;    /* read by our children */
 	struct lc_shared_page *parent_page; /* our parent's, if forked from one */
 	_Atomic int forks;		    /* fork() calls since start */
+	_Atomic int program_exiting;	    /* the program called exit() */
 	bool socket_activated;		    /* LISTEN_FDS was meant for us */
 	_Atomic int signals_received;
 	_Atomic int first_signal;

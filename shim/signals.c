@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "lifecycle.h"
 #include "log.h"
 #include "real.h"
 #include "watchdog.h"
@@ -226,7 +227,7 @@ enum lc_handback_mode lc_signals_hand_back(int exit_status)
 	lc_line_str(&line, " (default action)");
 	lc_line_emit(&line, LC_LOG_INFO);
 	atomic_store(&lc_rt.handback_mode, LC_HANDBACK_EXIT_CALL);
-	exit(exit_status);
+	lc_exit_for_default_action(exit_status);
 }
 
 /* --- wrapper logic --- */

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -16,6 +17,11 @@
 LC_EXPORT pid_t fork(void)
 {
 	return lc_fork();
+}
+
+LC_EXPORT void exit(int status)
+{
+	lc_exit(status);
 }
 
 LC_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)

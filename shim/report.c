@@ -26,11 +26,15 @@
 
 extern char **environ;
 
-static int64_t times_ns[LC_T_COUNT];
+static _Atomic int64_t times_ns[LC_T_COUNT];
 static struct lc_report_connection connections[MAX_REPORT_CONNECTIONS];
 static _Atomic int connection_count;
 static char threads_json[512 * 1024];
 static size_t threads_len;
+/* The stacks are taken by the drain thread (drain deadline) or the
+ * watchdog (total deadline): one at a time, and a report written while
+ * they are being taken (a third signal) goes without them. */
+static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
 static char out[2 * 1024 * 1024];
 static size_t out_len;
 
@@ -46,7 +50,7 @@ bool lc_report_wanted(void)
 
 void lc_report_mark(enum lc_report_time which)
 {
-	times_ns[which] = lc_clock_ns(CLOCK_REALTIME);
+	atomic_store(&times_ns[which], lc_clock_ns(CLOCK_REALTIME));
 }
 
 /* One recorder at a time: the drain thread cutting at its deadline and
@@ -61,8 +65,11 @@ bool lc_report_recording_begin(int64_t wait_ns)
 {
 	if (wait_ns < 0)
 		return pthread_mutex_lock(&recorder) == 0;
-	struct timespec until = lc_timespec(lc_now_ns() + wait_ns);
-	return pthread_mutex_clocklock(&recorder, CLOCK_MONOTONIC, &until) == 0;
+	/* timedlock (CLOCK_REALTIME) rather than clocklock: ThreadSanitizer
+	 * in gcc 12 does not know clocklock and then reports every unlock;
+	 * a clock step within 100 ms changes nothing that matters here. */
+	struct timespec until = lc_timespec(lc_clock_ns(CLOCK_REALTIME) + wait_ns);
+	return pthread_mutex_timedlock(&recorder, &until) == 0;
 }
 
 void lc_report_recording_end(void)
@@ -73,6 +80,7 @@ void lc_report_recording_end(void)
 void lc_report_recording_forget_in_child(void)
 {
 	pthread_mutex_init(&recorder, NULL);
+	pthread_mutex_init(&threads_lock, NULL);
 	atomic_store(&connection_count, 0);
 }
 
@@ -112,7 +120,17 @@ static bool helper_path(char *path, size_t size)
 /* clone without SIGCHLD: the program's wait() never sees the helper, and
  * no atfork handler or malloc lock is involved (a wedged thread may hold
  * one); the child only dup2s and execs. */
+static void capture_threads(int64_t budget_ns);
+
 void lc_report_capture_threads(int64_t budget_ns)
+{
+	if (pthread_mutex_trylock(&threads_lock) != 0)
+		return; /* the other one is taking them now */
+	capture_threads(budget_ns);
+	pthread_mutex_unlock(&threads_lock);
+}
+
+static void capture_threads(int64_t budget_ns)
 {
 	char path[4096], pid_text[16];
 	int pipefd[2];
@@ -241,12 +259,12 @@ static void build(const char *outcome)
 	put_key("times");
 	put("{");
 	for (int i = 0, first = 1; i < LC_T_COUNT; i++) {
-		if (!times_ns[i])
+		if (!atomic_load(&times_ns[i]))
 			continue; /* a phase that did not happen */
 		put(first ? "" : ", ");
 		first = 0;
 		put_key(time_names[i]);
-		put_seconds(times_ns[i], 3);
+		put_seconds(atomic_load(&times_ns[i]), 3);
 	}
 	put("},\n  ");
 	put_key("counts");
@@ -296,12 +314,15 @@ static void build(const char *outcome)
 	}
 	put(count ? "\n  ],\n  " : "],\n  ");
 	put_key("threads");
-	if (threads_len) {
+	bool threads_readable = pthread_mutex_trylock(&threads_lock) == 0;
+	if (threads_readable && threads_len) {
 		threads_json[threads_len] = '\0';
 		put(threads_json);
 	} else {
 		put("[]");
 	}
+	if (threads_readable)
+		pthread_mutex_unlock(&threads_lock);
 	put("\n}\n");
 }
 
@@ -345,12 +366,29 @@ static void writer_unlock(void)
 
 static void write_report(const char *outcome);
 
-void lc_report_write(const char *outcome)
+/* Set by the watchdog's write just before it ends the process: the other
+ * threads run on until _exit and must not overwrite that last word. */
+static _Atomic bool sealed;
+
+static void write_once_more(const char *outcome, bool seal)
 {
 	if (!lc_report_wanted() || !writer_lock())
 		return;
-	write_report(outcome);
+	if (!atomic_load(&sealed))
+		write_report(outcome);
+	if (seal)
+		atomic_store(&sealed, true);
 	writer_unlock();
+}
+
+void lc_report_write(const char *outcome)
+{
+	write_once_more(outcome, false);
+}
+
+void lc_report_write_final(const char *outcome)
+{
+	write_once_more(outcome, true);
 }
 
 static void write_report(const char *outcome)

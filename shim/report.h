@@ -34,5 +34,7 @@ void lc_report_clear_connections(void);
 void lc_report_capture_threads(int64_t budget_ns);
 /* outcome: "drained", "drain_timeout", "exit_timeout" or "interrupted". */
 void lc_report_write(const char *outcome);
+/* The same, by the thread about to end the process: no later write. */
+void lc_report_write_final(const char *outcome);
 
 #endif

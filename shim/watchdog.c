@@ -53,7 +53,7 @@ static void record_open_connections(bool unless_listed)
 static _Noreturn void end_forced(void)
 {
 	record_open_connections(true);
-	lc_report_write("interrupted");
+	lc_report_write_final("interrupted");
 	_exit(atomic_load(&forced_status));
 }
 
@@ -74,7 +74,7 @@ static void *watchdog_main(void *unused)
 		wait_until(ARMED, end);
 		if (atomic_load(&state) == FORCED)
 			end_forced();
-		lc_report_write("exit_timeout");
+		lc_report_write_final("exit_timeout");
 	}
 	lc_log2(LC_LOG_WARN, "timeout: the total deadline passed, exiting with 124", NULL);
 	_exit(124);

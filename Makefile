@@ -32,7 +32,7 @@ FUZZ_SECONDS ?= 20
 BENCH_BINS := $(BUILD)/bench/calls $(BUILD)/bench/hold_server
 TEST_SERVERS := $(patsubst tests/e2e/servers/%.c,$(BUILD)/tests/servers/%,$(wildcard tests/e2e/servers/*.c))
 
-.PHONY: all programs test unit e2e demo bench fuzz sanitize install clean deps bench-deps
+.PHONY: all programs test unit e2e demo bench fuzz run-fuzz sanitize install clean deps bench-deps fuzz-deps
 all: $(BUILD)/liblastcall.so $(BUILD)/lastcall $(DEMO_BINS)
 
 $(BUILD)/lib/%.o: shim/%.c $(wildcard shim/*.h) | $(BUILD)/lib
@@ -77,6 +77,9 @@ deps:
 bench-deps:
 	@tests/install-deps.sh bench
 
+fuzz-deps:
+	@tests/install-deps.sh fuzz
+
 unit: deps $(UNIT_TESTS)
 	@tests/run-unit.sh $(UNIT_TESTS)
 
@@ -93,7 +96,10 @@ demo: all
 
 # Each target runs FUZZ_SECONDS from its kept corpus (tests/fuzz/corpus/);
 # what it finds goes to build/fuzz/, a crash stops make with the input.
-fuzz: $(FUZZ_BINS)
+fuzz: fuzz-deps
+	@$(MAKE) --no-print-directory run-fuzz
+
+run-fuzz: $(FUZZ_BINS)
 	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(BUILD)/fuzz/corpus-$$t; \
 		if $(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \

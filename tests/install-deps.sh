@@ -20,10 +20,13 @@ need_cmd curl curl
 need_cmd memcached memcached
 need_cmd nginx nginx-light
 need_cmd haproxy haproxy
+need_cmd valgrind valgrind
 [ -x /usr/bin/python3 ] || packages="$packages python3"
+if [ "${1:-}" = fuzz ]; then
+	need_cmd clang clang
+fi
 if [ "${1:-}" = bench ]; then
 	need_cmd wrk wrk
-	need_cmd valgrind valgrind
 	need_pkg python3-matplotlib
 fi
 target="make ${1:-test}"

@@ -21,6 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 # front of it, and ASAN_OPTIONS' verify_asan_link_order=0 accepts that order.
 BUILD = os.path.abspath(os.environ.get("LASTCALL_TEST_BUILD") or os.path.join(ROOT, "build"))
 SANITIZER_RUNTIME = os.environ.get("LASTCALL_TEST_RUNTIME", "")
+UNDER_TSAN = "tsan" in os.path.basename(SANITIZER_RUNTIME)
 LAUNCHER = os.path.join(BUILD, "lastcall")
 LIBRARY = os.path.join(BUILD, "liblastcall.so")
 NAIVE_SERVER = os.path.join(BUILD, "demo", "naive_server")

@@ -12,9 +12,12 @@ import time
 
 import pytest
 
-from harness import BUILD, KeepAliveClient, Outcome, free_port, http_get, in_thread, wait_for_file
+from harness import BUILD, UNDER_TSAN, KeepAliveClient, Outcome, free_port, http_get, in_thread, wait_for_file
 
 CHURN = os.path.join(BUILD, "tests", "servers", "churn_server")
+# make sanitize runs this suite under ThreadSanitizer, which slows every
+# call: upper time bounds stretch by this factor there (1 otherwise).
+SLOW = float(os.environ.get("LASTCALL_TEST_SLOWDOWN", "1"))
 TOKEN_STREAM = os.path.join(BUILD, "demo", "token_stream")
 
 
@@ -83,9 +86,9 @@ def test_a_storm_of_sigterms_ends_at_the_third_with_a_report(servers, tmp_path):
     code = server.wait_exit(5)
     assert_no_crash(server, code)
     assert code == 128 + signal.SIGTERM
-    assert elapsed_since_signal(server) < 1.0
+    assert elapsed_since_signal(server) < 1.0 * SLOW
     data = read_report(report, server)
-    assert data["outcome"] == "interrupted"
+    assert data["outcome"] == "interrupted", server.stderr_text()
     assert data["signal"] == "SIGTERM"
     assert len(data["connections"]) == 3  # what was still open, for the operator
     assert server.stderr_text().count("second SIGTERM") == 1
@@ -94,6 +97,8 @@ def test_a_storm_of_sigterms_ends_at_the_third_with_a_report(servers, tmp_path):
         assert outcome.done.wait(5)
 
 
+@pytest.mark.skipif(UNDER_TSAN, reason="token_stream waits in accept(), where ThreadSanitizer "
+                    "holds signals back until the call returns")
 def test_a_storm_while_a_cleanup_hangs_still_ends_with_a_report(servers, tmp_path):
     # token_stream registers a lastcall.h cleanup writing to its progress
     # file; a FIFO nobody reads makes that cleanup hang
@@ -110,7 +115,7 @@ def test_a_storm_while_a_cleanup_hangs_still_ends_with_a_report(servers, tmp_pat
     code = server.wait_exit(5)
     assert_no_crash(server, code)
     assert code == 128 + signal.SIGTERM
-    assert server.exit_time - server.signal_times[1] < 1.0
+    assert server.exit_time - server.signal_times[1] < 1.0 * SLOW
     assert read_report(report, server)["outcome"] in ("interrupted", "drained")
 
 
@@ -125,7 +130,7 @@ def test_sigterm_while_the_program_forks_in_a_loop(servers, tmp_path):
     assert_no_crash(server, code)
     assert code == 0, server.stderr_text()
     assert all(r.done.wait(5) and r.ok for r in requests), requests
-    assert 0.5 < elapsed_since_signal(server) < 2.0
+    assert 0.5 < elapsed_since_signal(server) < 2.0 * SLOW
     assert read_report(report, server)["outcome"] == "drained"
     assert server.has_line(r"^atexit ran$", stream="stdout")
 
@@ -139,7 +144,7 @@ def test_sigterm_before_main(servers, tmp_path):
     server.send(signal.SIGTERM)
     code = server.wait_exit(5)
     assert code == -signal.SIGTERM, server.stderr_text()
-    assert elapsed_since_signal(server) < 0.5
+    assert elapsed_since_signal(server) < 0.5 * SLOW
     assert_no_crash(server, code)
     assert not server.has_line(r"^churn_server: listening", stream="stdout")
 
@@ -176,7 +181,7 @@ def test_sigterm_during_the_programs_own_exit(servers, tmp_path, signals):
         assert server.has_line(r"^atexit ran$", stream="stdout")
     else:
         assert code in (3, 128 + signal.SIGTERM), server.stderr_text()
-    assert elapsed_since_signal(server) < 1.5
+    assert elapsed_since_signal(server) < 1.5 * SLOW
 
 
 # --- accept failing -------------------------------------------------------
@@ -196,7 +201,7 @@ def test_accept_failing_with_emfile_when_the_limit_can_be_raised(servers, tmp_pa
     code = server.wait_exit(10)
     assert_no_crash(server, code)
     assert code == 0, server.stderr_text()
-    assert elapsed_since_signal(server) < 1.0
+    assert elapsed_since_signal(server) < 1.0 * SLOW
     assert server.has_line(r"descriptor limit \(EMFILE\): raised it by 16")
     assert read_report(report, server)["outcome"] == "drained"
     for outcome in queued:
@@ -206,7 +211,8 @@ def test_accept_failing_with_emfile_when_the_limit_can_be_raised(servers, tmp_pa
 def test_accept_failing_with_emfile_at_the_hard_limit(servers, tmp_path):
     # nothing can be raised: the deadline holds, the report (from lastcall's
     # reserve descriptor) is written, no client is left hanging
-    server, port, report = start_churn(servers, tmp_path, "--fill-fds", timeout="3s", nofile=256)
+    server, port, report = start_churn(servers, tmp_path, "--fill-fds", timeout=f"{3 * SLOW}s",
+                                       nofile=256)
     server.wait_for(r"now at the limit")
     queued = [Outcome() for _ in range(3)]
     for outcome in queued:
@@ -217,7 +223,7 @@ def test_accept_failing_with_emfile_at_the_hard_limit(servers, tmp_path):
     assert_no_crash(server, code)
     # the backlog can never be accepted: the drain deadline cuts it
     assert code == 124, server.stderr_text()
-    assert 2.0 < elapsed_since_signal(server) < 3.5
+    assert 2.0 < elapsed_since_signal(server) < 3.5 * SLOW
     assert server.has_line(r"listeners closed \(1: ")  # found without /proc/self/fd
     assert read_report(report, server)["outcome"] == "drain_timeout"
     for outcome in queued:
@@ -225,7 +231,8 @@ def test_accept_failing_with_emfile_at_the_hard_limit(servers, tmp_path):
 
 
 def test_accept_failing_with_enfile(servers, tmp_path):
-    server, port, report = start_churn(servers, tmp_path, "--accept-fails", "ENFILE", timeout="3s")
+    server, port, report = start_churn(servers, tmp_path, "--accept-fails", "ENFILE",
+                                       timeout=f"{3 * SLOW}s")
     queued = Outcome()
     in_thread(http_get, port, "/", queued, timeout=10)
     server.wait_for(r"accept: Too many open files in system$")
@@ -233,7 +240,7 @@ def test_accept_failing_with_enfile(servers, tmp_path):
     code = server.wait_exit(10)
     assert_no_crash(server, code)
     assert code == 124, server.stderr_text()
-    assert elapsed_since_signal(server) < 3.5
+    assert elapsed_since_signal(server) < 3.5 * SLOW
     assert read_report(report, server)["outcome"] == "drain_timeout"
     assert queued.done.wait(2), queued
 
@@ -271,12 +278,12 @@ def drain_and_check(server, port, report):
     idle.watch_eof()
     requests = slow_requests(server, port, 3, 800)
     server.send(signal.SIGTERM)
-    assert idle.eof.wait(1.0), "the idle connection was not closed"
+    assert idle.eof.wait(1.0 * SLOW), "the idle connection was not closed"
     code = server.wait_exit(10)
     assert_no_crash(server, code)
     assert code == 0, server.stderr_text()
     assert all(r.done.wait(5) and r.ok for r in requests), requests
-    assert elapsed_since_signal(server) < 1.8
+    assert elapsed_since_signal(server) < 1.8 * SLOW
     data = read_report(report, server)
     assert data["outcome"] == "drained"
     assert data["counts"]["accepted_before_signal"] == 4
@@ -323,7 +330,7 @@ def test_closes_from_many_threads_race_the_drain(servers, tmp_path):
     assert code == 0, server.stderr_text()[-3000:]
     assert stats["failed"] == [], stats["failed"][:5]
     assert stats["ok"] >= 500 and stats["refused"] == 16, stats
-    assert elapsed_since_signal(server) < 2.0
+    assert elapsed_since_signal(server) < 2.0 * SLOW
     assert read_report(report, server)["outcome"] == "drained"
 
 
@@ -338,6 +345,6 @@ def test_a_program_installing_and_removing_handlers(servers, tmp_path):
     # (main then exits 0) or the default (lastcall calls exit(0))
     assert code == 0, server.stderr_text()
     assert all(r.done.wait(5) and r.ok for r in requests), requests
-    assert 0.4 < elapsed_since_signal(server) < 2.0
+    assert 0.4 < elapsed_since_signal(server) < 2.0 * SLOW
     assert server.has_line(r"^atexit ran", stream="stdout")
     assert read_report(report, server)["outcome"] == "drained"

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -134,6 +136,26 @@ static bool resolve_program(const char *name, char *out, size_t size)
 	return false;
 }
 
+/* An exec that changes the user or group (a setuid or setgid file owned
+ * by someone else) or grants file capabilities runs in glibc's secure
+ * mode (AT_SECURE): LD_PRELOAD entries with a slash are ignored, so the
+ * library never loads. Say so rather than let the program run without
+ * graceful shutdown in silence. */
+static void warn_if_secure_exec(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return;
+	bool setuid = (st.st_mode & S_ISUID) && st.st_uid != getuid();
+	bool setgid = (st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP) && st.st_gid != getgid();
+	bool capabilities = getxattr(path, "security.capability", NULL, 0) > 0;
+	if (setuid || setgid || capabilities)
+		fprintf(stderr,
+			"lastcall: warning: %s is %s: the loader ignores LD_PRELOAD for it, "
+			"so it runs without graceful shutdown\n",
+			path, capabilities ? "given file capabilities" : setuid ? "setuid" : "setgid");
+}
+
 static void warn_unreachable(const char *program)
 {
 	char path[PATH_MAX];
@@ -161,6 +183,7 @@ static void warn_unreachable(const char *program)
 	default:
 		break;
 	}
+	warn_if_secure_exec(path);
 }
 
 static void prepend_preload(const char *library)

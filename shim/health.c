@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -135,11 +136,15 @@ static void reply(struct client *c, int status, const char *reason, const char *
 			 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
 			 "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
 			 status, reason, type, body_len);
-	/* Replies are small; a client that does not read them loses them. */
-	ssize_t w = send(c->fd, header, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
-	if (w == n && !head && body_len)
-		w = send(c->fd, body, body_len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	(void)w;
+	/* Replies are small; a client that does not read them loses them.
+	 * Header and body go in one call, so one segment: a client reading
+	 * once sees the whole reply. */
+	struct iovec parts[2] = {
+		{ .iov_base = header, .iov_len = (size_t)n },
+		{ .iov_base = body, .iov_len = head ? 0 : body_len },
+	};
+	struct msghdr message = { .msg_iov = parts, .msg_iovlen = 2 };
+	(void)sendmsg(c->fd, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
 	/* Closing with unread input would reset the connection and could
 	 * destroy the reply before the client reads it: linger instead,
 	 * discarding input until the client closes (or its time is up). */

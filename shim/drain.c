@@ -129,6 +129,21 @@ static void log_count(const char *before, long n, const char *after)
 	lc_line_emit(&line, LC_LOG_INFO);
 }
 
+/* The hand-back found the signal at its default action after all: the
+ * program set it back, or no thread blocked it for its signalfd. */
+static void log_default_after_all(int status)
+{
+	char name[16];
+	struct lc_line line;
+	lc_line_start(&line);
+	lc_line_str(&line, "exit: ");
+	lc_line_str(&line, lc_signal_name(atomic_load(&lc_rt.first_signal), name));
+	lc_line_str(&line, " met its default action after all: calling exit(");
+	lc_line_int(&line, status);
+	lc_line_str(&line, ")");
+	lc_line_emit(&line, LC_LOG_INFO);
+}
+
 static void set_phase(enum lc_phase phase)
 {
 	lc_set_phase(phase);
@@ -384,8 +399,12 @@ void *lc_drain_main(void *unused)
 	lc_report_write(cut > 0 ? "drain_timeout" : "drained");
 	lc_cleanups_run(d.total_ns);
 	int status = cut > 0 ? 124 : 0;
-	lc_signals_hand_back(status);
-	for (;;)
-		if (wait_for_events(-1) & LC_EV_EXIT_CALL)
-			lc_exit_for_default_action(status);
+	enum lc_handback_mode chosen = lc_signals_hand_back(status);
+	for (;;) {
+		if (!(wait_for_events(-1) & LC_EV_EXIT_CALL))
+			continue;
+		if (chosen != LC_HANDBACK_EXIT_CALL)
+			log_default_after_all(status);
+		lc_exit_for_default_action(status);
+	}
 }

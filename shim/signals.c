@@ -101,10 +101,15 @@ static void on_shutdown_signal(int sig, siginfo_t *info, void *ucontext)
 	}
 	int expected = sig;
 	if (atomic_compare_exchange_strong(&lc_rt.handback_pending, &expected, 0)) {
-		/* Our own hand-back: the program sees the original siginfo. */
-		if (lc_disp_kind(&lc_rt.disp[sig]) == LC_DISP_DEFAULT &&
-		    atomic_load(&lc_rt.handback_mode) == LC_HANDBACK_PENDING)
-			lc_wake(LC_EV_EXIT_CALL); /* no thread blocked it after all */
+		/* Our own hand-back: the program sees the original siginfo.
+		 * Its disposition is read again here, not where the hand-back
+		 * was chosen: a thread may have set it back to the default
+		 * since (a program churning its handlers; a signalfd no thread
+		 * blocked after all). The default action is then lastcall's
+		 * exit(), as if it had been the default all along, never a
+		 * death by the signal that the drain already answered. */
+		if (lc_disp_kind(&lc_rt.disp[sig]) == LC_DISP_DEFAULT)
+			lc_wake(LC_EV_EXIT_CALL);
 		else
 			deliver_to_program(sig, &lc_rt.first_info, ucontext);
 		goto out;

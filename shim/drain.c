@@ -347,6 +347,7 @@ void *lc_drain_main(void *unused)
 	lc_health_note_signal();
 	struct lc_deadlines d = lc_deadlines_from(&lc_rt.cfg, signal_ns);
 	lc_watchdog_arm(d.total_ns);
+	lc_signals_quiet_sigpipe();
 	set_phase(LC_PHASE_NOTICED);
 	long overflows_at_signal = lc_handshake_overflows();
 	struct lc_scan before;

@@ -146,6 +146,30 @@ out:
 	errno = saved_errno;
 }
 
+/* --- SIGPIPE while lastcall shuts connections down --- */
+
+static void on_sigpipe_while_draining(int sig)
+{
+	(void)sig; /* the write that raised it fails with EPIPE */
+}
+
+void lc_signals_quiet_sigpipe(void)
+{
+	if (sigismember(&lc_rt.cfg.signals, SIGPIPE) == 1)
+		return; /* a shutdown signal of its own: managed already */
+	struct sigaction current;
+	if (lc_real_sigaction(SIGPIPE, NULL, &current) < 0 ||
+	    (current.sa_flags & SA_SIGINFO) || current.sa_handler != SIG_DFL)
+		return; /* the program ignores or handles it: its choice stands */
+	struct sigaction quiet;
+	memset(&quiet, 0, sizeof quiet);
+	quiet.sa_handler = on_sigpipe_while_draining;
+	sigemptyset(&quiet.sa_mask);
+	quiet.sa_flags = SA_RESTART;
+	lc_real_sigaction(SIGPIPE, &quiet, NULL);
+	lc_log2(LC_LOG_DEBUG, "SIGPIPE: writes to connections lastcall shuts down fail with EPIPE", NULL);
+}
+
 /* --- hand-back, from the drain thread --- */
 
 static bool signalfd_wants(int sig)

@@ -21,6 +21,16 @@ void lc_signals_install(void);
  * exit(exit_status). */
 enum lc_handback_mode lc_signals_hand_back(int exit_status);
 
+/* Connections lastcall shuts down (idle ones in the drain, the rest at the
+ * deadline) make the program's next write to them raise SIGPIPE. Most
+ * naive servers never ignore it, so that write would kill the process
+ * mid-drain with every request still in flight, or in its exit path.
+ * From the drain on, a SIGPIPE left at its default action is caught by a
+ * handler that does nothing: the write fails with EPIPE, as in any server
+ * that ignores SIGPIPE. A handler rather than SIG_IGN because an ignored
+ * signal stays ignored across exec, in anything the program starts. */
+void lc_signals_quiet_sigpipe(void);
+
 /* Logic behind the wrappers (wrappers.c exports them). */
 int lc_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 sighandler_t lc_signal_bsd(int sig, sighandler_t handler);

@@ -21,10 +21,12 @@ SLOW = float(os.environ.get("LASTCALL_TEST_SLOWDOWN", "1"))
 TOKEN_STREAM = os.path.join(BUILD, "demo", "token_stream")
 
 
-def start_churn(servers, tmp_path, *options, timeout="4s", nofile=None, env=None, wait=True):
+def start_churn(servers, tmp_path, *options, timeout="4s", nofile=None, env=None, wait=True,
+                lastcall_options=()):
     port = free_port()
     report = tmp_path / "report.json"
-    server = servers([CHURN, str(port), *options], ["--timeout", timeout, "--report", str(report)],
+    server = servers([CHURN, str(port), *options],
+                     ["--timeout", timeout, "--report", str(report), *lastcall_options],
                      nofile=nofile, env=env)
     if wait:
         server.wait_for(r"^churn_server: listening", stream="stdout")
@@ -183,6 +185,23 @@ def test_sigterm_during_the_programs_own_exit(servers, tmp_path, signals):
     else:
         assert code in (3, 128 + signal.SIGTERM), server.stderr_text()
     assert elapsed_since_signal(server) < 1.5 * SLOW
+
+
+def test_a_write_to_a_cut_connection_does_not_kill_the_program(servers, tmp_path):
+    # The drain deadline cuts a request still in progress, and the program
+    # (which never ignored SIGPIPE, like most naive servers) writes its reply
+    # while its atexit handler still runs: EPIPE, not death by SIGPIPE.
+    server, port, report = start_churn(servers, tmp_path, "--slow-atexit", "1500", timeout="4s",
+                                       lastcall_options=["--drain-timeout", "300ms"])
+    requests = slow_requests(server, port, 1, 800)
+    server.send(signal.SIGTERM)
+    code = server.wait_exit(10)
+    assert code != -signal.SIGPIPE, server.stderr_text()
+    assert_no_crash(server, code)
+    assert code == 124, server.stderr_text()
+    assert server.has_line(r"^atexit ran$", stream="stdout")
+    assert requests[0].done.wait(5) and not requests[0].ok, requests
+    assert read_report(report, server)["outcome"] == "drain_timeout"
 
 
 # --- accept failing -------------------------------------------------------

@@ -380,7 +380,6 @@ void *lc_drain_main(void *unused)
 		lc_report_recording_begin(-1);
 		cut = lc_connections_cut(&lc_rt.table, lc_now_ns(), true, false);
 		lc_report_recording_end();
-		atomic_store(&lc_rt.counts.cut_at_deadline, cut);
 		struct lc_line line;
 		lc_line_start(&line);
 		lc_line_str(&line, skipped ? "second signal: cut " : "drain timeout: cut ");

@@ -13,7 +13,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/futex.h>
 
 #include "clock.h"
 #include "config.h"
@@ -35,6 +34,12 @@ static size_t threads_len;
  * watchdog (total deadline): one at a time, and a report written while
  * they are being taken (a third signal) goes without them. */
 static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
+/* One writer at a time: the drain thread (exit phase) and the watchdog
+ * (the deadline, a third signal) can meet, and share `out`. The later one
+ * waits for the first, but never past WRITER_WAIT: the watchdog must end
+ * the process on time even if the other writer is stuck on a slow disk. */
+#define WRITER_WAIT_NS (300 * LC_NS_PER_MS)
+static pthread_mutex_t writer = PTHREAD_MUTEX_INITIALIZER;
 static char out[2 * 1024 * 1024];
 static size_t out_len;
 
@@ -61,15 +66,21 @@ void lc_report_mark(enum lc_report_time which)
  * by whoever ends the process, never reads half an entry. */
 static pthread_mutex_t recorder = PTHREAD_MUTEX_INITIALIZER;
 
-bool lc_report_recording_begin(int64_t wait_ns)
+/* Takes `lock`, waiting `wait_ns` at most (-1: as long as it takes). */
+static bool lock_within(pthread_mutex_t *lock, int64_t wait_ns)
 {
 	if (wait_ns < 0)
-		return pthread_mutex_lock(&recorder) == 0;
+		return pthread_mutex_lock(lock) == 0;
 	/* timedlock (CLOCK_REALTIME) rather than clocklock: ThreadSanitizer
 	 * in gcc 12 does not know clocklock and then reports every unlock;
-	 * a clock step within 100 ms changes nothing that matters here. */
+	 * a clock step within the wait changes nothing that matters here. */
 	struct timespec until = lc_timespec(lc_clock_ns(CLOCK_REALTIME) + wait_ns);
-	return pthread_mutex_timedlock(&recorder, &until) == 0;
+	return pthread_mutex_timedlock(lock, &until) == 0;
+}
+
+bool lc_report_recording_begin(int64_t wait_ns)
+{
+	return lock_within(&recorder, wait_ns);
 }
 
 void lc_report_recording_end(void)
@@ -81,6 +92,7 @@ void lc_report_recording_forget_in_child(void)
 {
 	pthread_mutex_init(&recorder, NULL);
 	pthread_mutex_init(&threads_lock, NULL);
+	pthread_mutex_init(&writer, NULL);
 	atomic_store(&connection_count, 0);
 }
 
@@ -338,31 +350,6 @@ static void write_all(int fd)
 	}
 }
 
-/* One writer at a time: the drain thread (exit phase) and the watchdog
- * (the deadline, a third signal) can meet, and share `out`. The later one
- * waits for the first, but never past WRITER_WAIT: the watchdog must end
- * the process on time even if the other writer is stuck on a slow disk. */
-#define WRITER_WAIT_NS (300 * LC_NS_PER_MS)
-static _Atomic int writing; /* futex word */
-
-static bool writer_lock(void)
-{
-	int64_t until = lc_now_ns() + WRITER_WAIT_NS;
-	struct timespec at = lc_timespec(until);
-	while (atomic_exchange(&writing, 1)) {
-		if (lc_now_ns() >= until)
-			return false;
-		lc_real_syscall(SYS_futex, (long)&writing, FUTEX_WAIT_BITSET_PRIVATE, 1, (long)&at, 0,
-				(long)FUTEX_BITSET_MATCH_ANY);
-	}
-	return true;
-}
-
-static void writer_unlock(void)
-{
-	atomic_store(&writing, 0);
-	lc_real_syscall(SYS_futex, (long)&writing, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
-}
 
 static void write_report(const char *outcome);
 
@@ -372,13 +359,13 @@ static _Atomic bool sealed;
 
 static void write_once_more(const char *outcome, bool seal)
 {
-	if (!lc_report_wanted() || !writer_lock())
+	if (!lc_report_wanted() || !lock_within(&writer, WRITER_WAIT_NS))
 		return;
 	if (!atomic_load(&sealed))
 		write_report(outcome);
 	if (seal)
 		atomic_store(&sealed, true);
-	writer_unlock();
+	pthread_mutex_unlock(&writer);
 }
 
 void lc_report_write(const char *outcome)

@@ -1,13 +1,10 @@
 /* lastcall's own threads (see thread.h). */
 #include "thread.h"
 
-#include <linux/futex.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
-#include "real.h"
+#include "futex.h"
 
 struct start {
 	void *(*fn)(void *);
@@ -21,7 +18,7 @@ static void *trampoline(void *opaque)
 	void *(*fn)(void *) = start->fn;
 	void *arg = start->arg;
 	atomic_store(&start->running, 1);
-	lc_real_syscall(SYS_futex, (long)&start->running, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
+	lc_futex_wake(&start->running);
 	return fn(arg); /* `start` is gone from here on: it lived on the creator's stack */
 }
 
@@ -55,6 +52,6 @@ int lc_thread_start(const char *name, void *(*fn)(void *), void *arg, const sigs
 	 * malloc takes care of that at fork, ASan's allocator in gcc 12 does
 	 * not, and its forked child hung in calloc (seen in make sanitize). */
 	while (!atomic_load(&start.running))
-		lc_real_syscall(SYS_futex, (long)&start.running, FUTEX_WAIT_PRIVATE, 0, 0, 0, 0);
+		lc_futex_wait(&start.running, 0, -1);
 	return 0;
 }

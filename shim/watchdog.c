@@ -1,19 +1,13 @@
 /* Total deadline (see watchdog.h). */
 #include "watchdog.h"
 
-#include <errno.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
-#include <time.h>
 #include <unistd.h>
-#include <linux/futex.h>
-#include <sys/syscall.h>
 
 #include "clock.h"
-#include "log.h"
 #include "connections.h"
-#include "real.h"
+#include "futex.h"
+#include "log.h"
 #include "report.h"
 #include "runtime.h"
 #include "thread.h"
@@ -31,10 +25,8 @@ static _Atomic bool running;
 /* Sleeps until `at` (CLOCK_MONOTONIC) or until the state leaves `from`. */
 static void wait_until(int from, int64_t at_ns)
 {
-	struct timespec at = lc_timespec(at_ns);
 	while (atomic_load(&state) == from && lc_now_ns() < at_ns)
-		lc_real_syscall(SYS_futex, (long)&state, FUTEX_WAIT_BITSET_PRIVATE, from, (long)&at, 0,
-				(long)FUTEX_BITSET_MATCH_ANY);
+		lc_futex_wait(&state, from, at_ns);
 }
 
 /* What is still open, for the report: unless the drain's own cut listed
@@ -61,7 +53,7 @@ static void *watchdog_main(void *unused)
 {
 	(void)unused;
 	while (atomic_load(&state) == IDLE)
-		lc_real_syscall(SYS_futex, (long)&state, FUTEX_WAIT_PRIVATE, IDLE, 0, 0, 0);
+		lc_futex_wait(&state, IDLE, -1);
 	/* The report's stacks are taken just before the deadline, so that the
 	 * process still ends on time. */
 	int64_t end = atomic_load(&deadline);
@@ -93,7 +85,7 @@ void lc_watchdog_arm(int64_t deadline_ns)
 	atomic_store(&deadline, deadline_ns);
 	int idle = IDLE;
 	if (atomic_compare_exchange_strong(&state, &idle, ARMED))
-		lc_real_syscall(SYS_futex, (long)&state, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
+		lc_futex_wake(&state);
 }
 
 bool lc_watchdog_force(int status)
@@ -102,7 +94,7 @@ bool lc_watchdog_force(int status)
 		return false;
 	atomic_store(&forced_status, status);
 	atomic_store(&state, FORCED);
-	lc_real_syscall(SYS_futex, (long)&state, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
+	lc_futex_wake(&state);
 	return true;
 }
 

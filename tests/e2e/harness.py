@@ -338,6 +338,48 @@ def in_thread(fn, *args, **kwargs):
     return thread
 
 
+class LoadClients:
+    """`n` client threads, each requesting `path` on a new connection per
+    request until stopped, past `until` (time.monotonic()) or after
+    `max_requests`. A refused connection ends that client and is counted
+    as refused when `refused_ends` (a stopped listener, as promised), as a
+    failure otherwise. Counts `ok`, `refused` and `failed` (reprs)."""
+
+    def __init__(self, port, path, n, timeout=10, until=None, refused_ends=True,
+                 max_requests=100000):
+        self.ok, self.refused, self.failed = 0, 0, []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._args = (port, path, timeout, until, refused_ends, max_requests)
+        self._threads = [threading.Thread(target=self._client) for _ in range(n)]
+        for thread in self._threads:
+            thread.start()
+
+    def _client(self):
+        port, path, timeout, until, refused_ends, max_requests = self._args
+        for _ in range(max_requests):  # bounded
+            if self._stop.is_set() or (until is not None and time.monotonic() > until):
+                return
+            outcome = http_get(port, path, timeout=timeout)
+            with self._lock:
+                if outcome.ok:
+                    self.ok += 1
+                elif outcome.error == "refused" and refused_ends:
+                    self.refused += 1
+                    return
+                else:
+                    self.failed.append(repr(outcome))
+
+    def join(self, timeout=30):
+        """Waits for every client to end by itself (refused, or `until`)."""
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def stop(self, timeout=30):
+        self._stop.set()
+        self.join(timeout)
+
+
 class KeepAliveClient:
     """An HTTP/1.1 keep-alive connection: request, read the reply by
     Content-Length, then sit idle. `watch_eof()` records when the server

@@ -7,12 +7,12 @@ import json
 import os
 import resource
 import signal
-import threading
 import time
 
 import pytest
 
-from harness import BUILD, UNDER_TSAN, KeepAliveClient, Outcome, free_port, http_get, in_thread, wait_for_file
+from harness import (BUILD, UNDER_TSAN, KeepAliveClient, LoadClients, Outcome, free_port, http_get,
+                     in_thread, wait_for_file)
 
 CHURN = os.path.join(BUILD, "tests", "servers", "churn_server")
 # make sanitize runs this suite under ThreadSanitizer, which slows every
@@ -53,6 +53,19 @@ def read_report(report, server=None):
         return json.loads(wait_for_file(str(report), timeout=2))
     except AssertionError:
         raise AssertionError("no report; stderr:\n" + (server.stderr_text() if server else "")) from None
+
+
+def sigterm_drains_in_flight_requests(server, port, report, ms):
+    """Two requests of `ms` in flight, SIGTERM: both answered, exit 0 once
+    they are (not before), a "drained" report."""
+    requests = slow_requests(server, port, 2, ms)
+    server.send(signal.SIGTERM)
+    code = server.wait_exit(10)
+    assert_no_crash(server, code)
+    assert code == 0, server.stderr_text()
+    assert all(r.done.wait(5) and r.ok for r in requests), requests
+    assert (ms - 200) / 1000 < elapsed_since_signal(server) < 2.0 * SLOW
+    assert read_report(report, server)["outcome"] == "drained"
 
 
 def elapsed_since_signal(server):
@@ -127,14 +140,7 @@ def test_a_storm_while_a_cleanup_hangs_still_ends_with_a_report(servers, tmp_pat
 def test_sigterm_while_the_program_forks_in_a_loop(servers, tmp_path):
     server, port, report = start_churn(servers, tmp_path, "--fork-loop")
     server.wait_for(r"^forking$", stream="stdout")
-    requests = slow_requests(server, port, 2, 700)
-    server.send(signal.SIGTERM)
-    code = server.wait_exit(10)
-    assert_no_crash(server, code)
-    assert code == 0, server.stderr_text()
-    assert all(r.done.wait(5) and r.ok for r in requests), requests
-    assert 0.5 < elapsed_since_signal(server) < 2.0 * SLOW
-    assert read_report(report, server)["outcome"] == "drained"
+    sigterm_drains_in_flight_requests(server, port, report, 700)
     assert server.has_line(r"^atexit ran$", stream="stdout")
 
 
@@ -315,26 +321,7 @@ def drain_and_check(server, port, report):
 def test_closes_from_many_threads_race_the_drain(servers, tmp_path):
     server, port, report = start_churn(servers, tmp_path, "--threads", "8", "--fd-churn", "3",
                                        timeout="8s")
-    stats = {"ok": 0, "refused": 0, "failed": []}
-    lock = threading.Lock()
-    stop = threading.Event()
-
-    def client():
-        for _ in range(100000):  # bounded
-            if stop.is_set():
-                return
-            outcome = http_get(port, "/slow?ms=5", timeout=10)
-            with lock:
-                if outcome.ok:
-                    stats["ok"] += 1
-                elif outcome.error == "refused":
-                    stats["refused"] += 1
-                    return  # stopped: refused at once, as promised
-                else:
-                    stats["failed"].append(repr(outcome))
-    clients = [threading.Thread(target=client) for _ in range(16)]
-    for thread in clients:
-        thread.start()
+    load = LoadClients(port, "/slow?ms=5", 16)
     server.wait_for(r"^request /slow", stream="stdout")
     with server._cond:  # load for a while: 500 requests answered
         deadline = time.monotonic() + 20
@@ -343,13 +330,11 @@ def test_closes_from_many_threads_race_the_drain(servers, tmp_path):
             server._cond.wait(deadline - time.monotonic())
     server.send(signal.SIGTERM)
     code = server.wait_exit(15)
-    stop.set()
-    for thread in clients:
-        thread.join(15)
+    load.stop(15)  # each client ended at its refusal: stopped at once, as promised
     assert_no_crash(server, code)
     assert code == 0, server.stderr_text()[-3000:]
-    assert stats["failed"] == [], stats["failed"][:5]
-    assert stats["ok"] >= 500 and stats["refused"] == 16, stats
+    assert load.failed == [], load.failed[:5]
+    assert load.ok >= 500 and load.refused == 16, (load.ok, load.refused)
     assert elapsed_since_signal(server) < 2.0 * SLOW
     assert read_report(report, server)["outcome"] == "drained"
 
@@ -357,15 +342,8 @@ def test_closes_from_many_threads_race_the_drain(servers, tmp_path):
 def test_a_program_installing_and_removing_handlers(servers, tmp_path):
     server, port, report = start_churn(servers, tmp_path, "--handler-churn")
     server.wait_for(r"^churning handlers$", stream="stdout")
-    requests = slow_requests(server, port, 2, 600)
-    server.send(signal.SIGTERM)
-    code = server.wait_exit(10)
-    assert_no_crash(server, code)
     # handed back to whatever the program has when the signal arrives: its
     # handler (main then exits 0) or the default (lastcall calls exit(0)),
     # never a death by SIGTERM (a thread flips it between the two)
-    assert code == 0, server.stderr_text()
-    assert all(r.done.wait(5) and r.ok for r in requests), requests
-    assert 0.4 < elapsed_since_signal(server) < 2.0 * SLOW
+    sigterm_drains_in_flight_requests(server, port, report, 600)
     assert server.has_line(r"^atexit ran", stream="stdout")
-    assert read_report(report, server)["outcome"] == "drained"

@@ -2,7 +2,6 @@
 step 2): readiness fails at the signal while the program keeps serving for
 the delay; bad requests never disturb the program."""
 import json
-import os
 import signal
 import socket
 import subprocess

@@ -6,7 +6,7 @@ import signal
 
 import pytest
 
-from harness import Outcome, connect_refused, free_port, http_get, in_thread, wait_listening
+from harness import Outcome, connect_refused, free_port, http_get, in_thread
 
 SIZE = 16 * 1024 * 1024
 

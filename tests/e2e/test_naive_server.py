@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from harness import NAIVE_SERVER, Outcome, free_port, http_get, in_thread, wait_listening
+from harness import NAIVE_SERVER, Outcome, free_port, http_get, in_thread
 
 
 def start(servers, tmp_path, lastcall_args=()):

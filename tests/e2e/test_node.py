@@ -5,7 +5,7 @@ import os
 import signal
 import time
 
-from harness import SERVERS, KeepAliveClient, Outcome, free_port, http_get, in_thread, wait_listening
+from harness import SERVERS, KeepAliveClient, Outcome, free_port, in_thread, wait_listening
 
 NODE_SERVER = os.path.join(SERVERS, "node_server.js")
 

@@ -4,30 +4,14 @@ workers complete, nobody sees an accept error, the backlog is not reset,
 and no process is left behind."""
 import os
 import signal
-import threading
 import time
 
 import pytest
 
-from harness import PREFORK_SERVER, Outcome, free_port, http_get, in_thread, wait_listening
+from harness import PREFORK_SERVER, LoadClients, Outcome, free_port, http_get, in_thread
 
 WORKERS = 8
 CLIENTS = 16
-
-
-def load(port, stats, lock, stop_by):
-    for _ in range(2000):  # bounded
-        if time.monotonic() > stop_by:
-            return
-        outcome = http_get(port, "/slow?ms=5", timeout=5)
-        with lock:
-            if outcome.error == "refused":
-                stats["refused"] += 1
-                return
-            if outcome.ok:
-                stats["ok"] += 1
-            else:
-                stats["failed"].append(repr(outcome))
 
 
 def alive(pid):
@@ -51,27 +35,22 @@ def test_prefork_shutdown_loses_nothing_and_leaves_no_process(servers, who):
     long_requests = [Outcome() for _ in range(3)]
     for outcome in long_requests:
         in_thread(http_get, port, "/slow?ms=1000", outcome)
-    stats = {"ok": 0, "refused": 0, "failed": []}
-    lock = threading.Lock()
-    stop_by = time.monotonic() + 20
-    clients = [threading.Thread(target=load, args=(port, stats, lock, stop_by)) for _ in range(CLIENTS)]
-    for client in clients:
-        client.start()
+    load = LoadClients(port, "/slow?ms=5", CLIENTS, timeout=5, until=time.monotonic() + 20,
+                       max_requests=2000)
     time.sleep(0.5)
 
     if who == "master":
         server.send(signal.SIGTERM)
     else:
         server.send_group(signal.SIGTERM)
-    for client in clients:
-        client.join(30)
+    load.join(30)
     assert server.wait_exit(15) == 0
-    print(f"\nprefork ({who}): ok={stats['ok']} refused={stats['refused']} failed={len(stats['failed'])}")
+    print(f"\nprefork ({who}): ok={load.ok} refused={load.refused} failed={len(load.failed)}")
     for outcome in long_requests:
         assert outcome.done.wait(5)
         assert outcome.ok, outcome
-    assert stats["failed"] == [], server.stderr_text()[-3000:]
-    assert stats["ok"] > 50 and stats["refused"] == CLIENTS
+    assert load.failed == [], server.stderr_text()[-3000:]
+    assert load.ok > 50 and load.refused == CLIENTS
     assert not server.has_line(r"accept error", stream="stdout")
     assert server.has_line(r"master: all workers exited", stream="stdout")
     assert not any(alive(pid) for pid in workers)

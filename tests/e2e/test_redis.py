@@ -2,7 +2,6 @@
 its nil reply when its timeout ends, then redis runs its own shutdown."""
 import signal
 import socket
-import threading
 import time
 
 from harness import free_port, in_thread, wait_listening

@@ -7,7 +7,6 @@ import socket
 import stat
 import time
 
-import pytest
 
 from harness import NAIVE_SERVER, PYTHON, SERVERS, free_port, wait_listening
 

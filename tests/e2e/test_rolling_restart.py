@@ -7,10 +7,9 @@ import os
 import select
 import signal
 import socket
-import threading
 import time
 
-from harness import SERVERS, free_port, http_get
+from harness import SERVERS, LoadClients, free_port, http_get
 
 NODE_SERVER = os.path.join(SERVERS, "node_server.js")
 ROUNDS = 10
@@ -70,23 +69,8 @@ def test_rolling_restart_answers_every_request(servers, tmp_path):
         raise AssertionError("haproxy never said READY=1")
     assert http_get(front, "/").ok
 
-    stats = {"ok": 0, "failed": []}
-    lock = threading.Lock()
-    stop = threading.Event()
-
-    def client():
-        for _ in range(100000):  # bounded
-            if stop.is_set():
-                return
-            outcome = http_get(front, "/slow?ms=20", timeout=10)
-            with lock:
-                if outcome.ok:
-                    stats["ok"] += 1
-                else:
-                    stats["failed"].append(repr(outcome))
-    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
-    for thread in threads:
-        thread.start()
+    # haproxy is never stopped: a refusal is a failure like any other
+    load = LoadClients(front, "/slow?ms=20", CLIENTS, refused_ends=False)
 
     ups = {name: 0 for name, _, _ in backends}
     for round_ in range(ROUNDS):
@@ -106,9 +90,7 @@ def test_rolling_restart_answers_every_request(servers, tmp_path):
                     left = deadline - time.monotonic()
                     assert left > 0, proxy.stderr_text()[-2000:]
                     proxy._cond.wait(left)
-    stop.set()
-    for thread in threads:
-        thread.join(30)
-    print(f"\nrolling restart: {ROUNDS} rounds, ok={stats['ok']} failed={len(stats['failed'])}")
-    assert stats["failed"] == [], stats["failed"][:5]
-    assert stats["ok"] > ROUNDS * 50
+    load.stop(30)
+    print(f"\nrolling restart: {ROUNDS} rounds, ok={load.ok} failed={len(load.failed)}")
+    assert load.failed == [], load.failed[:5]
+    assert load.ok > ROUNDS * 50

@@ -2,7 +2,6 @@
 drain with a request in flight, an idle keep-alive connection closed, the
 health endpoint, the report — and a drain deadline that cuts a connection.
 No memcheck error (invalid access, uninitialised value, definite leak)."""
-import os
 import re
 import shutil
 import signal

@@ -37,13 +37,14 @@
 /* A half-open connection (sockdiag.h) completes when the client's
  * retransmission finds room in the accept queue: within about a second.
  * One whose client is gone would hold the stop for a minute of SYN-ACK
- * retries; after this long they are no longer waited for. */
+ * retries; after this long they are no longer waited for.
+ * Clients whose final ACK a full accept queue dropped after a SYN cookie
+ * left no trace on the server at all: they cannot be counted, only given
+ * time. They retransmit on their own timers: a tail loss probe about
+ * 200 ms after their request, then a timeout measured here (tcpi_rto on
+ * loopback) between 0.6 s and 2.4 s. So a listener that dropped segments
+ * is kept for this whole patience (README, Limits). */
 #define HALF_OPEN_PATIENCE_NS (2000 * LC_NS_PER_MS)
-/* After handshakes overflowed, clients the server keeps no state for
- * retransmit on their own back-off (200 ms, 400 ms, ...): the listener
- * stays until no connection has arrived for this long (within the
- * patience above). */
-#define OVERFLOW_QUIET_NS (600 * LC_NS_PER_MS)
 /* Stack traces at a deadline come from a helper process (report.c); it is
  * given this long, and never the last moments before the total deadline. */
 #define STACKS_BUDGET_NS (800 * LC_NS_PER_MS)
@@ -144,6 +145,29 @@ static void log_default_after_all(int status)
 	lc_line_emit(&line, LC_LOG_INFO);
 }
 
+/* A listener whose accept queue overflowed before the stop (a backlog too
+ * small for its load): the operator learns why the stop takes longer, and
+ * what to change. */
+static void log_dropped_handshakes(const struct lc_listener *l)
+{
+	struct lc_line line;
+	lc_line_start(&line);
+	lc_line_str(&line, "stopping: ");
+	lc_line_str(&line, l->local);
+	lc_line_str(&line, " overflowed");
+	if (l->backlog >= 0) {
+		lc_line_str(&line, " its backlog of ");
+		lc_line_int(&line, l->backlog);
+	}
+	lc_line_str(&line, " (");
+	lc_line_int(&line, l->drops);
+	lc_line_str(&line, l->drops == 1 ? " segment dropped)" : " segments dropped)");
+	lc_line_str(&line, ": keeping it ");
+	lc_line_duration(&line, HALF_OPEN_PATIENCE_NS);
+	lc_line_str(&line, " for clients that retransmit");
+	lc_line_emit(&line, LC_LOG_INFO);
+}
+
 static void set_phase(enum lc_phase phase)
 {
 	lc_set_phase(phase);
@@ -197,17 +221,25 @@ static bool stop_accepting(const struct lc_deadlines *d, long overflows_at_signa
 	bool skipped = false;
 	set_phase(LC_PHASE_STOPPING);
 	lc_listeners_find(&lc_rt.table, &listeners, lc_health_fd());
-	for (int i = 0; i < listeners.count; i++)
-		if (listeners.items[i].role == LC_LISTENER_OWNED)
-			lc_listener_block_syn(&listeners.items[i]);
+	bool dropped_before = false;
+	for (int i = 0; i < listeners.count; i++) {
+		struct lc_listener *l = &listeners.items[i];
+		if (l->role != LC_LISTENER_OWNED)
+			continue;
+		l->drops = lc_listener_drops(l);
+		l->backlog = lc_listener_backlog_limit(l);
+		if (l->drops > 0) {
+			dropped_before = true;
+			log_dropped_handshakes(l);
+		}
+		lc_listener_block_syn(l);
+	}
 
 	int64_t grace_end = lc_now_ns() + HANDSHAKE_GRACE_NS;
 	for (int64_t now = lc_now_ns(); now < grace_end && !skipped; now = lc_now_ns())
 		skipped = wait_for_events(grace_end - now) & LC_EV_SKIP;
 
 	int64_t half_open_until = lc_now_ns() + HALF_OPEN_PATIENCE_NS;
-	int64_t last_arrival = lc_now_ns();
-	long served_before = atomic_load(&lc_rt.counts.served_from_backlog);
 	for (;;) {
 		long waiting = 0;
 		int empty_fds[LC_MAX_LISTENERS], n_empty = 0;
@@ -218,19 +250,17 @@ static bool stop_accepting(const struct lc_deadlines *d, long overflows_at_signa
 			if (queue_empty && listeners.items[i].role == LC_LISTENER_OWNED)
 				empty_fds[n_empty++] = listeners.items[i].fd;
 		}
-		long served = atomic_load(&lc_rt.counts.served_from_backlog);
-		if (waiting > 0 || served != served_before)
-			last_arrival = now;
-		served_before = served;
-		long overflows = lc_handshake_overflows();
-		bool overflowed = overflows != overflows_at_signal;
-		bool quiet = !overflowed || now - last_arrival >= OVERFLOW_QUIET_NS ||
-			     now >= half_open_until;
+		/* Clients whose final ACK was dropped before the stop (or since
+		 * the signal, somewhere in this network namespace) may have left
+		 * no trace: they land on a retransmission, now that the backlog
+		 * has room, and are waited for until the patience ends. */
+		bool overflowed = dropped_before || lc_handshake_overflows() != overflows_at_signal;
+		bool settled = !overflowed || now >= half_open_until;
 		if (lc_log_enabled(LC_LOG_DEBUG))
 			log_count("stopping: waiting for ", waiting,
 				  overflowed ? " queued or half-open connections (handshakes overflowed)"
 					     : " queued or half-open connections");
-		if ((waiting == 0 && quiet) || skipped || now >= d->drain_ns) {
+		if ((waiting == 0 && settled) || skipped || now >= d->drain_ns) {
 			/* A backlog the program never took (its accept failing,
 			 * EMFILE say) is reset when the listener closes: those
 			 * clients were cut, not drained. */
@@ -243,10 +273,12 @@ static bool stop_accepting(const struct lc_deadlines *d, long overflows_at_signa
 		/* Woken by each accept (the wrapper) and by each connection that
 		 * lands in an empty accept queue (poll on the listener); the
 		 * tick covers half-open ones that expire, an owner stopping a
-		 * shared listener, and accepts no wrapper sees (io_uring). */
-		skipped = wait_for_events_or(lc_wait_budget(now, d->drain_ns, 0, BUSY_RECHECK_NS),
-					     empty_fds, n_empty) &
-			  LC_EV_SKIP;
+		 * shared listener, and accepts no wrapper sees (io_uring). With
+		 * nothing left to count, only the patience for clients that left
+		 * no trace remains, and an arrival wakes the poll: no tick. */
+		int64_t budget = waiting > 0 ? lc_wait_budget(now, d->drain_ns, 0, BUSY_RECHECK_NS)
+					     : lc_wait_budget(now, d->drain_ns, half_open_until, 0);
+		skipped = wait_for_events_or(budget, empty_fds, n_empty) & LC_EV_SKIP;
 	}
 
 	unsigned ports[LC_MAX_LISTENERS];

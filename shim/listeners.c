@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <fcntl.h>
 #include <linux/filter.h>
+#include <linux/sock_diag.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -121,22 +122,41 @@ int lc_listener_block_syn(struct lc_listener *l)
 	return 0;
 }
 
+long lc_listener_drops(const struct lc_listener *l)
+{
+	uint32_t meminfo[SK_MEMINFO_VARS];
+	socklen_t len = sizeof meminfo;
+	memset(meminfo, 0, sizeof meminfo);
+	if (!l->tcp || getsockopt(l->fd, SOL_SOCKET, SO_MEMINFO, meminfo, &len) < 0 ||
+	    len <= SK_MEMINFO_DROPS * sizeof meminfo[0])
+		return -1;
+	return (long)meminfo[SK_MEMINFO_DROPS];
+}
+
+/* For a listener, TCP_INFO's tcpi_unacked is the accept queue's length and
+ * tcpi_sacked its limit. */
+static bool listener_tcp_info(const struct lc_listener *l, struct tcp_info *info)
+{
+	socklen_t len = sizeof *info;
+	memset(info, 0, sizeof *info);
+	return l->tcp && getsockopt(l->fd, IPPROTO_TCP, TCP_INFO, info, &len) == 0 &&
+	       info->tcpi_state == 10 /* TCP_LISTEN */;
+}
+
+long lc_listener_backlog_limit(const struct lc_listener *l)
+{
+	struct tcp_info info;
+	return listener_tcp_info(l, &info) ? (long)info.tcpi_sacked : -1;
+}
+
 long lc_listener_backlog(const struct lc_listener *l)
 {
 	if (l->family == AF_UNIX) {
 		struct stat st;
 		return fstat(l->fd, &st) == 0 ? lc_unix_backlog((uint64_t)st.st_ino) : -1;
 	}
-	if (!l->tcp)
-		return -1;
 	struct tcp_info info;
-	socklen_t len = sizeof info;
-	memset(&info, 0, sizeof info);
-	if (getsockopt(l->fd, IPPROTO_TCP, TCP_INFO, &info, &len) < 0 ||
-	    info.tcpi_state != 10 /* TCP_LISTEN */)
-		return -1;
-	/* For a listener, tcpi_unacked is the accept queue length. */
-	return (long)info.tcpi_unacked;
+	return listener_tcp_info(l, &info) ? (long)info.tcpi_unacked : -1;
 }
 
 /* A listening socket nobody can reach: bound (IP_FREEBIND, no privilege

@@ -31,6 +31,8 @@ struct lc_listener {
 	bool syn_blocked;
 	unsigned port; /* 0 for non-IP listeners */
 	bool shared;   /* other processes hold it too: closing ours is not enough */
+	long drops;    /* segments it dropped before the stop (lc_listener_drops) */
+	long backlog;  /* the backlog the program asked for, before the stop */
 	char local[LC_ADDR_TEXT];
 };
 
@@ -42,6 +44,17 @@ struct lc_listener_set {
 /* Every listening stream socket of the process except `skip_fd` (the
  * health endpoint) and listeners lastcall already stopped. */
 void lc_listeners_find(struct lc_fdtable *t, struct lc_listener_set *set, int skip_fd);
+
+/* Segments the kernel dropped on this listener so far (SO_MEMINFO's
+ * sk_drops), or -1. A full accept queue counts here: a dropped SYN (its
+ * client retries and is refused after the stop) and a dropped final ACK
+ * (its client believes it is connected). Read before the stop's own SYN
+ * filter, whose drops count too. */
+long lc_listener_drops(const struct lc_listener *l);
+
+/* The accept queue's limit (the program's listen() backlog, capped by
+ * net.core.somaxconn), or -1. */
+long lc_listener_backlog_limit(const struct lc_listener *l);
 
 /* Drops new handshakes (pure SYNs) on a TCP listener while letting the
  * final ACKs of handshakes already under way complete into the backlog. */

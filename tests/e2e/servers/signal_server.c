@@ -50,8 +50,11 @@ static void *serve(void *arg)
 		ssize_t w = write(fd, reply, strlen(reply));
 		(void)w;
 	}
-	close(fd);
+	/* Counted out before the close: the close is what ends the drain, and
+	 * the signal handed back after it may be read before this thread runs
+	 * again (seen with the CPU busy). */
 	__atomic_sub_fetch(&in_flight, 1, __ATOMIC_SEQ_CST);
+	close(fd);
 	return NULL;
 }
 

@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "cleanups.h"
 #include "fdroom.h"
 #include "fdscan.h"
 #include "idle.h"
@@ -150,7 +151,7 @@ static void check_child_fd(int fd, void *opaque)
 		return;
 	}
 	struct lc_conn_probe probe;
-	bool idle = lc_probe_connection(dup, &probe) == 0 && lc_classify(&probe, NULL, search->age_ns) == LC_IDLE;
+	bool idle = lc_probe_connection(dup, &probe) == 0 && lc_classify(&probe, NULL, search->age_ns, lc_reply_quiet_ms()) == LC_IDLE;
 	/* CGI and fork-per-connection children answer through connections
 	 * the parent's TCP view cannot judge (its headers went out first). */
 	bool forked_with_it = false;

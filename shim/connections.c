@@ -11,6 +11,7 @@
 
 #include "addr.h"
 #include "children.h"
+#include "cleanups.h"
 #include "fdscan.h"
 #include "idle.h"
 #include "log.h"
@@ -123,7 +124,7 @@ void lc_connections_scan(struct lc_fdtable *t, int64_t now_ns, bool close_idle,
 			}
 		}
 		int64_t age = now - seen.accepted_ns;
-		enum lc_activity activity = lc_classify(&probe, slot ? &slot->h : NULL, age);
+		enum lc_activity activity = lc_classify(&probe, slot ? &slot->h : NULL, age, lc_reply_quiet_ms());
 		if (activity == LC_IDLE && lc_children_hold(seen.ino))
 			activity = LC_BUSY;
 		if (slot) {
@@ -179,7 +180,8 @@ long lc_connections_cut(struct lc_fdtable *t, int64_t now_ns, bool cut, bool fro
 		lc_probe_connection(fd, &probe);
 		struct history_slot *slot = from_watchdog ? NULL : history_for(fd, seen.ino);
 		enum lc_activity activity =
-			lc_classify(&probe, slot ? &slot->h : NULL, now - seen.accepted_ns);
+			lc_classify(&probe, slot ? &slot->h : NULL, now - seen.accepted_ns,
+				    lc_reply_quiet_ms());
 		struct lc_report_connection r = {.fd = fd, .age_ns = now - seen.accepted_ns,
 						 .busy = activity == LC_BUSY, .unread = probe.unread,
 						 .unsent = probe.unsent};

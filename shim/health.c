@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "cleanups.h"
 #include "clock.h"
 #include "health_request.h"
 #include "idle.h"
@@ -124,7 +125,7 @@ static void status_json(void)
 			    "\"state\": \"%s\"}",
 			    shown++ ? ", " : "", fd, lc_peer_text(fd, peer), lc_local_port(fd),
 			    (double)age / 1e9,
-			    lc_classify(&probe, NULL, age) == LC_BUSY ? "busy" : "idle");
+			    lc_classify(&probe, NULL, age, lc_reply_quiet_ms()) == LC_BUSY ? "busy" : "idle");
 	}
 	body_put("]}\n");
 }

@@ -13,12 +13,12 @@ static enum lc_activity classify(const struct lc_conn_probe *p, const struct lc_
 				 int64_t age_ns);
 
 enum lc_activity lc_classify(const struct lc_conn_probe *p, const struct lc_conn_history *h,
-			     int64_t age_ns)
+			     int64_t age_ns, uint32_t reply_quiet_ms)
 {
 	enum lc_activity activity = classify(p, h, age_ns);
 	if (activity == LC_IDLE && p->tcp && p->bytes_sent > 0 &&
-	    p->ms_since_data_sent < LC_REPLY_QUIET_MS)
-		return LC_BUSY; /* maybe between two parts of one reply (idle.h) */
+	    p->ms_since_data_sent < reply_quiet_ms)
+		return LC_BUSY; /* maybe between two writes of one reply (idle.h) */
 	return activity;
 }
 

@@ -23,6 +23,12 @@
  * never expected it). So a connection counts as idle only once its last
  * data sent is this old. */
 #define LC_REPLY_QUIET_MS 50
+/* A program that asks lastcall_shutting_down() ends its own streams, at
+ * its next write after the signal: its connections count as idle only once
+ * their last data sent is this old, time for a stream between two writes
+ * (a token every 100 ms, say) to see the shutdown and send its end. Still
+ * "well within a second" for an idle keep-alive (SPEC step 4). */
+#define LC_STREAM_QUIET_MS 500
 
 struct lc_conn_probe {
 	bool tcp;		/* TCP_INFO available (else: Unix socket etc.) */
@@ -48,8 +54,10 @@ struct lc_conn_history {
 
 enum lc_activity { LC_BUSY = 0, LC_IDLE = 1 };
 
+/* `reply_quiet_ms`: how old the last data sent must be for an idle verdict
+ * (LC_REPLY_QUIET_MS, or LC_STREAM_QUIET_MS). */
 enum lc_activity lc_classify(const struct lc_conn_probe *p, const struct lc_conn_history *h,
-			     int64_t age_ns);
+			     int64_t age_ns, uint32_t reply_quiet_ms);
 
 /* Reads the probe for a socket. Returns -1 (errno set) if fd is not a
  * socket we can inspect. */

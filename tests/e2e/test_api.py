@@ -33,9 +33,16 @@ def test_stream_ends_with_a_marker_and_cleanup_saves_progress(servers, tmp_path)
     server.wait_for(r"token_stream: lastcall present")
     server.wait_for(r"token_stream: listening")
     s = read_stream(port, 200)  # 20 s of tokens
-    time.sleep(0.5)
+    data = b""
+    while b"token 4\n" not in data:  # bounded by the socket's timeout
+        chunk = s.recv(4096)
+        assert chunk, data
+        data += chunk
+    # Half-way between two tokens: the connection looks idle on the wire
+    # (the reply came last, 50 ms ago), yet the program is about to write.
+    time.sleep(0.05)
     server.send(signal.SIGTERM)
-    data = read_all(s)
+    data += read_all(s)
     ended = time.monotonic()
     assert data.endswith(b"[end: server shutting down]\n"), data[-80:]
     assert ended - server.signal_times[-1] < 0.5  # within a token or two

@@ -16,6 +16,11 @@
 
 pid_t lc_real_fork(void);
 _Noreturn void lc_real_exit(int status);
+/* Ends the process now, through the system call itself: a deadline that
+ * holds even where _exit() is interposed (a sanitizer runtime's _exit
+ * runs its finaliser, which takes locks: seen hanging a forking program
+ * past its deadline under TSan). */
+_Noreturn void lc_exit_group(int status);
 int lc_real_listen(int fd, int backlog);
 /* close, accept and accept4 are on the hot path of every server: their
  * bound addresses are read inline, and only the first call (or one made

@@ -139,7 +139,7 @@ static void on_shutdown_signal(int sig, siginfo_t *info, void *ucontext)
 		/* The watchdog writes the report (no stacks: that takes
 		 * hundreds of ms) and ends the process. */
 		if (!lc_watchdog_force(128 + sig))
-			_exit(128 + sig);
+			lc_exit_group(128 + sig);
 	}
 	/* Any further one (a storm): the third is already ending it. */
 out:

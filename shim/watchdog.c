@@ -7,6 +7,7 @@
 #include "clock.h"
 #include "connections.h"
 #include "futex.h"
+#include "real.h"
 #include "log.h"
 #include "report.h"
 #include "runtime.h"
@@ -46,7 +47,7 @@ static _Noreturn void end_forced(void)
 {
 	record_open_connections(true);
 	lc_report_write_final("interrupted");
-	_exit(atomic_load(&forced_status));
+	lc_exit_group(atomic_load(&forced_status));
 }
 
 static void *watchdog_main(void *unused)
@@ -69,7 +70,7 @@ static void *watchdog_main(void *unused)
 		lc_report_write_final("exit_timeout");
 	}
 	lc_log2(LC_LOG_WARN, "timeout: the total deadline passed, exiting with 124", NULL);
-	_exit(124);
+	lc_exit_group(124);
 	return NULL;
 }
 

@@ -15,6 +15,7 @@ from harness import (BUILD, UNDER_TSAN, KeepAliveClient, LoadClients, Outcome, f
                      in_thread, wait_for_file)
 
 CHURN = os.path.join(BUILD, "tests", "servers", "churn_server")
+STUCK_EXIT = os.path.join(BUILD, "tests", "servers", "stuck_exit_server")
 # make sanitize runs this suite under ThreadSanitizer, which slows every
 # call: upper time bounds stretch by this factor there (1 otherwise).
 SLOW = float(os.environ.get("LASTCALL_TEST_SLOWDOWN", "1"))
@@ -208,6 +209,37 @@ def test_a_write_to_a_cut_connection_does_not_kill_the_program(servers, tmp_path
     assert server.has_line(r"^atexit ran$", stream="stdout")
     assert requests[0].done.wait(5) and not requests[0].ok, requests
     assert read_report(report, server)["outcome"] == "drain_timeout"
+
+
+def test_the_deadline_holds_when_the_programs_exit_never_returns(servers, tmp_path):
+    # Its atexit handler hangs, and its own _exit() (which a library's call
+    # reaches first) never gets to the kernel, as an interposed _exit can.
+    # The total deadline ends the process through the system call itself.
+    port = free_port()
+    report = tmp_path / "report.json"
+    server = servers([STUCK_EXIT, str(port)], ["--timeout", "1s", "--report", str(report)])
+    server.wait_for(r"^listening$", stream="stdout")
+    assert http_get(port, "/").ok
+    server.send(signal.SIGTERM)
+    server.wait_for(r"^atexit: hanging$", stream="stdout")
+    code = server.wait_exit(10)
+    assert code == 124, server.stderr_text()
+    assert elapsed_since_signal(server) < 1.5 * SLOW
+    assert read_report(report, server)["outcome"] == "exit_timeout"
+
+
+def test_a_third_signal_ends_a_program_whose_exit_never_returns(servers, tmp_path):
+    port = free_port()
+    server = servers([STUCK_EXIT, str(port)], ["--timeout", "30s"])
+    server.wait_for(r"^listening$", stream="stdout")
+    assert http_get(port, "/").ok
+    server.send(signal.SIGTERM)
+    server.wait_for(r"^atexit: hanging$", stream="stdout")
+    server.send(signal.SIGTERM)
+    server.wait_for(r"second SIGTERM")  # a signal sent while one is pending merges with it
+    server.send(signal.SIGTERM)
+    assert server.wait_exit(10) == 128 + signal.SIGTERM, server.stderr_text()
+    assert elapsed_since_signal(server) < 2.0 * SLOW
 
 
 # --- accept failing -------------------------------------------------------

@@ -148,20 +148,21 @@ static void log_default_after_all(int status)
 /* A listener whose accept queue overflowed before the stop (a backlog too
  * small for its load): the operator learns why the stop takes longer, and
  * what to change. */
-static void log_dropped_handshakes(const struct lc_listener *l)
+static void log_dropped_handshakes(const struct lc_listener *l, long drops)
 {
+	long backlog = lc_listener_backlog_limit(l);
 	struct lc_line line;
 	lc_line_start(&line);
 	lc_line_str(&line, "stopping: ");
 	lc_line_str(&line, l->local);
 	lc_line_str(&line, " overflowed");
-	if (l->backlog >= 0) {
+	if (backlog >= 0) {
 		lc_line_str(&line, " its backlog of ");
-		lc_line_int(&line, l->backlog);
+		lc_line_int(&line, backlog);
 	}
 	lc_line_str(&line, " (");
-	lc_line_int(&line, l->drops);
-	lc_line_str(&line, l->drops == 1 ? " segment dropped)" : " segments dropped)");
+	lc_line_int(&line, drops);
+	lc_line_str(&line, drops == 1 ? " segment dropped)" : " segments dropped)");
 	lc_line_str(&line, ": keeping it ");
 	lc_line_duration(&line, HALF_OPEN_PATIENCE_NS);
 	lc_line_str(&line, " for clients that retransmit");
@@ -226,11 +227,11 @@ static bool stop_accepting(const struct lc_deadlines *d, long overflows_at_signa
 		struct lc_listener *l = &listeners.items[i];
 		if (l->role != LC_LISTENER_OWNED)
 			continue;
-		l->drops = lc_listener_drops(l);
-		l->backlog = lc_listener_backlog_limit(l);
-		if (l->drops > 0) {
+		/* Read before the SYN filter below, whose drops count too. */
+		long drops = lc_listener_drops(l);
+		if (drops > 0) {
 			dropped_before = true;
-			log_dropped_handshakes(l);
+			log_dropped_handshakes(l, drops);
 		}
 		lc_listener_block_syn(l);
 	}

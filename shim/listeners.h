@@ -31,8 +31,6 @@ struct lc_listener {
 	bool syn_blocked;
 	unsigned port; /* 0 for non-IP listeners */
 	bool shared;   /* other processes hold it too: closing ours is not enough */
-	long drops;    /* segments it dropped before the stop (lc_listener_drops) */
-	long backlog;  /* the backlog the program asked for, before the stop */
 	char local[LC_ADDR_TEXT];
 };
 

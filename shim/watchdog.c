@@ -99,6 +99,11 @@ bool lc_watchdog_force(int status)
 	return true;
 }
 
+bool lc_watchdog_forced(void)
+{
+	return atomic_load(&running) && atomic_load(&state) == FORCED;
+}
+
 void lc_watchdog_forget_in_child(void)
 {
 	atomic_store(&running, false);

@@ -14,6 +14,9 @@ void lc_watchdog_arm(int64_t deadline_ns);
  * the process ends with `status`. Async-signal-safe. Returns false when
  * no watchdog runs in this process: the caller must end it itself. */
 bool lc_watchdog_force(int status);
+/* True once a third signal forced it: the process is ending with that
+ * signal's status, and no other exit may overtake it. */
+bool lc_watchdog_forced(void);
 /* After fork: the child has no watchdog thread until it activates. */
 void lc_watchdog_forget_in_child(void);
 

@@ -18,13 +18,16 @@ BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Ishim
 LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden
 SANITIZE ?=
 
-LIB_SRCS := real.c thread.c config.c log.c fdroom.c fdtable.c idle.c dispositions.c signals.c fdscan.c \
-	addr.c sockdiag.c listeners.c connections.c children.c leaving.c report.c health_request.c health.c cleanups.c drain.c watchdog.c lifecycle.c fdhooks.c wrappers.c
-LIB_OBJS := $(addprefix $(BUILD)/lib/,$(LIB_SRCS:.c=.o))
-LAUNCHER_SRCS := launcher.c config.c elfcheck.c stacks.c
-LAUNCHER_OBJS := $(addprefix $(BUILD)/launcher/,$(LAUNCHER_SRCS:.c=.o))
+# The library's layers, bottom up (doc/design.md): each folder uses only
+# the folders before it, checked at link level by tests/layers.py.
+LAYERS := base kernel judge track signal tell drain hook
+LIB_SRCS := $(foreach layer,$(LAYERS),$(wildcard shim/$(layer)/*.c))
+LIB_OBJS := $(patsubst shim/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
+LIB_HDRS := $(wildcard shim/*.h shim/*/*.h)
+LAUNCHER_SRCS := $(wildcard shim/launcher/*.c) shim/base/config.c
+LAUNCHER_OBJS := $(patsubst shim/%.c,$(BUILD)/launcher/%.o,$(LAUNCHER_SRCS))
 
-UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/*/test_*.c))
 DEMO_BINS := $(BUILD)/demo/naive_server $(BUILD)/demo/token_stream
 FUZZ_TARGETS := duration signal_list health_addr health_request env
 FUZZ_BINS := $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS))
@@ -35,10 +38,12 @@ TEST_SERVERS := $(patsubst tests/e2e/servers/%.c,$(BUILD)/tests/servers/%,$(wild
 .PHONY: all programs test unit e2e demo bench fuzz run-fuzz sanitize install clean deps bench-deps fuzz-deps
 all: $(BUILD)/liblastcall.so $(BUILD)/lastcall $(DEMO_BINS)
 
-$(BUILD)/lib/%.o: shim/%.c $(wildcard shim/*.h) | $(BUILD)/lib
+$(BUILD)/lib/%.o: shim/%.c $(LIB_HDRS)
+	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) $(CFLAGS) $(SANITIZE) -c $< -o $@
 
-$(BUILD)/launcher/%.o: shim/%.c $(wildcard shim/*.h) | $(BUILD)/launcher
+$(BUILD)/launcher/%.o: shim/%.c $(LIB_HDRS)
+	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SANITIZE) -c $< -o $@
 
 $(BUILD)/liblastcall.so: $(LIB_OBJS)
@@ -54,18 +59,20 @@ $(BUILD)/tests/servers/%: tests/e2e/servers/%.c | $(BUILD)/tests/servers
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SANITIZE) -o $@ $< -lpthread
 
 # Unit tests link the library's sources directly (no preload).
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/tests
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SANITIZE) -o $@ $< $(filter-out $(BUILD)/lib/wrappers.o,$(LIB_OBJS)) -lcmocka -ldl -lpthread
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SANITIZE) -o $@ $< $(filter-out $(BUILD)/lib/hook/wrappers.o,$(LIB_OBJS)) -lcmocka -ldl -lpthread
 
 $(BUILD)/bench/%: bench/%.c | $(BUILD)/bench
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< -lpthread
 
 # The parsers alone, built with clang's libFuzzer, ASan and UBSan.
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h shim/config.c shim/health_request.c $(wildcard shim/*.h) | $(BUILD)/fuzz
+FUZZ_SRCS := shim/base/config.c shim/tell/health_request.c
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_SRCS) $(LIB_HDRS) | $(BUILD)/fuzz
 	clang $(BASE_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-o $@ $< shim/config.c shim/health_request.c
+		-o $@ $< $(FUZZ_SRCS)
 
-$(BUILD)/lib $(BUILD)/launcher $(BUILD)/tests $(BUILD)/demo $(BUILD)/tests/servers $(BUILD)/bench $(BUILD)/fuzz:
+$(BUILD)/demo $(BUILD)/tests/servers $(BUILD)/bench $(BUILD)/fuzz:
 	mkdir -p $@
 
 # Everything the test suites run, for the build directory in BUILD.

@@ -1,5 +1,5 @@
 /* lc_parse_duration: any text is a duration in range or a clear error. */
-#include "config.h"
+#include "base/config.h"
 #include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)

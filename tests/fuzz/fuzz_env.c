@@ -1,7 +1,7 @@
 /* lc_config_from_env: the input is a set of LASTCALL_* values separated by
  * NUL bytes, given to the variables in order; the configuration comes out
  * consistent or refused with a clear error. */
-#include "config.h"
+#include "base/config.h"
 #include "fuzz_common.h"
 
 static const char *const names[] = {

@@ -1,7 +1,7 @@
 /* lc_parse_health_addr: an IPv4/IPv6 address and a port, or a clear error. */
 #include <sys/socket.h>
 
-#include "config.h"
+#include "base/config.h"
 #include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)

@@ -2,7 +2,7 @@
  * nothing past what was received (ASan checks the bounds: the input is
  * copied to a buffer of exactly its size, no terminator). */
 #include "fuzz_common.h"
-#include "health_request.h"
+#include "tell/health_request.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {

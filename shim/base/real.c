@@ -1,0 +1,281 @@
+/* Lazy binding of the real functions (see real.h). */
+#include "base/real.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* dlsym may call malloc, and an interposed malloc may open or close files:
+ * a wrapper reached again while this thread is binding must not recurse
+ * into dlsym. The fd functions then fall back to the raw system call. */
+static __thread int binding_in_progress;
+
+static long raw_syscall6(long n, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+#if defined(__x86_64__)
+	long ret;
+	register long r10 __asm__("r10") = a4;
+	register long r8 __asm__("r8") = a5;
+	register long r9 __asm__("r9") = a6;
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(n), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+#elif defined(__aarch64__)
+	register long x8 __asm__("x8") = n;
+	register long x0 __asm__("x0") = a1;
+	register long x1 __asm__("x1") = a2;
+	register long x2 __asm__("x2") = a3;
+	register long x3 __asm__("x3") = a4;
+	register long x4 __asm__("x4") = a5;
+	register long x5 __asm__("x5") = a6;
+	__asm__ volatile("svc 0"
+			 : "+r"(x0)
+			 : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
+			 : "memory");
+	long ret = x0;
+#else
+#error "lastcall needs a raw system call for this architecture"
+#endif
+	if (ret < 0 && ret > -4096) {
+		errno = (int)-ret;
+		return -1;
+	}
+	return ret;
+}
+
+static void *bind_symbol(_Atomic(void *) *slot, const char *name)
+{
+	void *fn = atomic_load_explicit(slot, memory_order_acquire);
+	if (fn || binding_in_progress)
+		return fn;
+	binding_in_progress = 1;
+	int saved = errno;
+	fn = dlsym(RTLD_NEXT, name);
+	errno = saved;
+	binding_in_progress = 0;
+	atomic_store_explicit(slot, fn, memory_order_release);
+	return fn;
+}
+
+#define BIND(type, name)                                                                      \
+	static _Atomic(void *) slot_##name;                                                   \
+	__typeof__(type) real_fn = (__typeof__(type))bind_symbol(&slot_##name, #name)
+
+pid_t lc_real_fork(void)
+{
+	BIND(pid_t(*)(void), fork);
+	if (!real_fn)
+		return (pid_t)raw_syscall6(SYS_fork, 0, 0, 0, 0, 0, 0);
+	return real_fn();
+}
+
+_Noreturn void lc_real_exit(int status)
+{
+	BIND(void (*)(int), exit);
+	if (real_fn)
+		real_fn(status);
+	raw_syscall6(SYS_exit_group, status, 0, 0, 0, 0, 0);
+	__builtin_unreachable();
+}
+
+_Noreturn void lc_exit_group(int status)
+{
+	for (;;)
+		raw_syscall6(SYS_exit_group, status, 0, 0, 0, 0, 0);
+}
+
+/* The hot three (see real.h): their slots are shared with the inline
+ * callers, who come here only until the binding is done. */
+_Atomic(void *) lc_real_close_slot;
+_Atomic(void *) lc_real_accept_slot;
+_Atomic(void *) lc_real_accept4_slot;
+
+int lc_real_accept_unbound(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	int (*real_fn)(int, struct sockaddr *, socklen_t *) =
+		(int (*)(int, struct sockaddr *, socklen_t *))bind_symbol(&lc_real_accept_slot,
+									   "accept");
+	if (!real_fn)
+		return (int)raw_syscall6(SYS_accept, fd, (long)addr, (long)len, 0, 0, 0);
+	return real_fn(fd, addr, len);
+}
+
+int lc_real_accept4_unbound(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	int (*real_fn)(int, struct sockaddr *, socklen_t *, int) =
+		(int (*)(int, struct sockaddr *, socklen_t *, int))bind_symbol(
+			&lc_real_accept4_slot, "accept4");
+	if (!real_fn)
+		return (int)raw_syscall6(SYS_accept4, fd, (long)addr, (long)len, flags, 0, 0);
+	return real_fn(fd, addr, len, flags);
+}
+
+int lc_real_listen(int fd, int backlog)
+{
+	BIND(int (*)(int, int), listen);
+	if (!real_fn)
+		return (int)raw_syscall6(SYS_listen, fd, backlog, 0, 0, 0, 0);
+	return real_fn(fd, backlog);
+}
+
+int lc_real_close_unbound(int fd)
+{
+	int (*real_fn)(int) = (int (*)(int))bind_symbol(&lc_real_close_slot, "close");
+	if (!real_fn)
+		return (int)raw_syscall6(SYS_close, fd, 0, 0, 0, 0, 0);
+	return real_fn(fd);
+}
+
+int lc_real_close_range(unsigned first, unsigned last, int flags)
+{
+	BIND(int (*)(unsigned, unsigned, int), close_range);
+	if (!real_fn)
+		return (int)raw_syscall6(SYS_close_range, first, last, flags, 0, 0, 0);
+	return real_fn(first, last, flags);
+}
+
+void lc_real_closefrom(int lowfd)
+{
+	BIND(void (*)(int), closefrom);
+	if (real_fn)
+		real_fn(lowfd);
+	else
+		raw_syscall6(SYS_close_range, lowfd, ~0U, 0, 0, 0, 0);
+}
+
+int lc_real_fclose(FILE *f)
+{
+	BIND(int (*)(FILE *), fclose);
+	if (!real_fn) {
+		errno = ENOSYS;
+		return EOF;
+	}
+	return real_fn(f);
+}
+
+int lc_real_dup(int fd)
+{
+	BIND(int (*)(int), dup);
+	if (!real_fn)
+		return (int)raw_syscall6(SYS_dup, fd, 0, 0, 0, 0, 0);
+	return real_fn(fd);
+}
+
+int lc_real_dup2(int oldfd, int newfd)
+{
+	BIND(int (*)(int, int), dup2);
+	if (!real_fn) {
+		if (oldfd == newfd) /* dup3 refuses this case; dup2 checks oldfd */
+			return (int)raw_syscall6(SYS_fcntl, oldfd, F_GETFD, 0, 0, 0, 0) < 0 ? -1
+											  : newfd;
+		return (int)raw_syscall6(SYS_dup3, oldfd, newfd, 0, 0, 0, 0);
+	}
+	return real_fn(oldfd, newfd);
+}
+
+int lc_real_dup3(int oldfd, int newfd, int flags)
+{
+	BIND(int (*)(int, int, int), dup3);
+	if (!real_fn)
+		return (int)raw_syscall6(SYS_dup3, oldfd, newfd, flags, 0, 0, 0);
+	return real_fn(oldfd, newfd, flags);
+}
+
+int lc_real_fcntl(int fd, int cmd, long arg)
+{
+	BIND(int (*)(int, int, ...), fcntl);
+	if (!real_fn)
+		return (int)raw_syscall6(SYS_fcntl, fd, cmd, arg, 0, 0, 0);
+	return real_fn(fd, cmd, arg);
+}
+
+long lc_real_syscall(long number, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+	BIND(long (*)(long, ...), syscall);
+	if (!real_fn)
+		return raw_syscall6(number, a1, a2, a3, a4, a5, a6);
+	return real_fn(number, a1, a2, a3, a4, a5, a6);
+}
+
+int lc_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	BIND(int (*)(int, const struct sigaction *, struct sigaction *), sigaction);
+	if (!real_fn) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return real_fn(sig, act, old);
+}
+
+sighandler_t lc_real_signal(int sig, sighandler_t handler)
+{
+	BIND(sighandler_t(*)(int, sighandler_t), signal);
+	if (!real_fn) {
+		errno = ENOSYS;
+		return SIG_ERR;
+	}
+	return real_fn(sig, handler);
+}
+
+sighandler_t lc_real_sysv_signal(int sig, sighandler_t handler)
+{
+	BIND(sighandler_t(*)(int, sighandler_t), sysv_signal);
+	if (!real_fn) {
+		errno = ENOSYS;
+		return SIG_ERR;
+	}
+	return real_fn(sig, handler);
+}
+
+sighandler_t lc_real_sigset(int sig, sighandler_t handler)
+{
+	BIND(sighandler_t(*)(int, sighandler_t), sigset);
+	if (!real_fn) {
+		errno = ENOSYS;
+		return SIG_ERR;
+	}
+	return real_fn(sig, handler);
+}
+
+int lc_real_signalfd(int fd, const sigset_t *mask, int flags)
+{
+	BIND(int (*)(int, const sigset_t *, int), signalfd);
+	if (!real_fn) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return real_fn(fd, mask, flags);
+}
+
+int lc_real_sigwait(const sigset_t *set, int *sig)
+{
+	BIND(int (*)(const sigset_t *, int *), sigwait);
+	if (!real_fn)
+		return ENOSYS;
+	return real_fn(set, sig);
+}
+
+int lc_real_sigwaitinfo(const sigset_t *set, siginfo_t *info)
+{
+	BIND(int (*)(const sigset_t *, siginfo_t *), sigwaitinfo);
+	if (!real_fn) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return real_fn(set, info);
+}
+
+int lc_real_sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *timeout)
+{
+	BIND(int (*)(const sigset_t *, siginfo_t *, const struct timespec *), sigtimedwait);
+	if (!real_fn) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return real_fn(set, info, timeout);
+}

@@ -1,0 +1,290 @@
+/* Descriptor hooks (see fdhooks.h). */
+#include "hook/fdhooks.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "track/leaving.h"
+#include "hook/lifecycle.h"
+#include "track/listeners.h"
+#include "base/real.h"
+#include "base/runtime.h"
+#include "signal/signals.h"
+
+static void track_connection(int fd)
+{
+	struct stat st;
+	int saved = errno;
+	if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		struct timespec now;
+		/* The coarse clock is a vDSO read of a few ns; ages are
+		 * reported in ms and the first-request grace is 2 s. */
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+		lc_fdtable_set(&lc_rt.table, fd, LC_FD_CONNECTION, (uint64_t)st.st_ino,
+			       (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec);
+		int phase = lc_phase();
+		if (phase == LC_PHASE_STOPPING) {
+			atomic_fetch_add(&lc_rt.counts.served_from_backlog, 1);
+			lc_wake(LC_EV_ACCEPTED);
+		}
+	}
+	errno = saved;
+}
+
+/* During shutdown, a connection closed with bytes still queued is
+ * watched until they are delivered. */
+static void note_leaving(int fd)
+{
+	struct lc_fd_snapshot seen;
+	if (lc_fdtable_get(&lc_rt.table, fd, &seen) && seen.kind == LC_FD_CONNECTION) {
+		int saved = errno;
+		lc_leaving_note(fd);
+		errno = saved;
+	}
+}
+
+static void closed(enum lc_fd_kind kind)
+{
+	if (kind == LC_FD_CONNECTION && lc_phase() >= LC_PHASE_NOTICED) {
+		int saved = errno;
+		lc_wake(LC_EV_CLOSED);
+		errno = saved;
+	}
+}
+
+/* The listener behind `fd` was stopped by lastcall and its accept failed
+ * (a thread woken by shutdown gets EINVAL). The program must not see that:
+ * retry on the inert stand-in, or, if there is none, act as an empty
+ * listener would. Returns 1 to retry, or -1 with errno set. */
+static int as_empty_listener(int fd);
+
+static int accept_on_stopped(int fd)
+{
+	struct lc_fd_snapshot seen;
+	struct stat st;
+	if (fstat(fd, &st) == 0 && lc_fdtable_get(&lc_rt.table, fd, &seen) &&
+	    seen.ino == (uint64_t)st.st_ino)
+		return 1;
+	return as_empty_listener(fd);
+}
+
+/* What accept on a listener with no connection coming does: EAGAIN, or
+ * (blocking) wait until a signal handler interrupts. Always -1. */
+static int as_empty_listener(int fd)
+{
+	int fl = lc_real_fcntl(fd, F_GETFL, 0);
+	if (fl >= 0 && (fl & O_NONBLOCK)) {
+		errno = EAGAIN;
+		return -1;
+	}
+	/* Blocking: wait like an accept with no connection coming, until a
+	 * signal handler interrupts it. */
+	ppoll(NULL, 0, NULL, NULL);
+	errno = EINTR;
+	return -1;
+}
+
+static int accept_failed_einval(int fd, struct sockaddr *addr, socklen_t *len, int flags,
+				int is_accept4);
+
+static inline int real_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags,
+			      int is_accept4)
+{
+	return is_accept4 ? lc_real_accept4(fd, addr, len, flags) : lc_real_accept(fd, addr, len);
+}
+
+int lc_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_accept4)
+{
+	lc_activate();
+	int r = real_accept(fd, addr, len, flags, is_accept4);
+	if (r >= 0) {
+		track_connection(r);
+		return r;
+	}
+	/* Only EINVAL can mean "stopped under you"; everything else (EAGAIN
+	 * above all) is the program's and returns untouched without a lookup. */
+	if (__builtin_expect(errno != EINVAL, 1))
+		return r;
+	return accept_failed_einval(fd, addr, len, flags, is_accept4);
+}
+
+/* Out of line: the fast path above needs no frame for it. Loops only
+ * while the listener was swapped for its inert stand-in. */
+__attribute__((noinline)) static int accept_failed_einval(int fd, struct sockaddr *addr,
+							  socklen_t *len, int flags, int is_accept4)
+{
+	/* r: the failed attempt that brought us here (errno EINVAL), then each retry */
+	for (int r = -1;; r = real_accept(fd, addr, len, flags, is_accept4)) {
+		if (r >= 0) {
+			track_connection(r);
+			return r;
+		}
+		int saved = errno;
+		struct lc_fd_snapshot seen;
+		if (saved != EINVAL || !lc_fdtable_get(&lc_rt.table, fd, &seen)) {
+			errno = saved;
+			return r;
+		}
+		if (seen.kind == LC_FD_LISTENER && !lc_still_listening(fd)) {
+			/* The owner of a shared listener (a prefork master) shut it
+			 * down: this process steps out and waits like an empty
+			 * listener, whatever its own phase. */
+			if (lc_listener_step_out(&lc_rt.table, fd) == 0)
+				continue;
+			return as_empty_listener(fd); /* never a retry loop */
+		}
+		if (seen.kind != LC_FD_STOPPED_LISTENER) {
+			errno = saved;
+			return r;
+		}
+		if (accept_on_stopped(fd) < 0)
+			return -1;
+	}
+}
+
+int lc_listen(int fd, int backlog)
+{
+	int r = lc_real_listen(fd, backlog);
+	if (r == 0) {
+		int saved = errno;
+		lc_activate();
+		lc_listener_created(&lc_rt.table, fd);
+		lc_trace_listener(fd);
+		errno = saved;
+	}
+	return r;
+}
+
+static int close_recorded(int fd);
+
+int lc_close(int fd)
+{
+	/* The common case: serving, a descriptor with no entry, no signalfd in
+	 * the program. Three loads and a tail call; see bench/. */
+	if (__builtin_expect(lc_phase() == LC_PHASE_SERVING &&
+				     lc_fdtable_kind(&lc_rt.table, fd) == LC_FD_FREE &&
+				     !lc_signalfds_present(),
+			     1))
+		return lc_real_close(fd);
+	return close_recorded(fd);
+}
+
+/* Out of line, so that the common case above needs no stack frame. */
+__attribute__((noinline)) static int close_recorded(int fd)
+{
+	if (lc_phase() >= LC_PHASE_NOTICED)
+		note_leaving(fd);
+	enum lc_fd_kind kind = lc_fdtable_forget(&lc_rt.table, fd);
+	if (lc_signalfds_present())
+		lc_signalfd_closed(fd);
+	int r = lc_real_close(fd);
+	closed(kind);
+	return r;
+}
+
+static void forget_range(unsigned first, unsigned last)
+{
+	int max = lc_fdtable_max_fd(&lc_rt.table);
+	int hi = last > (unsigned)max ? max : (int)last;
+	if ((int)first > hi)
+		return;
+	if (lc_fdtable_forget_range(&lc_rt.table, (int)first, hi) > 0)
+		closed(LC_FD_CONNECTION);
+}
+
+int lc_close_range(unsigned first, unsigned last, int flags)
+{
+	int r = lc_real_close_range(first, last, flags);
+	if (r == 0 && !(flags & CLOSE_RANGE_CLOEXEC)) {
+		int saved = errno;
+		forget_range(first, last);
+		errno = saved;
+	}
+	return r;
+}
+
+void lc_closefrom(int lowfd)
+{
+	lc_real_closefrom(lowfd);
+	int saved = errno;
+	if (lowfd >= 0)
+		forget_range((unsigned)lowfd, ~0U);
+	errno = saved;
+}
+
+int lc_fclose(FILE *f)
+{
+	int fd = f ? fileno(f) : -1;
+	if (fd >= 0 && lc_phase() >= LC_PHASE_NOTICED)
+		note_leaving(fd);
+	enum lc_fd_kind kind = fd >= 0 ? lc_fdtable_forget(&lc_rt.table, fd) : LC_FD_FREE;
+	int r = lc_real_fclose(f);
+	closed(kind);
+	return r;
+}
+
+static int copied(int from, int to)
+{
+	if (to >= 0 && to != from) {
+		int saved = errno;
+		closed(lc_fdtable_copy(&lc_rt.table, from, to));
+		errno = saved;
+	}
+	return to;
+}
+
+int lc_dup(int fd)
+{
+	return copied(fd, lc_real_dup(fd));
+}
+
+int lc_dup2(int oldfd, int newfd)
+{
+	return copied(oldfd, lc_real_dup2(oldfd, newfd));
+}
+
+int lc_dup3(int oldfd, int newfd, int flags)
+{
+	return copied(oldfd, lc_real_dup3(oldfd, newfd, flags));
+}
+
+int lc_fcntl(int fd, int cmd, long arg)
+{
+	int r = lc_real_fcntl(fd, cmd, arg);
+	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+		copied(fd, r);
+	return r;
+}
+
+/* libuv (node) closes through syscall(SYS_close, fd), never through
+ * close(): without this the table would not notice until its next check. */
+long lc_syscall(long number, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+	switch (number) {
+	case SYS_close:
+		return lc_close((int)a1);
+	case SYS_close_range:
+		return lc_close_range((unsigned)a1, (unsigned)a2, (int)a3);
+	case SYS_dup:
+		return lc_dup((int)a1);
+	case SYS_dup3:
+		return lc_dup3((int)a1, (int)a2, (int)a3);
+#ifdef SYS_dup2
+	case SYS_dup2:
+		return copied((int)a1, (int)lc_real_syscall(number, a1, a2, 0, 0, 0, 0));
+#endif
+	case SYS_accept:
+		return lc_accept((int)a1, (struct sockaddr *)a2, (socklen_t *)a3, 0, 0);
+	case SYS_accept4:
+		return lc_accept((int)a1, (struct sockaddr *)a2, (socklen_t *)a3, (int)a4, 1);
+	case SYS_listen:
+		return lc_listen((int)a1, (int)a2);
+	default:
+		return lc_real_syscall(number, a1, a2, a3, a4, a5, a6);
+	}
+}

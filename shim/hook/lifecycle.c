@@ -1,0 +1,333 @@
+/* Constructor, activation, fork (see lifecycle.h). */
+#include "hook/lifecycle.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "base/addr.h"
+#include "track/children.h"
+#include "drain/drain.h"
+#include "base/fdroom.h"
+#include "kernel/fdscan.h"
+#include "tell/health.h"
+#include "base/log.h"
+#include "base/real.h"
+#include "tell/report.h"
+#include "base/runtime.h"
+#include "signal/signals.h"
+#include "base/thread.h"
+#include "drain/watchdog.h"
+
+struct lc_runtime lc_rt = {.wake_fd = -1};
+static pthread_mutex_t activation_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct lc_shared_page *new_shared_page(void)
+{
+	void *page = mmap(NULL, sizeof(struct lc_shared_page), PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (page == MAP_FAILED)
+		return NULL;
+	struct lc_shared_page *p = page;
+	atomic_store(&p->pid, getpid());
+	atomic_store(&p->phase, LC_PHASE_SERVING);
+	return p;
+}
+
+void lc_set_phase(enum lc_phase phase)
+{
+	atomic_store_explicit(&lc_rt.phase, phase, memory_order_release);
+	if (lc_rt.own_page)
+		atomic_store(&lc_rt.own_page->phase, phase);
+}
+
+int lc_owner_phase(pid_t owner)
+{
+	struct lc_shared_page *p = lc_rt.parent_page;
+	if (!p || atomic_load(&p->pid) != owner)
+		return LC_PHASE_SERVING;
+	return atomic_load(&p->phase);
+}
+
+void lc_wake(int events)
+{
+	atomic_fetch_or(&lc_rt.events, events);
+	uint64_t one = 1;
+	if (lc_rt.wake_fd >= 0) {
+		ssize_t ignored = write(lc_rt.wake_fd, &one, sizeof one);
+		(void)ignored;
+	}
+}
+
+static const char *env_lookup(const char *name)
+{
+	return getenv(name);
+}
+
+static void load_config(void)
+{
+	struct lc_config_error err;
+	if (lc_config_from_env(&lc_rt.cfg, env_lookup, &err) < 0) {
+		/* Refused before main: the program does not start. */
+		fprintf(stderr, "lastcall: %s\n", err.message);
+		_exit(2);
+	}
+	lc_log_set_level(lc_rt.cfg.log_level);
+}
+
+static void trace_listener_found(int fd, void *unused)
+{
+	(void)unused;
+	if (fd == lc_health_fd())
+		return;
+	int accepting = 0;
+	socklen_t len = sizeof accepting;
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) == 0 && accepting) {
+		char local[LC_ADDR_TEXT];
+		struct lc_line line;
+		lc_line_start(&line);
+		lc_line_str(&line, "active: listener ");
+		lc_line_str(&line, lc_local_text(fd, local));
+		lc_line_str(&line, " (fd ");
+		lc_line_int(&line, fd);
+		lc_line_str(&line, lc_rt.socket_activated ? ", socket activation)" : ")");
+		lc_line_emit(&line, LC_LOG_DEBUG);
+	}
+}
+
+/* Debug trace: what lastcall saw when it became active, so an operator
+ * can tell at once why a server does not drain. */
+static void trace_start(void)
+{
+	if (!lc_log_enabled(LC_LOG_DEBUG))
+		return;
+	/* Listeners it already has: inherited ones (socket activation, a
+	 * parent's) appear here and nowhere else. */
+	lc_for_each_fd(trace_listener_found, NULL);
+	struct lc_line line;
+	char name[16];
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (sigismember(&lc_rt.cfg.signals, sig) != 1)
+			continue;
+		lc_line_start(&line);
+		lc_line_str(&line, "active: ");
+		lc_line_str(&line, lc_signal_name(sig, name));
+		switch (lc_disp_kind(&lc_rt.disp[sig])) {
+		case LC_DISP_HANDLER:
+			lc_line_str(&line, ": the program has a handler");
+			break;
+		case LC_DISP_IGNORE:
+			lc_line_str(&line, ": the program ignores it");
+			break;
+		default:
+			lc_line_str(&line, ": default action");
+		}
+		if (lc_signal_has_consumer(sig))
+			lc_line_str(&line, ", read through signalfd/sigwait");
+		lc_line_emit(&line, LC_LOG_DEBUG);
+	}
+}
+
+void lc_trace_listener(int fd)
+{
+	if (!lc_log_enabled(LC_LOG_DEBUG))
+		return;
+	char local[LC_ADDR_TEXT];
+	struct lc_line line;
+	lc_line_start(&line);
+	lc_line_str(&line, "listening on ");
+	lc_line_str(&line, lc_local_text(fd, local));
+	lc_line_str(&line, " (fd ");
+	lc_line_int(&line, fd);
+	lc_line_str(&line, ")");
+	lc_line_emit(&line, LC_LOG_DEBUG);
+}
+
+/* The drain thread takes no signal of the program's, but it does take
+ * the shutdown signals: when every program thread blocks them (a signalfd
+ * or sigwait program), the kernel delivers them here. */
+static int start_drain_thread(void)
+{
+	return lc_thread_start("lastcall-drain", lc_drain_main, NULL, &lc_rt.cfg.signals,
+			       LC_THREAD_SMALL_STACK);
+}
+
+/* Another library's constructor may listen before ours has run. */
+static void load_config_once(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, load_config);
+}
+
+static void note_exit_started(void);
+
+void lc_activate_now(void)
+{
+	int saved = errno;
+	load_config_once();
+	pthread_mutex_lock(&activation_lock);
+	if (atomic_load(&lc_rt.running_pid) == 0) {
+		lc_rt.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		lc_fd_reserve_take();
+		lc_signals_install();
+		lc_signalfds_strip();
+		if (lc_rt.wake_fd < 0 || lc_watchdog_start() != 0 || start_drain_thread() != 0) {
+			lc_log2(LC_LOG_ERROR, "cannot start the drain thread: no graceful shutdown",
+				NULL);
+		} else {
+			atomic_store(&lc_rt.running_pid, getpid());
+			trace_start();
+			static bool noted;
+			if (!noted)
+				noted = atexit(note_exit_started) == 0;
+		}
+	}
+	pthread_mutex_unlock(&activation_lock);
+	errno = saved;
+}
+
+static void before_fork(void)
+{
+	pthread_mutex_lock(&activation_lock);
+}
+
+static void after_fork_parent(void)
+{
+	pthread_mutex_unlock(&activation_lock);
+}
+
+/* The child has none of our threads. It starts over if it accepts (a
+ * prefork worker); until then the program's own dispositions apply there
+ * (the handler sees running_pid is not its pid). Counts are per process. */
+static void after_fork_child(void)
+{
+	/* First the pages: the one we inherited is our parent's, shared with
+	 * it; writing our phase there would lie to it. */
+	if (lc_rt.parent_page && lc_rt.parent_page != lc_rt.own_page)
+		munmap(lc_rt.parent_page, sizeof *lc_rt.parent_page);
+	lc_rt.parent_page = lc_rt.own_page;
+	lc_rt.own_page = new_shared_page();
+
+	pthread_mutex_init(&activation_lock, NULL);
+	if (lc_rt.wake_fd >= 0)
+		lc_real_close(lc_rt.wake_fd);
+	lc_rt.wake_fd = -1;
+	atomic_store(&lc_rt.running_pid, 0);
+	lc_set_phase(LC_PHASE_SERVING);
+	atomic_store(&lc_rt.events, 0);
+	atomic_store(&lc_rt.signals_received, 0);
+	atomic_store(&lc_rt.handback_mode, LC_HANDBACK_NONE);
+	atomic_store(&lc_rt.handback_pending, 0);
+	memset(&lc_rt.counts, 0, sizeof lc_rt.counts);
+	lc_children_reset();
+	atomic_store(&lc_rt.forks, 0);
+	atomic_store(&lc_rt.program_exiting, 0);
+	lc_health_forget_in_child();
+	lc_watchdog_forget_in_child();
+	lc_fd_reserve_drop();
+	lc_report_recording_forget_in_child();
+}
+
+/* A third signal said "exiting now": the watchdog is writing the report
+ * and ends the process with that signal's status (exit_group, after waits
+ * that are bounded). An exit() begun meanwhile, the drain thread's for a
+ * default action or the program's from its handler, would run the exit
+ * handlers and end the process first with another status (seen in CI:
+ * exit 124 after "third SIGTERM: exiting now", the drain thread having
+ * got the CPU first). It waits for that end instead. */
+static void yield_to_a_forced_end(void)
+{
+	if (!lc_watchdog_forced())
+		return;
+	for (;;)
+		ppoll(NULL, 0, NULL, NULL);
+}
+
+_Noreturn void lc_exit(int status)
+{
+	yield_to_a_forced_end();
+	atomic_store(&lc_rt.program_exiting, 1);
+	lc_real_exit(status);
+}
+
+/* exit() from main's return is glibc's internal call, which no wrapper
+ * sees: this handler, registered when lastcall activates, notes it too
+ * (once the exit handlers registered before it have run). */
+static void note_exit_started(void)
+{
+	atomic_store(&lc_rt.program_exiting, 1);
+}
+
+_Noreturn void lc_exit_for_default_action(int status)
+{
+	yield_to_a_forced_end();
+	if (!atomic_exchange(&lc_rt.program_exiting, 1))
+		lc_real_exit(status);
+	lc_log2(LC_LOG_INFO, "exit: the program is already in its own exit(); it goes on", NULL);
+	for (;;)
+		ppoll(NULL, 0, NULL, NULL);
+}
+
+pid_t lc_fork(void)
+{
+	pid_t pid = lc_real_fork();
+	if (pid > 0) {
+		int saved = errno;
+		atomic_fetch_add(&lc_rt.forks, 1);
+		lc_children_note_fork(pid);
+		errno = saved;
+	}
+	return pid;
+}
+
+/* systemd socket activation: the manager holds these listeners and queues
+ * connections for the next start. Read before main: programs unset it. */
+static bool socket_activation_for_us(void)
+{
+	const char *fds = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID");
+	return fds && *fds && (!pid || atol(pid) == (long)getpid());
+}
+
+/* Only the process that was started serves it: the programs it execs
+ * inherit LASTCALL_HEALTH too, and LASTCALL_HEALTH_PID tells them it is
+ * not theirs. A port that cannot be bound is bad configuration. */
+static void start_health_endpoint(void)
+{
+	if (!lc_rt.cfg.health.enabled)
+		return;
+	const char *owner = getenv("LASTCALL_HEALTH_PID");
+	if (owner && atol(owner) != (long)getpid())
+		return;
+	char error[128], pid[16];
+	if (lc_health_start(&lc_rt.cfg.health, error, sizeof error) < 0) {
+		fprintf(stderr, "lastcall: LASTCALL_HEALTH %s: cannot bind: %s\n",
+			getenv("LASTCALL_HEALTH"), error);
+		_exit(2);
+	}
+	snprintf(pid, sizeof pid, "%d", (int)getpid());
+	setenv("LASTCALL_HEALTH_PID", pid, 1);
+}
+
+static void before_fork(void);
+static void after_fork_parent(void);
+static void after_fork_child(void);
+
+__attribute__((constructor)) static void lc_init(void)
+{
+	load_config_once();
+	lc_rt.socket_activated = socket_activation_for_us();
+	lc_rt.own_page = new_shared_page();
+	start_health_endpoint();
+	/* A socket-activated service is a server from its first instruction,
+	 * and may sit in epoll_wait for a long time before its first accept. */
+	if (lc_rt.socket_activated)
+		lc_activate();
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+}

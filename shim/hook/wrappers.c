@@ -1,0 +1,172 @@
+/* The interposed functions (layer 3 of 3): one line each. The logic is in
+ * fdhooks.c and signals.c; the real functions in real.c. */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "base/export.h"
+#include "hook/fdhooks.h"
+#include "hook/lifecycle.h"
+#include "signal/signals.h"
+
+LC_EXPORT pid_t fork(void)
+{
+	return lc_fork();
+}
+
+LC_EXPORT void exit(int status)
+{
+	lc_exit(status);
+}
+
+LC_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return lc_accept(fd, addr, len, 0, 0);
+}
+
+LC_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	return lc_accept(fd, addr, len, flags, 1);
+}
+
+LC_EXPORT int listen(int fd, int backlog)
+{
+	return lc_listen(fd, backlog);
+}
+
+LC_EXPORT int close(int fd)
+{
+	return lc_close(fd);
+}
+
+LC_EXPORT int __close(int fd)
+{
+	return lc_close(fd);
+}
+
+LC_EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+	return lc_close_range(first, last, flags);
+}
+
+LC_EXPORT void closefrom(int lowfd)
+{
+	lc_closefrom(lowfd);
+}
+
+LC_EXPORT int fclose(FILE *f)
+{
+	return lc_fclose(f);
+}
+
+LC_EXPORT int dup(int fd)
+{
+	return lc_dup(fd);
+}
+
+LC_EXPORT int dup2(int oldfd, int newfd)
+{
+	return lc_dup2(oldfd, newfd);
+}
+
+LC_EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+	return lc_dup3(oldfd, newfd, flags);
+}
+
+/* fcntl's third argument is an int or a pointer; both travel as a long in
+ * the calling conventions glibc supports (glibc reads it the same way). */
+LC_EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	long arg = va_arg(ap, long);
+	va_end(ap);
+	return lc_fcntl(fd, cmd, arg);
+}
+
+LC_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	long arg = va_arg(ap, long);
+	va_end(ap);
+	return lc_fcntl(fd, cmd, arg);
+}
+
+/* Six argument registers are read whatever the call passed, exactly as
+ * glibc's own syscall() does. */
+LC_EXPORT long syscall(long number, ...)
+{
+	va_list ap;
+	va_start(ap, number);
+	long a1 = va_arg(ap, long), a2 = va_arg(ap, long), a3 = va_arg(ap, long);
+	long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
+	va_end(ap);
+	return lc_syscall(number, a1, a2, a3, a4, a5, a6);
+}
+
+LC_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	return lc_sigaction(sig, act, old);
+}
+
+LC_EXPORT int __sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	return lc_sigaction(sig, act, old);
+}
+
+LC_EXPORT sighandler_t signal(int sig, sighandler_t handler)
+{
+	return lc_signal_bsd(sig, handler);
+}
+
+LC_EXPORT sighandler_t bsd_signal(int sig, sighandler_t handler)
+{
+	return lc_signal_bsd(sig, handler);
+}
+
+LC_EXPORT sighandler_t ssignal(int sig, sighandler_t handler)
+{
+	return lc_signal_bsd(sig, handler);
+}
+
+LC_EXPORT sighandler_t sysv_signal(int sig, sighandler_t handler)
+{
+	return lc_signal_sysv(sig, handler);
+}
+
+LC_EXPORT sighandler_t __sysv_signal(int sig, sighandler_t handler)
+{
+	return lc_signal_sysv(sig, handler);
+}
+
+LC_EXPORT sighandler_t sigset(int sig, sighandler_t handler)
+{
+	return lc_sigset(sig, handler);
+}
+
+LC_EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
+{
+	return lc_signalfd(fd, mask, flags);
+}
+
+LC_EXPORT int sigwait(const sigset_t *set, int *sig)
+{
+	return lc_sigwait(set, sig);
+}
+
+LC_EXPORT int sigwaitinfo(const sigset_t *set, siginfo_t *info)
+{
+	return lc_sigwaitinfo(set, info);
+}
+
+LC_EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *timeout)
+{
+	return lc_sigtimedwait(set, info, timeout);
+}

@@ -1,0 +1,459 @@
+/* Signal capture and hand-back (see signals.h). */
+#include "signal/signals.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "hook/lifecycle.h"
+#include "base/log.h"
+#include "base/real.h"
+#include "drain/watchdog.h"
+
+/* The program's signalfds, with the full mask it asked for. The kernel
+ * copy has the shutdown signals removed until the hand-back: a signalfd
+ * dequeues a pending signal before any handler runs, so the drain could
+ * never start otherwise. */
+#define MAX_SIGNALFDS 32
+static struct {
+	_Atomic int fd; /* -1: free slot */
+	sigset_t mask;
+} signalfds[MAX_SIGNALFDS] = {[0 ... MAX_SIGNALFDS - 1] = {.fd = -1}};
+_Atomic int lc_signalfds_used;
+/* Signals the program has waited for with sigwait/sigwaitinfo/... */
+static sigset_t sigwaited;
+static _Atomic int sigwaited_any;
+
+static void on_shutdown_signal(int sig, siginfo_t *info, void *ucontext);
+
+static void log_signal_line_at(enum lc_log_level level, const char *what, int sig, const char *rest)
+{
+	char name[16];
+	struct lc_line line;
+	lc_line_start(&line);
+	lc_line_str(&line, what);
+	lc_line_str(&line, lc_signal_name(sig, name));
+	lc_line_str(&line, rest);
+	lc_line_emit(&line, level);
+}
+
+static void log_signal_line(const char *what, int sig, const char *rest)
+{
+	log_signal_line_at(LC_LOG_INFO, what, sig, rest);
+}
+
+void lc_signals_install(void)
+{
+	if (atomic_load(&lc_rt.installed))
+		return;
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (sigismember(&lc_rt.cfg.signals, sig) != 1)
+			continue;
+		struct sigaction current, ours;
+		if (lc_real_sigaction(sig, NULL, &current) < 0)
+			continue;
+		lc_disp_record(&lc_rt.disp[sig], &current);
+		lc_disp_kernel_action(&lc_rt.disp[sig], on_shutdown_signal, &ours);
+		lc_real_sigaction(sig, &ours, NULL);
+	}
+	atomic_store(&lc_rt.installed, 1);
+}
+
+/* --- the handler: record, wake, nothing else (async-signal-safe) --- */
+
+static bool drain_runs_here(void)
+{
+	pid_t running = atomic_load(&lc_rt.running_pid);
+	return running != 0 && running == getpid();
+}
+
+/* The kernel default for a signal the program left at SIG_DFL: restore it
+ * and re-raise; the signal is blocked while we are in the handler, so it
+ * is delivered when the handler returns. */
+static void apply_default_action(int sig)
+{
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	lc_real_sigaction(sig, &dfl, NULL);
+	lc_real_syscall(SYS_tgkill, getpid(), lc_real_syscall(SYS_gettid, 0, 0, 0, 0, 0, 0), sig,
+			0, 0, 0);
+}
+
+static void deliver_to_program(int sig, siginfo_t *info, void *ucontext)
+{
+	if (lc_disp_deliver(&lc_rt.disp[sig], sig, info, ucontext) == LC_DISP_DEFAULT)
+		apply_default_action(sig);
+}
+
+static void on_shutdown_signal(int sig, siginfo_t *info, void *ucontext)
+{
+	int saved_errno = errno;
+
+	if (!drain_runs_here()) {
+		/* A process that never accepted (a fork child, say): lastcall is
+		 * not here, the program's own disposition applies. */
+		deliver_to_program(sig, info, ucontext);
+		goto out;
+	}
+	int expected = sig;
+	if (atomic_compare_exchange_strong(&lc_rt.handback_pending, &expected, 0)) {
+		/* Our own hand-back: the program sees the original siginfo.
+		 * Its disposition is read again here, not where the hand-back
+		 * was chosen: a thread may have set it back to the default
+		 * since (a program churning its handlers; a signalfd no thread
+		 * blocked after all). The default action is then lastcall's
+		 * exit(), as if it had been the default all along, never a
+		 * death by the signal that the drain already answered. */
+		if (lc_disp_kind(&lc_rt.disp[sig]) == LC_DISP_DEFAULT)
+			lc_wake(LC_EV_EXIT_CALL);
+		else
+			deliver_to_program(sig, &lc_rt.first_info, ucontext);
+		goto out;
+	}
+	if (atomic_load(&lc_rt.handback_mode) == LC_HANDBACK_HANDLER) {
+		/* The program owns its signals again (its second SIGINT, or the
+		 * re-raise of a SA_RESETHAND handler like node's). */
+		deliver_to_program(sig, info, ucontext);
+		goto out;
+	}
+	if (atomic_load(&lc_rt.signals_received) == 0 &&
+	    lc_disp_kind(&lc_rt.disp[sig]) == LC_DISP_IGNORE) {
+		log_signal_line("", sig, " ignored: the program ignores it, so no drain");
+		goto out;
+	}
+
+	int n = atomic_fetch_add(&lc_rt.signals_received, 1) + 1;
+	if (n == 1) {
+		lc_rt.first_info = *info;
+		atomic_store(&lc_rt.first_signal, sig);
+		lc_wake(LC_EV_SIGNAL);
+	} else if (n == 2) {
+		log_signal_line("second ", sig, ": skipping to the exit phase");
+		lc_wake(LC_EV_SKIP);
+	} else if (n == 3) {
+		log_signal_line("third ", sig, ": exiting now");
+		/* The watchdog writes the report (no stacks: that takes
+		 * hundreds of ms) and ends the process. */
+		if (!lc_watchdog_force(128 + sig))
+			lc_exit_group(128 + sig);
+	}
+	/* Any further one (a storm): the third is already ending it. */
+out:
+	errno = saved_errno;
+}
+
+/* --- SIGPIPE while lastcall shuts connections down --- */
+
+static void on_sigpipe_while_draining(int sig)
+{
+	(void)sig; /* the write that raised it fails with EPIPE */
+}
+
+void lc_signals_quiet_sigpipe(void)
+{
+	if (sigismember(&lc_rt.cfg.signals, SIGPIPE) == 1)
+		return; /* a shutdown signal of its own: managed already */
+	struct sigaction current;
+	if (lc_real_sigaction(SIGPIPE, NULL, &current) < 0 ||
+	    (current.sa_flags & SA_SIGINFO) || current.sa_handler != SIG_DFL)
+		return; /* the program ignores or handles it: its choice stands */
+	struct sigaction quiet;
+	memset(&quiet, 0, sizeof quiet);
+	quiet.sa_handler = on_sigpipe_while_draining;
+	sigemptyset(&quiet.sa_mask);
+	quiet.sa_flags = SA_RESTART;
+	lc_real_sigaction(SIGPIPE, &quiet, NULL);
+	lc_log2(LC_LOG_DEBUG, "SIGPIPE: writes to connections lastcall shuts down fail with EPIPE", NULL);
+}
+
+/* --- hand-back, from the drain thread --- */
+
+static bool signalfd_wants(int sig)
+{
+	for (int i = 0; i < MAX_SIGNALFDS; i++)
+		if (atomic_load(&signalfds[i].fd) >= 0 && sigismember(&signalfds[i].mask, sig) == 1)
+			return true;
+	return false;
+}
+
+bool lc_signal_has_consumer(int sig)
+{
+	return signalfd_wants(sig) || (atomic_load(&sigwaited_any) && sigismember(&sigwaited, sig) == 1);
+}
+
+static void signalfds_restore(void)
+{
+	for (int i = 0; i < MAX_SIGNALFDS; i++) {
+		int fd = atomic_load(&signalfds[i].fd);
+		if (fd >= 0)
+			lc_real_signalfd(fd, &signalfds[i].mask, 0);
+	}
+}
+
+void lc_signalfds_strip(void)
+{
+	for (int i = 0; i < MAX_SIGNALFDS; i++) {
+		int fd = atomic_load(&signalfds[i].fd);
+		if (fd < 0)
+			continue;
+		sigset_t stripped = signalfds[i].mask;
+		for (int sig = 1; sig < NSIG; sig++)
+			if (sigismember(&lc_rt.cfg.signals, sig) == 1)
+				sigdelset(&stripped, sig);
+		lc_real_signalfd(fd, &stripped, 0);
+	}
+}
+
+static void send_to_self(int sig)
+{
+	/* The drain thread blocks it, so the kernel picks a program thread,
+	 * the main thread first (where Python, for one, must see it). */
+	sigset_t block;
+	sigemptyset(&block);
+	sigaddset(&block, sig);
+	pthread_sigmask(SIG_BLOCK, &block, NULL);
+	atomic_store(&lc_rt.handback_pending, sig);
+	siginfo_t info = lc_rt.first_info;
+	if (lc_real_syscall(SYS_rt_sigqueueinfo, getpid(), sig, (long)&info, 0, 0, 0) < 0)
+		kill(getpid(), sig);
+}
+
+enum lc_handback_mode lc_signals_hand_back(int exit_status)
+{
+	int sig = atomic_load(&lc_rt.first_signal);
+	char name[16];
+	struct lc_line line;
+
+	lc_line_start(&line);
+	lc_line_str(&line, "exit: ");
+	if (lc_disp_kind(&lc_rt.disp[sig]) == LC_DISP_HANDLER) {
+		lc_line_str(&line, "handing ");
+		lc_line_str(&line, lc_signal_name(sig, name));
+		lc_line_str(&line, " to the program's handler");
+		lc_line_emit(&line, LC_LOG_INFO);
+		atomic_store(&lc_rt.handback_mode, LC_HANDBACK_HANDLER);
+		send_to_self(sig);
+		return LC_HANDBACK_HANDLER;
+	}
+	if (lc_signal_has_consumer(sig)) {
+		lc_line_str(&line, "handing ");
+		lc_line_str(&line, lc_signal_name(sig, name));
+		lc_line_str(&line, " to the program's signalfd/sigwait");
+		lc_line_emit(&line, LC_LOG_INFO);
+		atomic_store(&lc_rt.handback_mode, LC_HANDBACK_PENDING);
+		signalfds_restore();
+		send_to_self(sig);
+		return LC_HANDBACK_PENDING;
+	}
+	lc_line_str(&line, "calling exit(");
+	lc_line_int(&line, exit_status);
+	lc_line_str(&line, ") for ");
+	lc_line_str(&line, lc_signal_name(sig, name));
+	lc_line_str(&line, " (default action)");
+	lc_line_emit(&line, LC_LOG_INFO);
+	atomic_store(&lc_rt.handback_mode, LC_HANDBACK_EXIT_CALL);
+	lc_exit_for_default_action(exit_status);
+}
+
+/* --- wrapper logic --- */
+
+int lc_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	if (!lc_is_managed(sig))
+		return lc_real_sigaction(sig, act, old);
+	struct lc_disposition *d = &lc_rt.disp[sig];
+	if (old)
+		lc_disp_read(d, old);
+	if (act) {
+		struct sigaction ours;
+		if (lc_log_enabled(LC_LOG_DEBUG)) {
+			enum lc_disp_kind kind = lc_disp_kind_of(act);
+			log_signal_line_at(LC_LOG_DEBUG, "the program sets ", sig,
+					   kind == LC_DISP_DEFAULT  ? " to its default action (kept aside until the drain)"
+					   : kind == LC_DISP_IGNORE ? " to ignored (kept aside until the drain)"
+								    : ": its handler runs after the drain");
+		}
+		lc_disp_record(d, act);
+		lc_disp_kernel_action(d, on_shutdown_signal, &ours);
+		lc_real_sigaction(sig, &ours, NULL);
+	}
+	return 0;
+}
+
+sighandler_t lc_signal_bsd(int sig, sighandler_t handler)
+{
+	if (!lc_is_managed(sig))
+		return lc_real_signal(sig, handler);
+	struct sigaction act, old;
+	lc_disp_from_bsd_signal(sig, handler, &act);
+	lc_sigaction(sig, &act, &old);
+	return lc_disp_handler_of(&old);
+}
+
+sighandler_t lc_signal_sysv(int sig, sighandler_t handler)
+{
+	if (!lc_is_managed(sig))
+		return lc_real_sysv_signal(sig, handler);
+	struct sigaction act, old;
+	lc_disp_from_sysv_signal(handler, &act);
+	lc_sigaction(sig, &act, &old);
+	return lc_disp_handler_of(&old);
+}
+
+sighandler_t lc_sigset(int sig, sighandler_t handler)
+{
+	if (!lc_is_managed(sig))
+		return lc_real_sigset(sig, handler);
+	sigset_t one, previous;
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	struct sigaction old;
+	lc_disp_read(&lc_rt.disp[sig], &old);
+	if (handler == SIG_HOLD) {
+		sigprocmask(SIG_BLOCK, &one, &previous);
+	} else {
+		struct sigaction act;
+		memset(&act, 0, sizeof act);
+		act.sa_handler = handler;
+		sigemptyset(&act.sa_mask);
+		lc_sigaction(sig, &act, NULL);
+		sigprocmask(SIG_UNBLOCK, &one, &previous);
+	}
+	return sigismember(&previous, sig) == 1 ? SIG_HOLD : lc_disp_handler_of(&old);
+}
+
+static void signalfd_remember(int fd, const sigset_t *mask)
+{
+	for (int i = 0; i < MAX_SIGNALFDS; i++)
+		if (atomic_load(&signalfds[i].fd) == fd) {
+			signalfds[i].mask = *mask;
+			return;
+		}
+	for (int i = 0; i < MAX_SIGNALFDS; i++) {
+		int expected = -1;
+		signalfds[i].mask = *mask;
+		if (atomic_compare_exchange_strong(&signalfds[i].fd, &expected, fd)) {
+			atomic_fetch_add(&lc_signalfds_used, 1);
+			return;
+		}
+	}
+}
+
+int lc_signalfd(int fd, const sigset_t *mask, int flags)
+{
+	if (!mask)
+		return lc_real_signalfd(fd, mask, flags);
+	sigset_t kernel_mask = *mask;
+	if (atomic_load(&lc_rt.installed) &&
+	    atomic_load(&lc_rt.handback_mode) != LC_HANDBACK_PENDING)
+		for (int sig = 1; sig < NSIG; sig++)
+			if (lc_is_managed(sig))
+				sigdelset(&kernel_mask, sig);
+	int result = lc_real_signalfd(fd, &kernel_mask, flags);
+	if (result >= 0) {
+		signalfd_remember(result, mask);
+		for (int sig = 1; sig < NSIG; sig++)
+			if (sigismember(mask, sig) == 1 && sigismember(&lc_rt.cfg.signals, sig) == 1)
+				log_signal_line_at(LC_LOG_DEBUG, "the program reads ", sig,
+						   " through a signalfd: it gets it after the drain");
+	}
+	return result;
+}
+
+void lc_signalfd_closed(int fd)
+{
+	if (atomic_load_explicit(&lc_signalfds_used, memory_order_relaxed) == 0)
+		return;
+	for (int i = 0; i < MAX_SIGNALFDS; i++) {
+		int expected = fd;
+		if (atomic_compare_exchange_strong(&signalfds[i].fd, &expected, -1))
+			atomic_fetch_sub(&lc_signalfds_used, 1);
+	}
+}
+
+/* A program thread waiting in sigwait may dequeue the first shutdown
+ * signal itself (the kernel unblocks the waited set during the wait).
+ * Returns true when lastcall took the signal and the caller should wait
+ * again; false when it belongs to the program. */
+static void note_waited(const sigset_t *set)
+{
+	for (int s = 1; s < NSIG; s++)
+		if (sigismember(set, s) == 1 && sigismember(&lc_rt.cfg.signals, s) == 1) {
+			sigaddset(&sigwaited, s);
+			atomic_store(&sigwaited_any, 1);
+		}
+}
+
+static bool sigwait_intercepts(const sigset_t *set, int sig, siginfo_t *info)
+{
+	(void)set;
+	if (!lc_is_managed(sig) || !drain_runs_here())
+		return false;
+	int expected = sig;
+	if (atomic_compare_exchange_strong(&lc_rt.handback_pending, &expected, 0)) {
+		if (info)
+			*info = lc_rt.first_info;
+		return false;
+	}
+	if (atomic_load(&lc_rt.handback_mode) != LC_HANDBACK_NONE)
+		return false;
+	siginfo_t local;
+	memset(&local, 0, sizeof local);
+	local.si_signo = sig;
+	on_shutdown_signal(sig, info ? info : &local, NULL);
+	return true;
+}
+
+int lc_sigwait(const sigset_t *set, int *sig)
+{
+	for (;;) {
+		siginfo_t info;
+		note_waited(set);
+		int r = lc_real_sigwaitinfo(set, &info);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno;
+		}
+		if (!sigwait_intercepts(set, r, &info)) {
+			*sig = r;
+			return 0;
+		}
+	}
+}
+
+int lc_sigwaitinfo(const sigset_t *set, siginfo_t *info)
+{
+	for (;;) {
+		siginfo_t local;
+		note_waited(set);
+		int r = lc_real_sigwaitinfo(set, &local);
+		if (r < 0)
+			return r;
+		if (!sigwait_intercepts(set, r, &local)) {
+			if (info)
+				*info = local;
+			return r;
+		}
+	}
+}
+
+int lc_sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *timeout)
+{
+	for (;;) {
+		siginfo_t local;
+		note_waited(set);
+		int r = lc_real_sigtimedwait(set, &local, timeout);
+		if (r < 0)
+			return r;
+		if (!sigwait_intercepts(set, r, &local)) {
+			if (info)
+				*info = local;
+			return r;
+		}
+	}
+}

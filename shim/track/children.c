@@ -1,0 +1,252 @@
+/* Children holding connections (see children.h). */
+#include "track/children.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "signal/cleanups.h"
+#include "base/fdroom.h"
+#include "kernel/fdscan.h"
+#include "judge/idle.h"
+#include "base/log.h"
+#include "kernel/sockdiag.h"
+#include "base/real.h"
+#include "base/runtime.h"
+
+#define INODES_PER_CHILD 16
+
+struct child {
+	_Atomic int pidfd; /* -1: free slot */
+	pid_t pid;
+	int inode_count;   /* > INODES_PER_CHILD: it holds "any" */
+	uint64_t inodes[INODES_PER_CHILD];
+};
+
+static struct child children[LC_MAX_CHILDREN];
+static _Atomic int initialised;
+
+static void init_once(void)
+{
+	int expected = 0;
+	if (atomic_compare_exchange_strong(&initialised, &expected, 1))
+		for (int i = 0; i < LC_MAX_CHILDREN; i++)
+			atomic_store(&children[i].pidfd, -1);
+}
+
+void lc_children_note_fork(pid_t pid)
+{
+	init_once();
+	/* A child forked with connections open may answer on them (fork per
+	 * connection, CGI); one forked by a process that listens may accept
+	 * on its listeners (prefork). Others are nothing to wait for. */
+	if (pid <= 0 || (lc_fdtable_live(&lc_rt.table) == 0 &&
+			 atomic_load(&lc_rt.running_pid) != getpid()))
+		return;
+	int pidfd = LC_WITH_ROOM((int)lc_real_syscall(SYS_pidfd_open, pid, 0, 0, 0, 0, 0));
+	if (pidfd < 0)
+		return;
+	lc_real_fcntl(pidfd, F_SETFD, FD_CLOEXEC);
+	for (int i = 0; i < LC_MAX_CHILDREN; i++) {
+		struct child *c = &children[i];
+		int expected = -1;
+		if (!atomic_compare_exchange_strong(&c->pidfd, &expected, -2))
+			continue; /* taken; -2 marks "being filled" */
+		c->pid = pid;
+		c->inode_count = 0;
+		int max = lc_fdtable_max_fd(&lc_rt.table);
+		for (int fd = 0; fd <= max; fd++) {
+			struct lc_fd_snapshot s;
+			if (!lc_fdtable_get(&lc_rt.table, fd, &s) || s.kind != LC_FD_CONNECTION)
+				continue;
+			if (c->inode_count < INODES_PER_CHILD)
+				c->inodes[c->inode_count] = s.ino;
+			if (++c->inode_count > INODES_PER_CHILD)
+				break;
+		}
+		atomic_store(&c->pidfd, pidfd);
+		return;
+	}
+	lc_real_close(pidfd); /* table full: this child is not waited for */
+}
+
+void lc_children_reset(void)
+{
+	init_once();
+	for (int i = 0; i < LC_MAX_CHILDREN; i++) {
+		int fd = atomic_exchange(&children[i].pidfd, -1);
+		if (fd >= 0)
+			lc_real_close(fd);
+	}
+}
+
+static unsigned listener_ports[64];
+static int listener_port_count;
+
+void lc_children_set_ports(const unsigned *ports, int n)
+{
+	listener_port_count = 0;
+	for (int i = 0; i < n && listener_port_count < 64; i++)
+		if (ports[i])
+			listener_ports[listener_port_count++] = ports[i];
+}
+
+struct holding_search {
+	const struct child *child;
+	int pidfd;
+	const uint64_t *inbound;
+	int inbound_count;
+	int64_t age_ns;
+	bool close_idle;
+	int busy;
+	long closed_idle;
+};
+
+static bool is_ours(const struct holding_search *search, uint64_t ino)
+{
+	const struct child *c = search->child;
+	if (c->inode_count > INODES_PER_CHILD)
+		return true; /* forked with many: any socket counts */
+	for (int i = 0; i < c->inode_count; i++)
+		if (c->inodes[i] == ino)
+			return true;
+	for (int i = 0; i < search->inbound_count; i++)
+		if (search->inbound[i] == ino)
+			return true;
+	return false;
+}
+
+/* The child's connection is judged like our own: a duplicate taken with
+ * pidfd_getfd (a parent may, for its own children) gives its TCP state;
+ * an idle one is shut down, and the child reads EOF and closes it. */
+static void check_child_fd(int fd, void *opaque)
+{
+	struct holding_search *search = opaque;
+	char path[64], target[64];
+	snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)search->child->pid, fd);
+	ssize_t n = readlink(path, target, sizeof target - 1);
+	if (n <= 0)
+		return;
+	target[n] = '\0';
+	unsigned long long ino;
+	if (sscanf(target, "socket:[%llu]", &ino) != 1 || !is_ours(search, ino))
+		return;
+	int dup = (int)lc_real_syscall(SYS_pidfd_getfd, search->pidfd, fd, 0, 0, 0, 0);
+	if (dup < 0) {
+		search->busy++; /* cannot look: assume it works */
+		return;
+	}
+	struct sockaddr_storage peer;
+	socklen_t peer_len = sizeof peer;
+	if (getpeername(dup, (struct sockaddr *)&peer, &peer_len) < 0) {
+		lc_real_close(dup); /* no peer: a listener, not a connection */
+		return;
+	}
+	struct lc_conn_probe probe;
+	bool idle = lc_probe_connection(dup, &probe) == 0 && lc_classify(&probe, NULL, search->age_ns, lc_reply_quiet_ms()) == LC_IDLE;
+	/* CGI and fork-per-connection children answer through connections
+	 * the parent's TCP view cannot judge (its headers went out first). */
+	bool forked_with_it = false;
+	for (int i = 0; i < search->child->inode_count && i < INODES_PER_CHILD; i++)
+		forked_with_it |= search->child->inodes[i] == ino;
+	if (lc_log_enabled(LC_LOG_DEBUG) && search->close_idle) {
+		struct lc_line line;
+		lc_line_start(&line);
+		lc_line_str(&line, "child ");
+		lc_line_int(&line, search->child->pid);
+		lc_line_str(&line, " fd ");
+		lc_line_int(&line, fd);
+		lc_line_str(&line, idle ? " idle" : " busy");
+		lc_line_str(&line, probe.tcp ? " tcp" : " not tcp");
+		lc_line_emit(&line, LC_LOG_DEBUG);
+	}
+	if (idle && !forked_with_it && search->close_idle && probe.tcp) {
+		shutdown(dup, SHUT_RDWR);
+		search->closed_idle++;
+	} else {
+		search->busy++;
+	}
+	lc_real_close(dup);
+}
+
+int lc_children_holding(int *pidfds, int max, int64_t age_ns, bool close_idle, long *closed_idle)
+{
+	init_once();
+	/* Most servers fork no children: skip the socket dump below, which
+	 * walks every TCP socket of the host (about a millisecond on a busy
+	 * machine) and would delay the exit phase on each wakeup. */
+	bool any = false;
+	for (int i = 0; i < LC_MAX_CHILDREN && !any; i++)
+		any = atomic_load(&children[i].pidfd) >= 0;
+	if (!any)
+		return 0;
+	static uint64_t inbound[4096];
+	int inbound_count = lc_inbound_inodes(listener_ports, listener_port_count, inbound, 4096);
+	int count = 0;
+	for (int i = 0; i < LC_MAX_CHILDREN; i++) {
+		struct child *c = &children[i];
+		int pidfd = atomic_load(&c->pidfd);
+		if (pidfd < 0)
+			continue;
+		struct pollfd p = {.fd = pidfd, .events = POLLIN};
+		bool exited = poll(&p, 1, 0) > 0;
+		struct holding_search search = {.child = c, .pidfd = pidfd, .inbound = inbound,
+						.inbound_count = inbound_count > 0 ? inbound_count : 0,
+						.age_ns = age_ns, .close_idle = close_idle};
+		if (!exited) {
+			char dir[32];
+			snprintf(dir, sizeof dir, "/proc/%d/fd", (int)c->pid);
+			lc_for_each_number(dir, check_child_fd, &search);
+		}
+		if (closed_idle)
+			*closed_idle += search.closed_idle;
+		if (exited || (search.busy == 0 && search.closed_idle == 0)) {
+			/* gone, or holds none of our connections: nothing to wait for */
+			if (exited && atomic_compare_exchange_strong(&c->pidfd, &pidfd, -1))
+				lc_real_close(pidfd);
+			continue;
+		}
+		if (close_idle && lc_log_enabled(LC_LOG_DEBUG)) {
+			struct lc_line line;
+			lc_line_start(&line);
+			lc_line_str(&line, "waiting for child ");
+			lc_line_int(&line, c->pid);
+			lc_line_str(&line, ": ");
+			lc_line_int(&line, search.busy);
+			lc_line_str(&line, " busy connection(s)");
+			lc_line_emit(&line, LC_LOG_DEBUG);
+		}
+		if (count < max)
+			pidfds[count] = pidfd;
+		count++;
+	}
+	return count;
+}
+
+bool lc_children_hold(uint64_t ino)
+{
+	init_once();
+	for (int i = 0; i < LC_MAX_CHILDREN; i++) {
+		struct child *c = &children[i];
+		int pidfd = atomic_load(&c->pidfd);
+		if (pidfd < 0)
+			continue;
+		struct pollfd p = {.fd = pidfd, .events = POLLIN};
+		if (poll(&p, 1, 0) > 0)
+			continue; /* exited */
+		if (c->inode_count > INODES_PER_CHILD)
+			return true;
+		for (int k = 0; k < c->inode_count; k++)
+			if (c->inodes[k] == ino)
+				return true;
+	}
+	return false;
+}

@@ -1,6 +1,6 @@
 # lastcall — graceful shutdown for servers that were never written for it.
 # make            build/liblastcall.so and build/lastcall
-# make test       unit + end-to-end tests (installs missing Debian packages as root)
+# make test       layer check, unit + end-to-end tests (installs missing Debian packages as root)
 # make demo       plain SIGTERM vs lastcall, side by side
 # make bench      what it costs while serving, how fast it ends (bench/)
 # make fuzz       libFuzzer on every parser, FUZZ_SECONDS each (tests/fuzz/)
@@ -35,7 +35,7 @@ FUZZ_SECONDS ?= 20
 BENCH_BINS := $(BUILD)/bench/calls $(BUILD)/bench/hold_server
 TEST_SERVERS := $(patsubst tests/e2e/servers/%.c,$(BUILD)/tests/servers/%,$(wildcard tests/e2e/servers/*.c))
 
-.PHONY: all programs test unit e2e demo bench fuzz run-fuzz sanitize install clean deps bench-deps fuzz-deps
+.PHONY: all programs layers test unit e2e demo bench fuzz run-fuzz sanitize install clean deps bench-deps fuzz-deps
 all: $(BUILD)/liblastcall.so $(BUILD)/lastcall $(DEMO_BINS)
 
 $(BUILD)/lib/%.o: shim/%.c $(LIB_HDRS)
@@ -93,8 +93,14 @@ unit: deps $(UNIT_TESTS)
 e2e: deps all $(TEST_SERVERS)
 	@$(PYTHON) -m pytest -q tests/e2e $(PYTEST_ARGS)
 
+# Every use between objects runs down the layers (tests/layers.py).
+layers: all
+	@$(PYTHON) tests/layers.py $(BUILD)/lib $(LAYERS)
+	@$(PYTHON) tests/layers.py $(BUILD)/launcher base launcher
+
 test: deps
 	$(MAKE) programs
+	@$(MAKE) --no-print-directory layers
 	@tests/run-unit.sh $(UNIT_TESTS)
 	@$(PYTHON) -m pytest tests/e2e $(PYTEST_ARGS)
 

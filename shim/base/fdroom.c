@@ -59,7 +59,7 @@ static bool release_reserve(void)
 {
 	int fd = atomic_exchange(&reserve, -1);
 	struct stat st;
-	int flags = fd >= 0 ? fcntl(fd, F_GETFD) : -1;
+	int flags = fd >= 0 ? lc_real_fcntl(fd, F_GETFD, 0) : -1;
 	if (flags < 0 || !(flags & FD_CLOEXEC) || fstat(fd, &st) != 0 || st.st_dev != reserve_dev ||
 	    st.st_ino != reserve_ino)
 		return false;

@@ -1,17 +1,30 @@
-/* The state lastcall keeps in a process, shared by the wrappers, the
- * signal handler and the drain thread. Everything the signal handler or a
- * wrapper touches is atomic; the drain thread owns the rest. */
+/* Layer base/, the bottom: the configuration (config), the clock and
+ * futex waits, lastcall's own threads, address text, room for
+ * descriptors, the async-signal-safe log, the real-function table (real:
+ * every layer reaches libc through it, so it sits here rather than with
+ * the exports in hook/), and the process-wide state in this file. May
+ * call: libc only.
+ *
+ * The process-wide state of lastcall, at the bottom because every layer
+ * reads it: the configuration, the phase of the shutdown, the counts, and
+ * the two wake-ups by which a signal handler or a wrapper reaches
+ * lastcall's threads (record, then wake: lc_wake for the drain thread,
+ * lc_request_forced_end for the watchdog). Everything a signal handler or
+ * a wrapper touches is atomic; the drain thread owns the rest.
+ *
+ * Owns: lc_rt and its wake-ups. Calls: the real-function table only.
+ * State with an owner higher up stays there: the descriptor table
+ * (track/fdtable.h), the program's dispositions (signal/signals.c). */
 #ifndef LASTCALL_RUNTIME_H
 #define LASTCALL_RUNTIME_H
 
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "base/config.h"
-#include "signal/dispositions.h"
-#include "track/fdtable.h"
 
 enum lc_phase {
 	LC_PHASE_SERVING = 0,
@@ -20,13 +33,6 @@ enum lc_phase {
 	LC_PHASE_STOPPING, /* new handshakes dropped, backlog being served */
 	LC_PHASE_DRAINING, /* listeners closed, connections finishing */
 	LC_PHASE_EXIT,	   /* signal handed back to the program */
-};
-
-enum lc_handback_mode {
-	LC_HANDBACK_NONE = 0,
-	LC_HANDBACK_HANDLER,   /* the program's own handler runs */
-	LC_HANDBACK_PENDING,   /* left pending for its signalfd/sigwait */
-	LC_HANDBACK_EXIT_CALL, /* default action: lastcall calls exit() */
 };
 
 /* Events that wake the drain thread. */
@@ -53,18 +59,23 @@ struct lc_shared_page {
 	_Atomic int phase;
 };
 
+/* The watchdog's word (drain/watchdog.c waits on it with a futex). */
+enum lc_watch_state { LC_WATCH_IDLE, LC_WATCH_ARMED, LC_WATCH_FORCED };
+struct lc_watch {
+	_Atomic int state;
+	_Atomic int64_t deadline_ns; /* CLOCK_MONOTONIC, once ARMED */
+	_Atomic int forced_status;   /* once FORCED */
+	_Atomic bool running;	     /* a watchdog thread runs in this process */
+};
+
 struct lc_runtime {
 	struct lc_config cfg;
-	struct lc_fdtable table;
-	struct lc_disposition disp[NSIG];
 
-	/* Our handler is in the kernel for cfg.signals. Inherited by fork
-	 * children, like the kernel's dispositions themselves. */
-	_Atomic int installed;
 	/* The process whose drain thread runs (0: none in this process). */
 	_Atomic pid_t running_pid;
 	int wake_fd; /* eventfd read by the drain thread */
 	_Atomic int events;
+	struct lc_watch watch;
 
 	_Atomic int phase;
 	struct lc_shared_page *own_page;    /* read by our children */
@@ -72,11 +83,11 @@ struct lc_runtime {
 	_Atomic int forks;		    /* fork() calls since start */
 	_Atomic int program_exiting;	    /* the program called exit() */
 	bool socket_activated;		    /* LISTEN_FDS was meant for us */
+	/* The program asked lastcall_shutting_down(): it ends its own
+	 * streams (judge/idle.h, the stream quiet time). */
+	atomic_bool program_asks;
 	_Atomic int signals_received;
 	_Atomic int first_signal;
-	siginfo_t first_info;
-	_Atomic int handback_mode;
-	_Atomic int handback_pending; /* signal number being handed back */
 	struct lc_counts counts;
 };
 
@@ -85,20 +96,29 @@ extern struct lc_runtime lc_rt;
 /* Async-signal-safe: records events and wakes the drain thread. */
 void lc_wake(int events);
 
-static inline bool lc_is_managed(int sig)
-{
-	return sig > 0 && sig < NSIG && atomic_load(&lc_rt.installed) &&
-	       sigismember(&lc_rt.cfg.signals, sig) == 1;
-}
+/* A third signal: asks the watchdog to write the report and end the
+ * process with `status`. Async-signal-safe. Returns false when no
+ * watchdog runs in this process: the caller must end it itself. */
+bool lc_request_forced_end(int status);
+/* True once a third signal asked for it: the process is ending with that
+ * signal's status, and no other exit may overtake it. */
+bool lc_forced_end_requested(void);
 
 static inline int lc_phase(void)
 {
 	return atomic_load_explicit(&lc_rt.phase, memory_order_acquire);
 }
+void lc_set_phase(enum lc_phase phase);
 
 /* The phase of the process that owns (called listen on) a listener we
  * inherited by fork: LC_PHASE_SERVING if unknown. */
 int lc_owner_phase(pid_t owner);
-void lc_set_phase(enum lc_phase phase);
+
+/* The page this process shares with the children it forks. */
+struct lc_shared_page *lc_shared_page_new(void);
+
+/* In a fork child: the state of a process that has not activated, the
+ * parent's page kept as the parent's. */
+void lc_runtime_reset_in_child(void);
 
 #endif

@@ -1,5 +1,6 @@
 /* The shutdown path (see drain.h). Reads in the order things happen. */
 #include "drain/drain.h"
+#include "track/fdtable.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -9,20 +10,20 @@
 #include <unistd.h>
 
 #include "base/clock.h"
-#include "track/children.h"
-#include "signal/cleanups.h"
 #include "base/config.h"
-#include "track/connections.h"
-#include "tell/health.h"
-#include "track/leaving.h"
-#include "hook/lifecycle.h"
-#include "track/listeners.h"
 #include "base/log.h"
-#include "tell/report.h"
 #include "base/runtime.h"
-#include "signal/signals.h"
-#include "kernel/sockdiag.h"
 #include "drain/watchdog.h"
+#include "kernel/sockdiag.h"
+#include "signal/cleanups.h"
+#include "signal/exits.h"
+#include "signal/signals.h"
+#include "tell/health.h"
+#include "tell/report.h"
+#include "track/children.h"
+#include "track/connections.h"
+#include "track/leaving.h"
+#include "track/listeners.h"
 
 /* Handshakes whose SYN was answered before the filter went on complete
  * within one round trip; this waits for their final ACKs (LINUX-NOTES:
@@ -221,7 +222,7 @@ static bool stop_accepting(const struct lc_deadlines *d, long overflows_at_signa
 	static struct lc_listener_set listeners;
 	bool skipped = false;
 	set_phase(LC_PHASE_STOPPING);
-	lc_listeners_find(&lc_rt.table, &listeners, lc_health_fd());
+	lc_listeners_find(&lc_table, &listeners, lc_health_fd());
 	bool dropped_before = false;
 	for (int i = 0; i < listeners.count; i++) {
 		struct lc_listener *l = &listeners.items[i];
@@ -290,7 +291,7 @@ static bool stop_accepting(const struct lc_deadlines *d, long overflows_at_signa
 	lc_children_set_ports(ports, nports);
 	int stopped = 0, stepped_out = 0;
 	for (int i = 0; i < listeners.count; i++) {
-		lc_listener_stop(&lc_rt.table, &listeners.items[i]);
+		lc_listener_stop(&lc_table, &listeners.items[i]);
 		if (listeners.items[i].role == LC_LISTENER_OWNED)
 			stopped++;
 		else
@@ -332,7 +333,7 @@ static bool drain_connections(const struct lc_deadlines *d, int64_t started_ns, 
 	for (;;) {
 		int64_t now = lc_now_ns();
 		struct lc_scan scan;
-		lc_connections_scan(&lc_rt.table, now, true, &scan);
+		lc_connections_scan(&lc_table, now, true, &scan);
 		int64_t scan_ns = lc_now_ns() - now;
 		atomic_fetch_add(&lc_rt.counts.closed_idle, scan.closed_idle);
 		/* Children answering on connections they were forked with: woken
@@ -384,7 +385,7 @@ void *lc_drain_main(void *unused)
 	set_phase(LC_PHASE_NOTICED);
 	long overflows_at_signal = lc_handshake_overflows();
 	struct lc_scan before;
-	lc_connections_scan(&lc_rt.table, signal_ns, false, &before);
+	lc_connections_scan(&lc_table, signal_ns, false, &before);
 	atomic_store(&lc_rt.counts.accepted_before_signal, before.open);
 	int child_fds[1];
 	log_notice(atomic_load(&lc_rt.first_signal), before.open,
@@ -410,8 +411,11 @@ void *lc_drain_main(void *unused)
 			int64_t left = d.total_ns - lc_now_ns() - STACKS_MARGIN_NS;
 			lc_report_capture_threads(left < STACKS_BUDGET_NS ? left : STACKS_BUDGET_NS);
 		}
+		static struct lc_conn_view open_at_deadline[LC_REPORT_MAX_CONNECTIONS];
 		lc_report_recording_begin(-1);
-		cut = lc_connections_cut(&lc_rt.table, lc_now_ns(), true, false);
+		cut = lc_connections_cut(&lc_table, true, false, open_at_deadline,
+					 LC_REPORT_MAX_CONNECTIONS);
+		lc_report_set_connections(open_at_deadline, cut);
 		lc_report_recording_end();
 		struct lc_line line;
 		lc_line_start(&line);

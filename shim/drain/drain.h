@@ -1,4 +1,8 @@
-/* The drain thread: the whole shutdown path, signal to exit (SPEC steps
+/* Layer drain/: the shutdown path and its deadlines. The drain thread
+ * (this file) and the watchdog that holds the total deadline. May call
+ * every layer below: base/, kernel/, track/, signal/, tell/.
+ *
+ * The drain thread: the whole shutdown path, signal to exit (SPEC steps
  * 1-8), in drain.c from top to bottom. */
 #ifndef LASTCALL_DRAIN_H
 #define LASTCALL_DRAIN_H

@@ -1,5 +1,6 @@
 /* Descriptor hooks (see fdhooks.h). */
 #include "hook/fdhooks.h"
+#include "track/fdtable.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,12 +10,12 @@
 #include <sys/syscall.h>
 #include <time.h>
 
-#include "track/leaving.h"
-#include "hook/lifecycle.h"
-#include "track/listeners.h"
 #include "base/real.h"
 #include "base/runtime.h"
+#include "hook/lifecycle.h"
 #include "signal/signals.h"
+#include "track/leaving.h"
+#include "track/listeners.h"
 
 static void track_connection(int fd)
 {
@@ -25,7 +26,7 @@ static void track_connection(int fd)
 		/* The coarse clock is a vDSO read of a few ns; ages are
 		 * reported in ms and the first-request grace is 2 s. */
 		clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-		lc_fdtable_set(&lc_rt.table, fd, LC_FD_CONNECTION, (uint64_t)st.st_ino,
+		lc_fdtable_set(&lc_table, fd, LC_FD_CONNECTION, (uint64_t)st.st_ino,
 			       (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec);
 		int phase = lc_phase();
 		if (phase == LC_PHASE_STOPPING) {
@@ -41,7 +42,7 @@ static void track_connection(int fd)
 static void note_leaving(int fd)
 {
 	struct lc_fd_snapshot seen;
-	if (lc_fdtable_get(&lc_rt.table, fd, &seen) && seen.kind == LC_FD_CONNECTION) {
+	if (lc_fdtable_get(&lc_table, fd, &seen) && seen.kind == LC_FD_CONNECTION) {
 		int saved = errno;
 		lc_leaving_note(fd);
 		errno = saved;
@@ -67,7 +68,7 @@ static int accept_on_stopped(int fd)
 {
 	struct lc_fd_snapshot seen;
 	struct stat st;
-	if (fstat(fd, &st) == 0 && lc_fdtable_get(&lc_rt.table, fd, &seen) &&
+	if (fstat(fd, &st) == 0 && lc_fdtable_get(&lc_table, fd, &seen) &&
 	    seen.ino == (uint64_t)st.st_ino)
 		return 1;
 	return as_empty_listener(fd);
@@ -126,7 +127,7 @@ __attribute__((noinline)) static int accept_failed_einval(int fd, struct sockadd
 		}
 		int saved = errno;
 		struct lc_fd_snapshot seen;
-		if (saved != EINVAL || !lc_fdtable_get(&lc_rt.table, fd, &seen)) {
+		if (saved != EINVAL || !lc_fdtable_get(&lc_table, fd, &seen)) {
 			errno = saved;
 			return r;
 		}
@@ -134,7 +135,7 @@ __attribute__((noinline)) static int accept_failed_einval(int fd, struct sockadd
 			/* The owner of a shared listener (a prefork master) shut it
 			 * down: this process steps out and waits like an empty
 			 * listener, whatever its own phase. */
-			if (lc_listener_step_out(&lc_rt.table, fd) == 0)
+			if (lc_listener_step_out(&lc_table, fd) == 0)
 				continue;
 			return as_empty_listener(fd); /* never a retry loop */
 		}
@@ -153,7 +154,7 @@ int lc_listen(int fd, int backlog)
 	if (r == 0) {
 		int saved = errno;
 		lc_activate();
-		lc_listener_created(&lc_rt.table, fd);
+		lc_listener_created(&lc_table, fd);
 		lc_trace_listener(fd);
 		errno = saved;
 	}
@@ -167,7 +168,7 @@ int lc_close(int fd)
 	/* The common case: serving, a descriptor with no entry, no signalfd in
 	 * the program. Three loads and a tail call; see bench/. */
 	if (__builtin_expect(lc_phase() == LC_PHASE_SERVING &&
-				     lc_fdtable_kind(&lc_rt.table, fd) == LC_FD_FREE &&
+				     lc_fdtable_kind(&lc_table, fd) == LC_FD_FREE &&
 				     !lc_signalfds_present(),
 			     1))
 		return lc_real_close(fd);
@@ -179,7 +180,7 @@ __attribute__((noinline)) static int close_recorded(int fd)
 {
 	if (lc_phase() >= LC_PHASE_NOTICED)
 		note_leaving(fd);
-	enum lc_fd_kind kind = lc_fdtable_forget(&lc_rt.table, fd);
+	enum lc_fd_kind kind = lc_fdtable_forget(&lc_table, fd);
 	if (lc_signalfds_present())
 		lc_signalfd_closed(fd);
 	int r = lc_real_close(fd);
@@ -189,11 +190,11 @@ __attribute__((noinline)) static int close_recorded(int fd)
 
 static void forget_range(unsigned first, unsigned last)
 {
-	int max = lc_fdtable_max_fd(&lc_rt.table);
+	int max = lc_fdtable_max_fd(&lc_table);
 	int hi = last > (unsigned)max ? max : (int)last;
 	if ((int)first > hi)
 		return;
-	if (lc_fdtable_forget_range(&lc_rt.table, (int)first, hi) > 0)
+	if (lc_fdtable_forget_range(&lc_table, (int)first, hi) > 0)
 		closed(LC_FD_CONNECTION);
 }
 
@@ -222,7 +223,7 @@ int lc_fclose(FILE *f)
 	int fd = f ? fileno(f) : -1;
 	if (fd >= 0 && lc_phase() >= LC_PHASE_NOTICED)
 		note_leaving(fd);
-	enum lc_fd_kind kind = fd >= 0 ? lc_fdtable_forget(&lc_rt.table, fd) : LC_FD_FREE;
+	enum lc_fd_kind kind = fd >= 0 ? lc_fdtable_forget(&lc_table, fd) : LC_FD_FREE;
 	int r = lc_real_fclose(f);
 	closed(kind);
 	return r;
@@ -232,7 +233,7 @@ static int copied(int from, int to)
 {
 	if (to >= 0 && to != from) {
 		int saved = errno;
-		closed(lc_fdtable_copy(&lc_rt.table, from, to));
+		closed(lc_fdtable_copy(&lc_table, from, to));
 		errno = saved;
 	}
 	return to;

@@ -2,69 +2,29 @@
 #include "hook/lifecycle.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/eventfd.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "base/addr.h"
-#include "track/children.h"
-#include "drain/drain.h"
 #include "base/fdroom.h"
-#include "kernel/fdscan.h"
-#include "tell/health.h"
 #include "base/log.h"
 #include "base/real.h"
-#include "tell/report.h"
 #include "base/runtime.h"
-#include "signal/signals.h"
 #include "base/thread.h"
+#include "drain/drain.h"
 #include "drain/watchdog.h"
+#include "kernel/fdscan.h"
+#include "signal/exits.h"
+#include "signal/signals.h"
+#include "tell/health.h"
+#include "tell/report.h"
+#include "track/children.h"
 
-struct lc_runtime lc_rt = {.wake_fd = -1};
 static pthread_mutex_t activation_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static struct lc_shared_page *new_shared_page(void)
-{
-	void *page = mmap(NULL, sizeof(struct lc_shared_page), PROT_READ | PROT_WRITE,
-			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (page == MAP_FAILED)
-		return NULL;
-	struct lc_shared_page *p = page;
-	atomic_store(&p->pid, getpid());
-	atomic_store(&p->phase, LC_PHASE_SERVING);
-	return p;
-}
-
-void lc_set_phase(enum lc_phase phase)
-{
-	atomic_store_explicit(&lc_rt.phase, phase, memory_order_release);
-	if (lc_rt.own_page)
-		atomic_store(&lc_rt.own_page->phase, phase);
-}
-
-int lc_owner_phase(pid_t owner)
-{
-	struct lc_shared_page *p = lc_rt.parent_page;
-	if (!p || atomic_load(&p->pid) != owner)
-		return LC_PHASE_SERVING;
-	return atomic_load(&p->phase);
-}
-
-void lc_wake(int events)
-{
-	atomic_fetch_or(&lc_rt.events, events);
-	uint64_t one = 1;
-	if (lc_rt.wake_fd >= 0) {
-		ssize_t ignored = write(lc_rt.wake_fd, &one, sizeof one);
-		(void)ignored;
-	}
-}
 
 static const char *env_lookup(const char *name)
 {
@@ -119,7 +79,7 @@ static void trace_start(void)
 		lc_line_start(&line);
 		lc_line_str(&line, "active: ");
 		lc_line_str(&line, lc_signal_name(sig, name));
-		switch (lc_disp_kind(&lc_rt.disp[sig])) {
+		switch (lc_signals_program_disposition(sig)) {
 		case LC_DISP_HANDLER:
 			lc_line_str(&line, ": the program has a handler");
 			break;
@@ -166,8 +126,6 @@ static void load_config_once(void)
 	pthread_once(&once, load_config);
 }
 
-static void note_exit_started(void);
-
 void lc_activate_now(void)
 {
 	int saved = errno;
@@ -186,7 +144,7 @@ void lc_activate_now(void)
 			trace_start();
 			static bool noted;
 			if (!noted)
-				noted = atexit(note_exit_started) == 0;
+				noted = atexit(lc_note_exit_started) == 0;
 		}
 	}
 	pthread_mutex_unlock(&activation_lock);
@@ -208,71 +166,13 @@ static void after_fork_parent(void)
  * (the handler sees running_pid is not its pid). Counts are per process. */
 static void after_fork_child(void)
 {
-	/* First the pages: the one we inherited is our parent's, shared with
-	 * it; writing our phase there would lie to it. */
-	if (lc_rt.parent_page && lc_rt.parent_page != lc_rt.own_page)
-		munmap(lc_rt.parent_page, sizeof *lc_rt.parent_page);
-	lc_rt.parent_page = lc_rt.own_page;
-	lc_rt.own_page = new_shared_page();
-
+	lc_runtime_reset_in_child();
 	pthread_mutex_init(&activation_lock, NULL);
-	if (lc_rt.wake_fd >= 0)
-		lc_real_close(lc_rt.wake_fd);
-	lc_rt.wake_fd = -1;
-	atomic_store(&lc_rt.running_pid, 0);
-	lc_set_phase(LC_PHASE_SERVING);
-	atomic_store(&lc_rt.events, 0);
-	atomic_store(&lc_rt.signals_received, 0);
-	atomic_store(&lc_rt.handback_mode, LC_HANDBACK_NONE);
-	atomic_store(&lc_rt.handback_pending, 0);
-	memset(&lc_rt.counts, 0, sizeof lc_rt.counts);
+	lc_signals_forget_in_child();
 	lc_children_reset();
-	atomic_store(&lc_rt.forks, 0);
-	atomic_store(&lc_rt.program_exiting, 0);
 	lc_health_forget_in_child();
-	lc_watchdog_forget_in_child();
 	lc_fd_reserve_drop();
 	lc_report_recording_forget_in_child();
-}
-
-/* A third signal said "exiting now": the watchdog is writing the report
- * and ends the process with that signal's status (exit_group, after waits
- * that are bounded). An exit() begun meanwhile, the drain thread's for a
- * default action or the program's from its handler, would run the exit
- * handlers and end the process first with another status (seen in CI:
- * exit 124 after "third SIGTERM: exiting now", the drain thread having
- * got the CPU first). It waits for that end instead. */
-static void yield_to_a_forced_end(void)
-{
-	if (!lc_watchdog_forced())
-		return;
-	for (;;)
-		ppoll(NULL, 0, NULL, NULL);
-}
-
-_Noreturn void lc_exit(int status)
-{
-	yield_to_a_forced_end();
-	atomic_store(&lc_rt.program_exiting, 1);
-	lc_real_exit(status);
-}
-
-/* exit() from main's return is glibc's internal call, which no wrapper
- * sees: this handler, registered when lastcall activates, notes it too
- * (once the exit handlers registered before it have run). */
-static void note_exit_started(void)
-{
-	atomic_store(&lc_rt.program_exiting, 1);
-}
-
-_Noreturn void lc_exit_for_default_action(int status)
-{
-	yield_to_a_forced_end();
-	if (!atomic_exchange(&lc_rt.program_exiting, 1))
-		lc_real_exit(status);
-	lc_log2(LC_LOG_INFO, "exit: the program is already in its own exit(); it goes on", NULL);
-	for (;;)
-		ppoll(NULL, 0, NULL, NULL);
 }
 
 pid_t lc_fork(void)
@@ -323,7 +223,7 @@ __attribute__((constructor)) static void lc_init(void)
 {
 	load_config_once();
 	lc_rt.socket_activated = socket_activation_for_us();
-	lc_rt.own_page = new_shared_page();
+	lc_rt.own_page = lc_shared_page_new();
 	start_health_endpoint();
 	/* A socket-activated service is a server from its first instruction,
 	 * and may sit in epoll_wait for a long time before its first accept. */

@@ -20,17 +20,6 @@ static inline void lc_activate(void)
 }
 /* fork(): the parent remembers children forked with connections open. */
 pid_t lc_fork(void);
-/* The program's exit(): noted, so that lastcall never runs a second exit
- * alongside it (see lc_exit_for_default_action). */
-_Noreturn void lc_exit(int status);
-/* lastcall's own exit() for a signal whose default action the program
- * kept. When the program is already inside its own exit() (a thread
- * called it, a handler runs), a second exit() from here would run the rest
- * of the atexit list concurrently and end the process with lastcall's
- * status before the program's own handler finished (glibc 2.36 does not
- * serialise concurrent exit calls): the program's exit goes on instead,
- * and this thread parks (the watchdog keeps the deadline). */
-_Noreturn void lc_exit_for_default_action(int status);
 /* Debug trace: a listener the program created. */
 void lc_trace_listener(int fd);
 

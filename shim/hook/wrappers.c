@@ -1,5 +1,11 @@
-/* The interposed functions (layer 3 of 3): one line each. The logic is in
- * fdhooks.c and signals.c; the real functions in real.c. */
+/* Layer hook/, the top: every way into the library from the program.
+ * The interposed exports (this file, one line each), the logic behind the
+ * descriptor calls (fdhooks), the constructor, activation and fork
+ * handlers (lifecycle). May call every layer; nothing calls it.
+ *
+ * Each interposed function has three layers, as in socket_wrapper: the
+ * export here, its logic (hook/fdhooks.c, signal/signals.c) and the real
+ * function (base/real.c). */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -12,6 +18,7 @@
 #include "base/export.h"
 #include "hook/fdhooks.h"
 #include "hook/lifecycle.h"
+#include "signal/exits.h"
 #include "signal/signals.h"
 
 LC_EXPORT pid_t fork(void)

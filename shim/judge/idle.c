@@ -1,13 +1,16 @@
-/* Idle/busy classification from TCP_INFO, FIONREAD and SIOCOUTQ. */
+/* Idle/busy verdicts from what the kernel says of a connection (see
+ * idle.h). */
 #include "judge/idle.h"
 
-#include <linux/sockios.h>
-#include <linux/tcp.h>
-#include <netinet/in.h>
-#include <stddef.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
+#include <stdatomic.h>
+
+#include "base/runtime.h"
+
+uint32_t lc_reply_quiet_ms(void)
+{
+	return atomic_load_explicit(&lc_rt.program_asks, memory_order_relaxed) ? LC_STREAM_QUIET_MS
+										: LC_REPLY_QUIET_MS;
+}
 
 static enum lc_activity classify(const struct lc_conn_probe *p, const struct lc_conn_history *h,
 				 int64_t age_ns);
@@ -64,33 +67,4 @@ static enum lc_activity classify(const struct lc_conn_probe *p, const struct lc_
 	if (p->ms_since_ack_recv < p->ms_since_data_recv)
 		return LC_IDLE;
 	return p->ms_since_data_recv >= LC_TIE_QUIET_MS ? LC_IDLE : LC_BUSY;
-}
-
-int lc_probe_connection(int fd, struct lc_conn_probe *out)
-{
-	int unread = 0, unsent = 0;
-	memset(out, 0, sizeof *out);
-	if (ioctl(fd, FIONREAD, &unread) < 0 || ioctl(fd, SIOCOUTQ, &unsent) < 0)
-		return -1;
-	out->unread = unread > 0 ? (uint32_t)unread : 0;
-	out->unsent = unsent > 0 ? (uint32_t)unsent : 0;
-
-	struct tcp_info info;
-	socklen_t len = sizeof info;
-	memset(&info, 0, sizeof info);
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0 &&
-	    len >= offsetof(struct tcp_info, tcpi_bytes_received) + sizeof info.tcpi_bytes_received) {
-		out->tcp = true;
-		out->tcp_state = info.tcpi_state;
-		out->bytes_received = info.tcpi_bytes_received;
-		/* tcpi_bytes_sent arrived in Linux 4.19; bytes_acked is older. */
-		out->bytes_sent = len >= offsetof(struct tcp_info, tcpi_bytes_sent) +
-						 sizeof info.tcpi_bytes_sent
-					  ? info.tcpi_bytes_sent
-					  : info.tcpi_bytes_acked;
-		out->ms_since_data_recv = info.tcpi_last_data_recv;
-		out->ms_since_data_sent = info.tcpi_last_data_sent;
-		out->ms_since_ack_recv = info.tcpi_last_ack_recv;
-	}
-	return 0;
 }

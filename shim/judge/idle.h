@@ -1,4 +1,10 @@
-/* Is a connection idle or busy? Decided from kernel TCP state alone, so it
+/* Layer judge/: verdicts. Is a connection idle or busy, from kernel/'s
+ * probe and what the previous look saw; the quiet rules. Protocol
+ * framing (what a program's reads and writes say of where an answer
+ * ends) belongs here too. May call: base/ (the quiet time depends on
+ * whether the program asks lastcall_shutting_down()).
+ *
+ * Is a connection idle or busy? Decided from kernel TCP state alone, so it
  * costs nothing while serving and knows no protocol (SPEC step 4).
  *
  * Idle: nothing unread, nothing unsent, and the program's reply was the last
@@ -9,6 +15,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "kernel/probe.h"
 
 #define LC_FIRST_REQUEST_GRACE_NS (2000LL * 1000000LL)
 /* TCP_INFO's "ms since last data" stamps are jiffies (4 ms at HZ=250): a
@@ -30,20 +38,6 @@
  * "well within a second" for an idle keep-alive (SPEC step 4). */
 #define LC_STREAM_QUIET_MS 500
 
-struct lc_conn_probe {
-	bool tcp;		/* TCP_INFO available (else: Unix socket etc.) */
-	uint32_t unread;	/* FIONREAD */
-	uint32_t unsent;	/* SIOCOUTQ */
-	uint64_t bytes_received;
-	uint64_t bytes_sent;
-	uint32_t ms_since_data_recv;
-	uint32_t ms_since_data_sent;
-	uint32_t ms_since_ack_recv;
-	uint8_t tcp_state;
-	/* Without TCP_INFO (Unix sockets): what the program's threads do. */
-	bool reader_waiting;	 /* a thread is blocked reading this fd */
-	bool readers_elsewhere; /* threads block reading other connections */
-};
 
 /* What the drain thread saw at its previous look at the same connection. */
 struct lc_conn_history {
@@ -56,11 +50,11 @@ enum lc_activity { LC_BUSY = 0, LC_IDLE = 1 };
 
 /* `reply_quiet_ms`: how old the last data sent must be for an idle verdict
  * (LC_REPLY_QUIET_MS, or LC_STREAM_QUIET_MS). */
+/* The reply quiet time in force: LC_STREAM_QUIET_MS once the program
+ * has asked lastcall_shutting_down(), else LC_REPLY_QUIET_MS. */
+uint32_t lc_reply_quiet_ms(void);
+
 enum lc_activity lc_classify(const struct lc_conn_probe *p, const struct lc_conn_history *h,
 			     int64_t age_ns, uint32_t reply_quiet_ms);
-
-/* Reads the probe for a socket. Returns -1 (errno set) if fd is not a
- * socket we can inspect. */
-int lc_probe_connection(int fd, struct lc_conn_probe *out);
 
 #endif

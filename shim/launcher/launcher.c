@@ -6,7 +6,11 @@
  * (exit 2, program not started), prepends the library to LD_PRELOAD and
  * execs the program: same pid, so signals from Docker, Kubernetes or
  * systemd reach it directly (a launcher that forked and waited would
- * swallow them). Compiled, because distroless images have no shell. */
+ * swallow them). Compiled, because distroless images have no shell.
+ *
+ * Folder launcher/: this binary and its --stacks helper (stacks, run by
+ * the library at a deadline). Shares base/config.c with the library,
+ * so both refuse the same values; never linked into the library. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>

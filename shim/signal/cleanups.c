@@ -12,13 +12,12 @@
 #include "base/clock.h"
 #include "base/export.h"
 #define LASTCALL_BUILDING_LIBRARY
-#include "lastcall.h"
 #include "base/fdroom.h"
-#include "judge/idle.h"
 #include "base/log.h"
 #include "base/real.h"
 #include "base/runtime.h"
 #include "base/thread.h"
+#include "lastcall.h"
 
 #define MAX_CLEANUPS 32
 
@@ -34,21 +33,12 @@ static struct cleanup cleanups[MAX_CLEANUPS];
 static _Atomic int cleanup_count;
 static pthread_mutex_t registering = PTHREAD_MUTEX_INITIALIZER;
 
-/* Set the first time the program asks: it ends its streams itself. */
-static atomic_bool program_asks;
-
 LC_EXPORT int lastcall_shutdown_started(void)
 {
 	/* Loaded first: a stream asking per write stores once, not each time. */
-	if (!atomic_load_explicit(&program_asks, memory_order_relaxed))
-		atomic_store_explicit(&program_asks, true, memory_order_relaxed);
+	if (!atomic_load_explicit(&lc_rt.program_asks, memory_order_relaxed))
+		atomic_store_explicit(&lc_rt.program_asks, true, memory_order_relaxed);
 	return lc_phase() >= LC_PHASE_NOTICED;
-}
-
-uint32_t lc_reply_quiet_ms(void)
-{
-	return atomic_load_explicit(&program_asks, memory_order_relaxed) ? LC_STREAM_QUIET_MS
-									 : LC_REPLY_QUIET_MS;
 }
 
 LC_EXPORT int lastcall_cleanup_add(const char *name, lastcall_cleanup_fn fn, void *arg,

@@ -8,8 +8,4 @@
  * before `deadline_ns` (CLOCK_MONOTONIC). */
 void lc_cleanups_run(int64_t deadline_ns);
 
-/* How old a connection's last data sent must be before it counts as idle:
- * longer once the program has asked lastcall_shutting_down() (idle.h). */
-uint32_t lc_reply_quiet_ms(void);
-
 #endif

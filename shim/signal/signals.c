@@ -8,10 +8,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "hook/lifecycle.h"
 #include "base/log.h"
 #include "base/real.h"
-#include "drain/watchdog.h"
+#include "base/runtime.h"
+#include "signal/dispositions.h"
+#include "signal/exits.h"
 
 /* The program's signalfds, with the full mask it asked for. The kernel
  * copy has the shutdown signals removed until the hand-back: a signalfd
@@ -26,6 +27,34 @@ _Atomic int lc_signalfds_used;
 /* Signals the program has waited for with sigwait/sigwaitinfo/... */
 static sigset_t sigwaited;
 static _Atomic int sigwaited_any;
+
+/* The program's own view of its shutdown-signal handlers: its calls are
+ * recorded here once our handler is in the kernel for cfg.signals
+ * (`installed`; inherited by fork children, like the kernel's
+ * dispositions themselves). */
+static struct lc_disposition disp[NSIG];
+static _Atomic int installed;
+/* The first signal's siginfo, and the hand-back under way. */
+static siginfo_t first_info;
+static _Atomic int handback_mode;
+static _Atomic int handback_pending; /* signal number being handed back */
+
+static bool lc_is_managed(int sig)
+{
+	return sig > 0 && sig < NSIG && atomic_load(&installed) &&
+	       sigismember(&lc_rt.cfg.signals, sig) == 1;
+}
+
+enum lc_disp_kind lc_signals_program_disposition(int sig)
+{
+	return lc_disp_kind(&disp[sig]);
+}
+
+void lc_signals_forget_in_child(void)
+{
+	atomic_store(&handback_mode, LC_HANDBACK_NONE);
+	atomic_store(&handback_pending, 0);
+}
 
 static void on_shutdown_signal(int sig, siginfo_t *info, void *ucontext);
 
@@ -47,7 +76,7 @@ static void log_signal_line(const char *what, int sig, const char *rest)
 
 void lc_signals_install(void)
 {
-	if (atomic_load(&lc_rt.installed))
+	if (atomic_load(&installed))
 		return;
 	for (int sig = 1; sig < NSIG; sig++) {
 		if (sigismember(&lc_rt.cfg.signals, sig) != 1)
@@ -55,11 +84,11 @@ void lc_signals_install(void)
 		struct sigaction current, ours;
 		if (lc_real_sigaction(sig, NULL, &current) < 0)
 			continue;
-		lc_disp_record(&lc_rt.disp[sig], &current);
-		lc_disp_kernel_action(&lc_rt.disp[sig], on_shutdown_signal, &ours);
+		lc_disp_record(&disp[sig], &current);
+		lc_disp_kernel_action(&disp[sig], on_shutdown_signal, &ours);
 		lc_real_sigaction(sig, &ours, NULL);
 	}
-	atomic_store(&lc_rt.installed, 1);
+	atomic_store(&installed, 1);
 }
 
 /* --- the handler: record, wake, nothing else (async-signal-safe) --- */
@@ -85,7 +114,7 @@ static void apply_default_action(int sig)
 
 static void deliver_to_program(int sig, siginfo_t *info, void *ucontext)
 {
-	if (lc_disp_deliver(&lc_rt.disp[sig], sig, info, ucontext) == LC_DISP_DEFAULT)
+	if (lc_disp_deliver(&disp[sig], sig, info, ucontext) == LC_DISP_DEFAULT)
 		apply_default_action(sig);
 }
 
@@ -100,7 +129,7 @@ static void on_shutdown_signal(int sig, siginfo_t *info, void *ucontext)
 		goto out;
 	}
 	int expected = sig;
-	if (atomic_compare_exchange_strong(&lc_rt.handback_pending, &expected, 0)) {
+	if (atomic_compare_exchange_strong(&handback_pending, &expected, 0)) {
 		/* Our own hand-back: the program sees the original siginfo.
 		 * Its disposition is read again here, not where the hand-back
 		 * was chosen: a thread may have set it back to the default
@@ -108,27 +137,27 @@ static void on_shutdown_signal(int sig, siginfo_t *info, void *ucontext)
 		 * blocked after all). The default action is then lastcall's
 		 * exit(), as if it had been the default all along, never a
 		 * death by the signal that the drain already answered. */
-		if (lc_disp_kind(&lc_rt.disp[sig]) == LC_DISP_DEFAULT)
+		if (lc_disp_kind(&disp[sig]) == LC_DISP_DEFAULT)
 			lc_wake(LC_EV_EXIT_CALL);
 		else
-			deliver_to_program(sig, &lc_rt.first_info, ucontext);
+			deliver_to_program(sig, &first_info, ucontext);
 		goto out;
 	}
-	if (atomic_load(&lc_rt.handback_mode) == LC_HANDBACK_HANDLER) {
+	if (atomic_load(&handback_mode) == LC_HANDBACK_HANDLER) {
 		/* The program owns its signals again (its second SIGINT, or the
 		 * re-raise of a SA_RESETHAND handler like node's). */
 		deliver_to_program(sig, info, ucontext);
 		goto out;
 	}
 	if (atomic_load(&lc_rt.signals_received) == 0 &&
-	    lc_disp_kind(&lc_rt.disp[sig]) == LC_DISP_IGNORE) {
+	    lc_disp_kind(&disp[sig]) == LC_DISP_IGNORE) {
 		log_signal_line("", sig, " ignored: the program ignores it, so no drain");
 		goto out;
 	}
 
 	int n = atomic_fetch_add(&lc_rt.signals_received, 1) + 1;
 	if (n == 1) {
-		lc_rt.first_info = *info;
+		first_info = *info;
 		atomic_store(&lc_rt.first_signal, sig);
 		lc_wake(LC_EV_SIGNAL);
 	} else if (n == 2) {
@@ -138,7 +167,7 @@ static void on_shutdown_signal(int sig, siginfo_t *info, void *ucontext)
 		log_signal_line("third ", sig, ": exiting now");
 		/* The watchdog writes the report (no stacks: that takes
 		 * hundreds of ms) and ends the process. */
-		if (!lc_watchdog_force(128 + sig))
+		if (!lc_request_forced_end(128 + sig))
 			lc_exit_group(128 + sig);
 	}
 	/* Any further one (a storm): the third is already ending it. */
@@ -216,8 +245,8 @@ static void send_to_self(int sig)
 	sigemptyset(&block);
 	sigaddset(&block, sig);
 	pthread_sigmask(SIG_BLOCK, &block, NULL);
-	atomic_store(&lc_rt.handback_pending, sig);
-	siginfo_t info = lc_rt.first_info;
+	atomic_store(&handback_pending, sig);
+	siginfo_t info = first_info;
 	if (lc_real_syscall(SYS_rt_sigqueueinfo, getpid(), sig, (long)&info, 0, 0, 0) < 0)
 		kill(getpid(), sig);
 }
@@ -230,12 +259,12 @@ enum lc_handback_mode lc_signals_hand_back(int exit_status)
 
 	lc_line_start(&line);
 	lc_line_str(&line, "exit: ");
-	if (lc_disp_kind(&lc_rt.disp[sig]) == LC_DISP_HANDLER) {
+	if (lc_disp_kind(&disp[sig]) == LC_DISP_HANDLER) {
 		lc_line_str(&line, "handing ");
 		lc_line_str(&line, lc_signal_name(sig, name));
 		lc_line_str(&line, " to the program's handler");
 		lc_line_emit(&line, LC_LOG_INFO);
-		atomic_store(&lc_rt.handback_mode, LC_HANDBACK_HANDLER);
+		atomic_store(&handback_mode, LC_HANDBACK_HANDLER);
 		send_to_self(sig);
 		return LC_HANDBACK_HANDLER;
 	}
@@ -244,7 +273,7 @@ enum lc_handback_mode lc_signals_hand_back(int exit_status)
 		lc_line_str(&line, lc_signal_name(sig, name));
 		lc_line_str(&line, " to the program's signalfd/sigwait");
 		lc_line_emit(&line, LC_LOG_INFO);
-		atomic_store(&lc_rt.handback_mode, LC_HANDBACK_PENDING);
+		atomic_store(&handback_mode, LC_HANDBACK_PENDING);
 		signalfds_restore();
 		send_to_self(sig);
 		return LC_HANDBACK_PENDING;
@@ -255,7 +284,7 @@ enum lc_handback_mode lc_signals_hand_back(int exit_status)
 	lc_line_str(&line, lc_signal_name(sig, name));
 	lc_line_str(&line, " (default action)");
 	lc_line_emit(&line, LC_LOG_INFO);
-	atomic_store(&lc_rt.handback_mode, LC_HANDBACK_EXIT_CALL);
+	atomic_store(&handback_mode, LC_HANDBACK_EXIT_CALL);
 	lc_exit_for_default_action(exit_status);
 }
 
@@ -265,7 +294,7 @@ int lc_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	if (!lc_is_managed(sig))
 		return lc_real_sigaction(sig, act, old);
-	struct lc_disposition *d = &lc_rt.disp[sig];
+	struct lc_disposition *d = &disp[sig];
 	if (old)
 		lc_disp_read(d, old);
 	if (act) {
@@ -312,7 +341,7 @@ sighandler_t lc_sigset(int sig, sighandler_t handler)
 	sigemptyset(&one);
 	sigaddset(&one, sig);
 	struct sigaction old;
-	lc_disp_read(&lc_rt.disp[sig], &old);
+	lc_disp_read(&disp[sig], &old);
 	if (handler == SIG_HOLD) {
 		sigprocmask(SIG_BLOCK, &one, &previous);
 	} else {
@@ -348,8 +377,8 @@ int lc_signalfd(int fd, const sigset_t *mask, int flags)
 	if (!mask)
 		return lc_real_signalfd(fd, mask, flags);
 	sigset_t kernel_mask = *mask;
-	if (atomic_load(&lc_rt.installed) &&
-	    atomic_load(&lc_rt.handback_mode) != LC_HANDBACK_PENDING)
+	if (atomic_load(&installed) &&
+	    atomic_load(&handback_mode) != LC_HANDBACK_PENDING)
 		for (int sig = 1; sig < NSIG; sig++)
 			if (lc_is_managed(sig))
 				sigdelset(&kernel_mask, sig);
@@ -394,12 +423,12 @@ static bool sigwait_intercepts(const sigset_t *set, int sig, siginfo_t *info)
 	if (!lc_is_managed(sig) || !drain_runs_here())
 		return false;
 	int expected = sig;
-	if (atomic_compare_exchange_strong(&lc_rt.handback_pending, &expected, 0)) {
+	if (atomic_compare_exchange_strong(&handback_pending, &expected, 0)) {
 		if (info)
-			*info = lc_rt.first_info;
+			*info = first_info;
 		return false;
 	}
-	if (atomic_load(&lc_rt.handback_mode) != LC_HANDBACK_NONE)
+	if (atomic_load(&handback_mode) != LC_HANDBACK_NONE)
 		return false;
 	siginfo_t local;
 	memset(&local, 0, sizeof local);

@@ -1,4 +1,10 @@
-/* Signal capture and hand-back (SPEC steps 1, 6 and 8).
+/* Layer signal/: the program's signals. Capture (the handler records and
+ * wakes), the program's own dispositions (dispositions), the hand-back
+ * (this file) and the exits that end a shutdown (exits), and the
+ * lastcall.h API (cleanups). May call: base/ only; a third signal reaches
+ * the watchdog through base/runtime.h's forced-end request.
+ *
+ * Signal capture and hand-back (SPEC steps 1, 6 and 8).
  *
  * lastcall's handler only records the signal and wakes the drain thread.
  * After the drain the signal is handed to the program as if it had just
@@ -8,9 +14,17 @@
 #define LASTCALL_SIGNALS_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
-#include "base/runtime.h"
+#include "signal/dispositions.h"
+
+enum lc_handback_mode {
+	LC_HANDBACK_NONE = 0,
+	LC_HANDBACK_HANDLER,   /* the program's own handler runs */
+	LC_HANDBACK_PENDING,   /* left pending for its signalfd/sigwait */
+	LC_HANDBACK_EXIT_CALL, /* default action: lastcall calls exit() */
+};
 
 /* Installs lastcall's handler for every shutdown signal, taking the
  * program's current dispositions as its records. Idempotent. */
@@ -54,5 +68,9 @@ void lc_signalfds_strip(void);
 
 /* What the program uses to receive a signal, for the debug trace. */
 bool lc_signal_has_consumer(int sig);
+/* The disposition the program set for a shutdown signal (its view). */
+enum lc_disp_kind lc_signals_program_disposition(int sig);
+/* After fork: no hand-back is under way in the child. */
+void lc_signals_forget_in_child(void);
 
 #endif

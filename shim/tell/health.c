@@ -11,6 +11,7 @@
  * not "GET|HEAD /path HTTP/1.x" is 400, an unknown path 404. Up to 32
  * clients at once in one poll loop, so a slow one never holds up a probe. */
 #include "tell/health.h"
+#include "track/fdtable.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -27,15 +28,14 @@
 #include <unistd.h>
 
 #include "base/addr.h"
-#include "signal/cleanups.h"
 #include "base/clock.h"
-#include "tell/health_request.h"
-#include "judge/idle.h"
-#include "track/listeners.h"
 #include "base/log.h"
 #include "base/real.h"
 #include "base/runtime.h"
 #include "base/thread.h"
+#include "judge/idle.h"
+#include "tell/health_request.h"
+#include "track/listeners.h"
 
 #define MAX_CLIENTS 32
 #define REQUEST_LIMIT 2048
@@ -105,18 +105,18 @@ static void status_json(void)
 		body_put("\"since_signal_s\": null, ");
 	body_printf("\"deadline_s\": %.3f, \"drain_deadline_s\": %.3f, \"listeners\": [",
 		    (double)lc_rt.cfg.timeout_ns / 1e9, (double)lc_rt.cfg.drain_timeout_ns / 1e9);
-	lc_listeners_find(&lc_rt.table, &listeners, health_fd);
+	lc_listeners_find(&lc_table, &listeners, health_fd);
 	for (int i = 0; i < listeners.count; i++)
 		body_printf("%s\"%s\"", i ? ", " : "", listeners.items[i].local);
 	body_put("], \"connections\": [");
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
 	int64_t coarse = (int64_t)now.tv_sec * LC_NS_PER_S + now.tv_nsec;
-	int max = lc_fdtable_max_fd(&lc_rt.table), shown = 0;
+	int max = lc_fdtable_max_fd(&lc_table), shown = 0;
 	for (int fd = 0; fd <= max && body_len < sizeof body - 512; fd++) {
 		struct lc_fd_snapshot s;
 		struct lc_conn_probe probe;
-		if (!lc_fdtable_get(&lc_rt.table, fd, &s) || s.kind != LC_FD_CONNECTION ||
+		if (!lc_fdtable_get(&lc_table, fd, &s) || s.kind != LC_FD_CONNECTION ||
 		    lc_probe_connection(fd, &probe) < 0)
 			continue;
 		char peer[LC_ADDR_TEXT];
@@ -170,7 +170,7 @@ static bool program_listens(void)
 	static bool seen; /* the health thread's own */
 	static struct lc_listener_set found;
 	if (!seen) {
-		lc_listeners_find(&lc_rt.table, &found, health_fd);
+		lc_listeners_find(&lc_table, &found, health_fd);
 		seen = found.count > 0;
 	}
 	return seen;

@@ -21,12 +21,11 @@
 #include "base/real.h"
 #include "base/runtime.h"
 
-#define MAX_REPORT_CONNECTIONS 1000
 
 extern char **environ;
 
 static _Atomic int64_t times_ns[LC_T_COUNT];
-static struct lc_report_connection connections[MAX_REPORT_CONNECTIONS];
+static struct lc_conn_view connections[LC_REPORT_MAX_CONNECTIONS];
 static _Atomic int connection_count;
 static char threads_json[512 * 1024];
 static size_t threads_len;
@@ -101,18 +100,15 @@ int lc_report_connection_count(void)
 	return atomic_load(&connection_count);
 }
 
-void lc_report_add_connection(const struct lc_report_connection *c)
+void lc_report_set_connections(const struct lc_conn_view *seen, long n)
 {
-	int i = atomic_load(&connection_count);
-	if (i >= MAX_REPORT_CONNECTIONS)
-		return;
-	connections[i] = *c;
-	atomic_store(&connection_count, i + 1);
-}
-
-void lc_report_clear_connections(void)
-{
+	/* Each entry is complete before the count includes it: the report,
+	 * written by whoever ends the process, never reads half an entry. */
 	atomic_store(&connection_count, 0);
+	for (int i = 0; i < n && i < LC_REPORT_MAX_CONNECTIONS; i++) {
+		connections[i] = seen[i];
+		atomic_store(&connection_count, i + 1);
+	}
 }
 
 /* --- the helper: a fresh process that stops and unwinds our threads --- */
@@ -299,8 +295,8 @@ static void build(const char *outcome)
 	put_key("connections");
 	put("[");
 	int count = atomic_load(&connection_count);
-	for (int i = 0; i < count && i < MAX_REPORT_CONNECTIONS; i++) {
-		const struct lc_report_connection *c = &connections[i];
+	for (int i = 0; i < count && i < LC_REPORT_MAX_CONNECTIONS; i++) {
+		const struct lc_conn_view *c = &connections[i];
 		put(i ? ",\n    {" : "\n    {");
 		put_key("fd");
 		put_int(c->fd);

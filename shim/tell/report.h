@@ -1,4 +1,9 @@
-/* The shutdown report (SPEC "Shutdown report", --report PATH): what
+/* Layer tell/: what lastcall tells the operator. The shutdown report
+ * (this file), built from what track/ returned and the counts in base/;
+ * the health endpoint (health, health_request). May call: base/,
+ * kernel/, judge/, track/.
+ *
+ * The shutdown report (SPEC "Shutdown report", --report PATH): what
  * happened, the connections a deadline found open, and every thread's
  * stack at that moment. Written without malloc or locks a wedged thread
  * may hold: static buffers, raw system calls. */
@@ -8,28 +13,24 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "track/connections.h"
+
 enum lc_report_time { LC_T_SIGNAL, LC_T_LISTENERS_CLOSED, LC_T_DRAINED, LC_T_EXIT, LC_T_COUNT };
 
-struct lc_report_connection {
-	int fd;
-	char peer[112];
-	char local[112];
-	int64_t age_ns;
-	bool busy;
-	uint32_t unread, unsent;
-};
 
 bool lc_report_wanted(void);
 void lc_report_mark(enum lc_report_time which);
 /* Connections still open, recorded between begin and end by one thread
- * at a time; begin waits `wait_ns` at most (-1: as long as it takes) and
+ * at a time (the scan itself may come before begin); begin waits `wait_ns` at most (-1: as long as it takes) and
  * returns false if it could not. */
 bool lc_report_recording_begin(int64_t wait_ns);
 void lc_report_recording_end(void);
 void lc_report_recording_forget_in_child(void);
 int lc_report_connection_count(void);
-void lc_report_add_connection(const struct lc_report_connection *c);
-void lc_report_clear_connections(void);
+/* The connections a deadline found open (at most LC_REPORT_MAX_CONNECTIONS
+ * are listed), replacing any recorded before. */
+#define LC_REPORT_MAX_CONNECTIONS 1000
+void lc_report_set_connections(const struct lc_conn_view *seen, long n);
 /* Every thread's stack, through the helper process; at most budget_ns. */
 void lc_report_capture_threads(int64_t budget_ns);
 /* outcome: "drained", "drain_timeout", "exit_timeout" or "interrupted". */

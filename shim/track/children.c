@@ -1,5 +1,6 @@
 /* Children holding connections (see children.h). */
 #include "track/children.h"
+#include "track/fdtable.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -13,14 +14,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "signal/cleanups.h"
 #include "base/fdroom.h"
-#include "kernel/fdscan.h"
-#include "judge/idle.h"
 #include "base/log.h"
-#include "kernel/sockdiag.h"
 #include "base/real.h"
 #include "base/runtime.h"
+#include "judge/idle.h"
+#include "kernel/fdscan.h"
+#include "kernel/sockdiag.h"
 
 #define INODES_PER_CHILD 16
 
@@ -48,7 +48,7 @@ void lc_children_note_fork(pid_t pid)
 	/* A child forked with connections open may answer on them (fork per
 	 * connection, CGI); one forked by a process that listens may accept
 	 * on its listeners (prefork). Others are nothing to wait for. */
-	if (pid <= 0 || (lc_fdtable_live(&lc_rt.table) == 0 &&
+	if (pid <= 0 || (lc_fdtable_live(&lc_table) == 0 &&
 			 atomic_load(&lc_rt.running_pid) != getpid()))
 		return;
 	int pidfd = LC_WITH_ROOM((int)lc_real_syscall(SYS_pidfd_open, pid, 0, 0, 0, 0, 0));
@@ -62,10 +62,10 @@ void lc_children_note_fork(pid_t pid)
 			continue; /* taken; -2 marks "being filled" */
 		c->pid = pid;
 		c->inode_count = 0;
-		int max = lc_fdtable_max_fd(&lc_rt.table);
+		int max = lc_fdtable_max_fd(&lc_table);
 		for (int fd = 0; fd <= max; fd++) {
 			struct lc_fd_snapshot s;
-			if (!lc_fdtable_get(&lc_rt.table, fd, &s) || s.kind != LC_FD_CONNECTION)
+			if (!lc_fdtable_get(&lc_table, fd, &s) || s.kind != LC_FD_CONNECTION)
 				continue;
 			if (c->inode_count < INODES_PER_CHILD)
 				c->inodes[c->inode_count] = s.ino;

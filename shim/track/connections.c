@@ -1,5 +1,6 @@
 /* Connection checks during the drain (see connections.h). */
 #include "track/connections.h"
+#include "track/fdtable.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,13 +11,11 @@
 #include <time.h>
 
 #include "base/addr.h"
-#include "track/children.h"
-#include "signal/cleanups.h"
-#include "kernel/fdscan.h"
-#include "judge/idle.h"
 #include "base/log.h"
 #include "base/real.h"
-#include "tell/report.h"
+#include "judge/idle.h"
+#include "kernel/fdscan.h"
+#include "track/children.h"
 
 /* What the previous scan saw per fd: the byte counters that decide ties
  * (idle.h). Drain-thread only; mmap'd, grown by whole pages. */
@@ -162,19 +161,17 @@ void lc_connections_scan(struct lc_fdtable *t, int64_t now_ns, bool close_idle,
 	}
 }
 
-long lc_connections_cut(struct lc_fdtable *t, int64_t now_ns, bool cut, bool from_watchdog)
+long lc_connections_cut(struct lc_fdtable *t, bool cut, bool from_watchdog,
+			struct lc_conn_view *seen_out, int max)
 {
-	(void)now_ns;
 	long count = 0;
 	int64_t now = coarse_now();
-	int max = lc_fdtable_max_fd(t);
-	for (int fd = 0; fd <= max; fd++) {
+	int max_fd = lc_fdtable_max_fd(t);
+	for (int fd = 0; fd <= max_fd; fd++) {
 		struct lc_fd_snapshot seen;
 		if (!still_ours(t, fd, &seen))
 			continue;
-		count++;
 		struct lc_conn_probe probe;
-		char peer[LC_ADDR_TEXT];
 		struct lc_line line;
 		memset(&probe, 0, sizeof probe);
 		lc_probe_connection(fd, &probe);
@@ -182,26 +179,28 @@ long lc_connections_cut(struct lc_fdtable *t, int64_t now_ns, bool cut, bool fro
 		enum lc_activity activity =
 			lc_classify(&probe, slot ? &slot->h : NULL, now - seen.accepted_ns,
 				    lc_reply_quiet_ms());
-		struct lc_report_connection r = {.fd = fd, .age_ns = now - seen.accepted_ns,
-						 .busy = activity == LC_BUSY, .unread = probe.unread,
-						 .unsent = probe.unsent};
-		lc_peer_text(fd, r.peer);
-		lc_local_text(fd, r.local);
-		lc_report_add_connection(&r);
+		struct lc_conn_view v = {.fd = fd, .age_ns = now - seen.accepted_ns,
+					 .busy = activity == LC_BUSY, .unread = probe.unread,
+					 .unsent = probe.unsent, .local_port = lc_local_port(fd)};
+		lc_peer_text(fd, v.peer);
+		lc_local_text(fd, v.local);
+		if (count < max)
+			seen_out[count] = v;
+		count++;
 		lc_line_start(&line);
 		lc_line_str(&line, cut ? "cut: " : "open: ");
-		lc_line_str(&line, lc_peer_text(fd, peer));
+		lc_line_str(&line, v.peer);
 		lc_line_str(&line, " -> port ");
-		lc_line_uint(&line, lc_local_port(fd));
+		lc_line_uint(&line, v.local_port);
 		lc_line_str(&line, " fd ");
 		lc_line_int(&line, fd);
-		lc_line_str(&line, activity == LC_BUSY ? " busy" : " idle");
+		lc_line_str(&line, v.busy ? " busy" : " idle");
 		lc_line_str(&line, " age ");
-		lc_line_duration(&line, now - seen.accepted_ns);
+		lc_line_duration(&line, v.age_ns);
 		lc_line_str(&line, " unread ");
-		lc_line_uint(&line, probe.unread);
+		lc_line_uint(&line, v.unread);
 		lc_line_str(&line, " unsent ");
-		lc_line_uint(&line, probe.unsent);
+		lc_line_uint(&line, v.unsent);
 		lc_line_emit(&line, LC_LOG_WARN);
 		if (cut)
 			shut_down(fd, seen.ino, false);

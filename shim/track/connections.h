@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/addr.h"
 #include "track/fdtable.h"
 
 struct lc_scan {
@@ -21,10 +22,24 @@ struct lc_scan {
 void lc_connections_scan(struct lc_fdtable *t, int64_t now_ns, bool close_idle,
 			 struct lc_scan *out);
 
+/* One connection as a deadline found it. */
+struct lc_conn_view {
+	int fd;
+	char peer[LC_ADDR_TEXT];
+	char local[LC_ADDR_TEXT];
+	unsigned local_port;
+	int64_t age_ns;
+	bool busy;
+	uint32_t unread, unsent;
+};
+
 /* Logs each remaining connection (peer, local port, age, busy or idle,
- * unread and unsent bytes), records it for the report and, with cut,
- * shuts it down. `from_watchdog`: called outside the drain thread, which
- * owns the per-connection history. Returns how many there were. */
-long lc_connections_cut(struct lc_fdtable *t, int64_t now_ns, bool cut, bool from_watchdog);
+ * unread and unsent bytes) and, with cut, shuts it down. Returns how many
+ * there were, and what it saw of the first `max` in `seen` (for the
+ * report: the scanner returns what it saw, tell/report.c records it).
+ * `from_watchdog`: called outside the drain thread, which owns the
+ * per-connection history. */
+long lc_connections_cut(struct lc_fdtable *t, bool cut, bool from_watchdog,
+			struct lc_conn_view *seen, int max);
 
 #endif

@@ -7,6 +7,8 @@
 #define KIND_MASK 0xffULL
 #define GEN_ONE 0x100ULL
 
+struct lc_fdtable lc_table;
+
 static struct lc_fd_entry *chunk_for(struct lc_fdtable *t, int fd)
 {
 	if (fd < 0 || fd > LC_FDTABLE_MAX_FD)

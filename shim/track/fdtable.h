@@ -1,4 +1,10 @@
-/* The connection table: what lastcall knows about each file descriptor.
+/* Layer track/: what the program has. The descriptor table (this file),
+ * listeners (found, stopped), connections (scanned, idle ones shut down,
+ * the rest cut at a deadline), forked children holding connections, and
+ * replies still leaving after a close. Scans return what they saw; they
+ * never write the report. May call: base/, kernel/, judge/.
+ *
+ * The connection table: what lastcall knows about each file descriptor.
  *
  * A cache, not the truth: the program can close a descriptor behind our
  * back (fclose, close_range, raw syscalls, other libraries), so each entry
@@ -50,6 +56,10 @@ static inline enum lc_fd_kind lc_fd_state_kind(uint64_t state)
 {
 	return (enum lc_fd_kind)(state & 0xff);
 }
+
+/* The process's table. The functions below take a table so that unit
+ * tests can use their own. */
+extern struct lc_fdtable lc_table;
 
 /* Records `fd` as a connection (or a stopped listener) with its identity.
  * Returns false only if the fd is out of range or memory ran out. */

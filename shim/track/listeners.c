@@ -1,4 +1,5 @@
 /* Finding and stopping listeners (see listeners.h). */
+#include "track/fdtable.h"
 #include "track/listeners.h"
 
 #include <errno.h>
@@ -14,10 +15,10 @@
 #include <unistd.h>
 
 #include "base/fdroom.h"
-#include "kernel/fdscan.h"
 #include "base/real.h"
-#include "kernel/sockdiag.h"
 #include "base/runtime.h"
+#include "kernel/fdscan.h"
+#include "kernel/sockdiag.h"
 
 struct find_ctx {
 	struct lc_fdtable *table;

@@ -20,7 +20,7 @@ SANITIZE ?=
 
 # The library's layers, bottom up (doc/design.md): each folder uses only
 # the folders before it, checked at link level by tests/layers.py.
-LAYERS := base kernel judge track signal tell drain hook
+LAYERS := base kernel judge proto track signal tell drain hook
 LIB_SRCS := $(foreach layer,$(LAYERS),$(wildcard shim/$(layer)/*.c))
 LIB_OBJS := $(patsubst shim/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 LIB_HDRS := $(wildcard shim/*.h shim/*/*.h)

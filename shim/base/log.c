@@ -1,4 +1,5 @@
 /* Async-signal-safe line logger (see log.h). */
+#include "base/real.h"
 #include "base/log.h"
 
 #include <errno.h>
@@ -85,7 +86,7 @@ void lc_line_emit(struct lc_line *line, enum lc_log_level level)
 	const char *p = line->buf;
 	size_t left = line->len;
 	while (left > 0) {
-		ssize_t n = write(STDERR_FILENO, p, left);
+		ssize_t n = lc_real_write(STDERR_FILENO, p, left);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)

@@ -115,6 +115,80 @@ int lc_real_accept4_unbound(int fd, struct sockaddr *addr, socklen_t *len, int f
 	return real_fn(fd, addr, len, flags);
 }
 
+/* The hot I/O functions: bound on first use; without a binding (a call
+ * made while dlsym runs), the system call itself. The _chk variants then
+ * skip their check, which the program's own buffer size passed. */
+#define HOT_UNBOUND(ret, name, params, args, fallback)                                     \
+	_Atomic(void *) lc_real_##name##_slot;                                             \
+	ret lc_real_##name##_unbound params                                                \
+	{                                                                                  \
+		ret(*real_fn) params = (ret(*) params)bind_symbol(&lc_real_##name##_slot, #name); \
+		if (!real_fn)                                                              \
+			return (ret)(fallback);                                            \
+		return real_fn args;                                                       \
+	}
+HOT_UNBOUND(ssize_t, read, (int fd, void *buf, size_t n), (fd, buf, n),
+	    raw_syscall6(SYS_read, fd, (long)buf, (long)n, 0, 0, 0))
+HOT_UNBOUND(ssize_t, write, (int fd, const void *buf, size_t n), (fd, buf, n),
+	    raw_syscall6(SYS_write, fd, (long)buf, (long)n, 0, 0, 0))
+HOT_UNBOUND(ssize_t, readv, (int fd, const struct iovec *iov, int n), (fd, iov, n),
+	    raw_syscall6(SYS_readv, fd, (long)iov, n, 0, 0, 0))
+HOT_UNBOUND(ssize_t, writev, (int fd, const struct iovec *iov, int n), (fd, iov, n),
+	    raw_syscall6(SYS_writev, fd, (long)iov, n, 0, 0, 0))
+HOT_UNBOUND(ssize_t, recv, (int fd, void *buf, size_t n, int flags), (fd, buf, n, flags),
+	    raw_syscall6(SYS_recvfrom, fd, (long)buf, (long)n, flags, 0, 0))
+HOT_UNBOUND(ssize_t, send, (int fd, const void *buf, size_t n, int flags), (fd, buf, n, flags),
+	    raw_syscall6(SYS_sendto, fd, (long)buf, (long)n, flags, 0, 0))
+HOT_UNBOUND(ssize_t, recvfrom,
+	    (int fd, void *buf, size_t n, int flags, struct sockaddr *from, socklen_t *len),
+	    (fd, buf, n, flags, from, len),
+	    raw_syscall6(SYS_recvfrom, fd, (long)buf, (long)n, flags, (long)from, (long)len))
+HOT_UNBOUND(ssize_t, sendto,
+	    (int fd, const void *buf, size_t n, int flags, const struct sockaddr *to,
+	     socklen_t len),
+	    (fd, buf, n, flags, to, len),
+	    raw_syscall6(SYS_sendto, fd, (long)buf, (long)n, flags, (long)to, len))
+HOT_UNBOUND(ssize_t, recvmsg, (int fd, struct msghdr *msg, int flags), (fd, msg, flags),
+	    raw_syscall6(SYS_recvmsg, fd, (long)msg, flags, 0, 0, 0))
+HOT_UNBOUND(ssize_t, sendmsg, (int fd, const struct msghdr *msg, int flags), (fd, msg, flags),
+	    raw_syscall6(SYS_sendmsg, fd, (long)msg, flags, 0, 0, 0))
+HOT_UNBOUND(ssize_t, sendfile, (int out, int in, off_t *offset, size_t n), (out, in, offset, n),
+	    raw_syscall6(SYS_sendfile, out, in, (long)offset, (long)n, 0, 0))
+HOT_UNBOUND(ssize_t, splice,
+	    (int in, loff_t *in_off, int out, loff_t *out_off, size_t n, unsigned flags),
+	    (in, in_off, out, out_off, n, flags),
+	    raw_syscall6(SYS_splice, in, (long)in_off, out, (long)out_off, (long)n, flags))
+HOT_UNBOUND(ssize_t, __read_chk, (int fd, void *buf, size_t n, size_t size), (fd, buf, n, size),
+	    raw_syscall6(SYS_read, fd, (long)buf, (long)n, 0, 0, 0))
+HOT_UNBOUND(ssize_t, __recv_chk, (int fd, void *buf, size_t n, size_t size, int flags),
+	    (fd, buf, n, size, flags), raw_syscall6(SYS_recvfrom, fd, (long)buf, (long)n, flags, 0, 0))
+HOT_UNBOUND(ssize_t, __recvfrom_chk,
+	    (int fd, void *buf, size_t n, size_t size, int flags, struct sockaddr *from,
+	     socklen_t *len),
+	    (fd, buf, n, size, flags, from, len),
+	    raw_syscall6(SYS_recvfrom, fd, (long)buf, (long)n, flags, (long)from, (long)len))
+
+void lc_real_bind_hot(void)
+{
+	static const struct {
+		_Atomic(void *) *slot;
+		const char *name;
+	} hot[] = {
+		{&lc_real_close_slot, "close"},	      {&lc_real_accept_slot, "accept"},
+		{&lc_real_accept4_slot, "accept4"},   {&lc_real_read_slot, "read"},
+		{&lc_real_write_slot, "write"},	      {&lc_real_readv_slot, "readv"},
+		{&lc_real_writev_slot, "writev"},     {&lc_real_recv_slot, "recv"},
+		{&lc_real_send_slot, "send"},	      {&lc_real_recvfrom_slot, "recvfrom"},
+		{&lc_real_sendto_slot, "sendto"},     {&lc_real_recvmsg_slot, "recvmsg"},
+		{&lc_real_sendmsg_slot, "sendmsg"},   {&lc_real_sendfile_slot, "sendfile"},
+		{&lc_real_splice_slot, "splice"},     {&lc_real___read_chk_slot, "__read_chk"},
+		{&lc_real___recv_chk_slot, "__recv_chk"},
+		{&lc_real___recvfrom_chk_slot, "__recvfrom_chk"},
+	};
+	for (size_t i = 0; i < sizeof hot / sizeof hot[0]; i++)
+		bind_symbol(hot[i].slot, hot[i].name);
+}
+
 int lc_real_listen(int fd, int backlog)
 {
 	BIND(int (*)(int, int), listen);

@@ -13,6 +13,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 pid_t lc_real_fork(void);
 _Noreturn void lc_real_exit(int status);
@@ -55,6 +56,49 @@ static inline int lc_real_accept4(int fd, struct sockaddr *addr, socklen_t *len,
 			&lc_real_accept4_slot, memory_order_acquire);
 	return real ? real(fd, addr, len, flags) : lc_real_accept4_unbound(fd, addr, len, flags);
 }
+/* The program's reads and writes, on the hot path too: each bound
+ * address is read inline, as for close (the first call binds it). */
+#define LC_HOT_REAL(ret, name, params, args)                                               \
+	extern _Atomic(void *) lc_real_##name##_slot LC_HIDDEN;                            \
+	ret lc_real_##name##_unbound params;                                               \
+	static inline ret lc_real_##name params                                            \
+	{                                                                                  \
+		ret(*real) params = (ret(*) params)atomic_load_explicit(&lc_real_##name##_slot, \
+									 memory_order_acquire);   \
+		return real ? real args : lc_real_##name##_unbound args;                   \
+	}
+LC_HOT_REAL(ssize_t, read, (int fd, void *buf, size_t n), (fd, buf, n))
+LC_HOT_REAL(ssize_t, write, (int fd, const void *buf, size_t n), (fd, buf, n))
+LC_HOT_REAL(ssize_t, readv, (int fd, const struct iovec *iov, int n), (fd, iov, n))
+LC_HOT_REAL(ssize_t, writev, (int fd, const struct iovec *iov, int n), (fd, iov, n))
+LC_HOT_REAL(ssize_t, recv, (int fd, void *buf, size_t n, int flags), (fd, buf, n, flags))
+LC_HOT_REAL(ssize_t, send, (int fd, const void *buf, size_t n, int flags), (fd, buf, n, flags))
+LC_HOT_REAL(ssize_t, recvfrom,
+	    (int fd, void *buf, size_t n, int flags, struct sockaddr *from, socklen_t *len),
+	    (fd, buf, n, flags, from, len))
+LC_HOT_REAL(ssize_t, sendto,
+	    (int fd, const void *buf, size_t n, int flags, const struct sockaddr *to,
+	     socklen_t len),
+	    (fd, buf, n, flags, to, len))
+LC_HOT_REAL(ssize_t, recvmsg, (int fd, struct msghdr *msg, int flags), (fd, msg, flags))
+LC_HOT_REAL(ssize_t, sendmsg, (int fd, const struct msghdr *msg, int flags), (fd, msg, flags))
+LC_HOT_REAL(ssize_t, sendfile, (int out, int in, off_t *offset, size_t n), (out, in, offset, n))
+LC_HOT_REAL(ssize_t, splice,
+	    (int in, loff_t *in_off, int out, loff_t *out_off, size_t n, unsigned flags),
+	    (in, in_off, out, out_off, n, flags))
+/* _FORTIFY_SOURCE builds (Debian's packages) call these for buffers of
+ * known size: they check, then read. */
+LC_HOT_REAL(ssize_t, __read_chk, (int fd, void *buf, size_t n, size_t size), (fd, buf, n, size))
+LC_HOT_REAL(ssize_t, __recv_chk, (int fd, void *buf, size_t n, size_t size, int flags),
+	    (fd, buf, n, size, flags))
+LC_HOT_REAL(ssize_t, __recvfrom_chk,
+	    (int fd, void *buf, size_t n, size_t size, int flags, struct sockaddr *from,
+	     socklen_t *len),
+	    (fd, buf, n, size, flags, from, len))
+
+/* Binds every hot slot now (the constructor): a signal handler that
+ * writes to the drain's eventfd must never be the first to call dlsym. */
+void lc_real_bind_hot(void);
 int lc_real_close_range(unsigned first, unsigned last, int flags);
 void lc_real_closefrom(int lowfd);
 int lc_real_fclose(FILE *f);

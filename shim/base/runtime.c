@@ -42,7 +42,7 @@ void lc_wake(int events)
 	atomic_fetch_or(&lc_rt.events, events);
 	uint64_t one = 1;
 	if (lc_rt.wake_fd >= 0) {
-		ssize_t ignored = write(lc_rt.wake_fd, &one, sizeof one);
+		ssize_t ignored = lc_real_write(lc_rt.wake_fd, &one, sizeof one);
 		(void)ignored;
 	}
 }
@@ -81,6 +81,7 @@ void lc_runtime_reset_in_child(void)
 	lc_set_phase(LC_PHASE_SERVING);
 	atomic_store(&lc_rt.events, 0);
 	atomic_store(&lc_rt.signals_received, 0);
+	atomic_store(&lc_rt.stopping_ns, 0);
 	memset(&lc_rt.counts, 0, sizeof lc_rt.counts);
 	atomic_store(&lc_rt.forks, 0);
 	atomic_store(&lc_rt.program_exiting, 0);

@@ -47,6 +47,7 @@ struct lc_counts {
 	_Atomic long accepted_before_signal;
 	_Atomic long served_from_backlog;
 	_Atomic long closed_idle;
+	_Atomic long closed_by_protocol; /* of closed_idle: the protocol said done */
 	_Atomic long drained;
 	_Atomic long cut_at_deadline;
 };
@@ -86,6 +87,10 @@ struct lc_runtime {
 	/* The program asked lastcall_shutting_down(): it ends its own
 	 * streams (judge/idle.h, the stream quiet time). */
 	atomic_bool program_asks;
+	/* When the listeners began to stop (after --delay): responses that
+	 * start from then on get Connection: close, and an idle keep-alive
+	 * connection gets its grace from then (proto/http1.h). */
+	_Atomic int64_t stopping_ns;
 	_Atomic int signals_received;
 	_Atomic int first_signal;
 	struct lc_counts counts;

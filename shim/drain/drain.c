@@ -1,4 +1,5 @@
 /* The shutdown path (see drain.h). Reads in the order things happen. */
+#include "base/real.h"
 #include "drain/drain.h"
 #include "track/fdtable.h"
 
@@ -90,7 +91,7 @@ static int wait_for_events_or(int64_t budget_ns, const int *extra_fds, int n_ext
 	int r = ppoll(pfd, (nfds_t)n, budget_ns < 0 ? NULL : &ts, NULL);
 	if (r > 0 && pfd[0].revents) {
 		uint64_t count;
-		ssize_t ignored = read(lc_rt.wake_fd, &count, sizeof count);
+		ssize_t ignored = lc_real_read(lc_rt.wake_fd, &count, sizeof count);
 		(void)ignored;
 	}
 	return atomic_exchange(&lc_rt.events, 0);
@@ -221,6 +222,7 @@ static bool stop_accepting(const struct lc_deadlines *d, long overflows_at_signa
 {
 	static struct lc_listener_set listeners;
 	bool skipped = false;
+	atomic_store(&lc_rt.stopping_ns, lc_now_ns());
 	set_phase(LC_PHASE_STOPPING);
 	lc_listeners_find(&lc_table, &listeners, lc_health_fd());
 	bool dropped_before = false;
@@ -336,6 +338,7 @@ static bool drain_connections(const struct lc_deadlines *d, int64_t started_ns, 
 		lc_connections_scan(&lc_table, now, true, &scan);
 		int64_t scan_ns = lc_now_ns() - now;
 		atomic_fetch_add(&lc_rt.counts.closed_idle, scan.closed_idle);
+		atomic_fetch_add(&lc_rt.counts.closed_by_protocol, scan.closed_by_protocol);
 		/* Children answering on connections they were forked with: woken
 		 * when one exits (pidfd); the tick covers one that lives on. */
 		int child_fds[LC_MAX_LISTENERS];

@@ -221,6 +221,7 @@ static void after_fork_child(void);
 
 __attribute__((constructor)) static void lc_init(void)
 {
+	lc_real_bind_hot();
 	load_config_once();
 	lc_rt.socket_activated = socket_activation_for_us();
 	lc_rt.own_page = lc_shared_page_new();

@@ -107,7 +107,7 @@ static void check_task(int tid, void *opaque)
 	int f = LC_WITH_ROOM(open(path, O_RDONLY | O_CLOEXEC));
 	if (f < 0)
 		return;
-	ssize_t n = read(f, line, sizeof line - 1);
+	ssize_t n = lc_real_read(f, line, sizeof line - 1);
 	lc_real_close(f);
 	if (n <= 0)
 		return;

@@ -18,6 +18,7 @@ struct lc_conn_probe {
 	uint32_t unsent;	/* SIOCOUTQ */
 	uint64_t bytes_received;
 	uint64_t bytes_sent;
+	uint64_t bytes_acked;
 	uint32_t ms_since_data_recv;
 	uint32_t ms_since_data_sent;
 	uint32_t ms_since_ack_recv;

@@ -36,11 +36,11 @@ static int diag_dump(int nl, int family, unsigned states, diag_visitor visit, vo
 	msg.req.sdiag_family = (unsigned char)family;
 	msg.req.sdiag_protocol = IPPROTO_TCP;
 	msg.req.idiag_states = states;
-	if (send(nl, &msg, sizeof msg, 0) < 0)
+	if (lc_real_send(nl, &msg, sizeof msg, 0) < 0)
 		return -1;
 	char buf[16384] __attribute__((aligned(8)));
 	for (;;) {
-		ssize_t n = recv(nl, buf, sizeof buf, 0);
+		ssize_t n = lc_real_recv(nl, buf, sizeof buf, 0);
 		if (n <= 0)
 			return -1;
 		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (unsigned)n);
@@ -96,7 +96,7 @@ long lc_handshake_overflows(void)
 	int fd = LC_WITH_ROOM(open("/proc/net/netstat", O_RDONLY | O_CLOEXEC));
 	if (fd < 0)
 		return -1;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
+	ssize_t n = lc_real_read(fd, buf, sizeof buf - 1);
 	lc_real_close(fd);
 	if (n <= 0)
 		return -1;
@@ -175,8 +175,8 @@ long lc_tcp_send_queue(const struct sockaddr_storage *local, const struct sockad
 		return -1;
 	long result = -1;
 	char buf[4096] __attribute__((aligned(8)));
-	if (send(nl, &msg, sizeof msg, 0) == sizeof msg) {
-		ssize_t n = recv(nl, buf, sizeof buf, 0);
+	if (lc_real_send(nl, &msg, sizeof msg, 0) == sizeof msg) {
+		ssize_t n = lc_real_recv(nl, buf, sizeof buf, 0);
 		struct nlmsghdr *h = (struct nlmsghdr *)buf;
 		if (n > 0 && NLMSG_OK(h, (unsigned)n)) {
 			if (h->nlmsg_type == NLMSG_ERROR)
@@ -212,8 +212,8 @@ long lc_unix_backlog(uint64_t ino)
 		return -1;
 	long result = -1;
 	char buf[4096] __attribute__((aligned(8)));
-	if (send(nl, &msg, sizeof msg, 0) == sizeof msg) {
-		ssize_t n = recv(nl, buf, sizeof buf, 0);
+	if (lc_real_send(nl, &msg, sizeof msg, 0) == sizeof msg) {
+		ssize_t n = lc_real_recv(nl, buf, sizeof buf, 0);
 		struct nlmsghdr *h = (struct nlmsghdr *)buf;
 		if (n > 0 && NLMSG_OK(h, (unsigned)n) && h->nlmsg_type == SOCK_DIAG_BY_FAMILY) {
 			struct unix_diag_msg *d = NLMSG_DATA(h);

@@ -68,7 +68,7 @@ static void *run_one(void *opaque)
 	struct cleanup *c = opaque;
 	c->fn(c->arg);
 	uint64_t one = 1;
-	ssize_t w = write(c->done_fd, &one, sizeof one);
+	ssize_t w = lc_real_write(c->done_fd, &one, sizeof one);
 	(void)w;
 	return NULL;
 }

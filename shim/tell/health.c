@@ -11,6 +11,7 @@
  * not "GET|HEAD /path HTTP/1.x" is 400, an unknown path 404. Up to 32
  * clients at once in one poll loop, so a slow one never holds up a probe. */
 #include "tell/health.h"
+#include "track/connections.h"
 #include "track/fdtable.h"
 
 #include <errno.h>
@@ -115,17 +116,21 @@ static void status_json(void)
 	int max = lc_fdtable_max_fd(&lc_table), shown = 0;
 	for (int fd = 0; fd <= max && body_len < sizeof body - 512; fd++) {
 		struct lc_fd_snapshot s;
-		struct lc_conn_probe probe;
-		if (!lc_fdtable_get(&lc_table, fd, &s) || s.kind != LC_FD_CONNECTION ||
-		    lc_probe_connection(fd, &probe) < 0)
+		struct lc_conn_look look;
+		if (!lc_fdtable_get(&lc_table, fd, &s) || s.kind != LC_FD_CONNECTION)
+			continue;
+		lc_connection_look(&lc_table, fd, &s, &look, NULL);
+		if (!look.probed)
 			continue;
 		char peer[LC_ADDR_TEXT];
 		int64_t age = coarse - s.accepted_ns;
 		body_printf("%s{\"fd\": %d, \"peer\": \"%s\", \"local_port\": %u, \"age_s\": %.1f, "
-			    "\"state\": \"%s\"}",
+			    "\"state\": \"%s\"",
 			    shown++ ? ", " : "", fd, lc_peer_text(fd, peer), lc_local_port(fd),
-			    (double)age / 1e9,
-			    lc_classify(&probe, NULL, age, lc_reply_quiet_ms()) == LC_BUSY ? "busy" : "idle");
+			    (double)age / 1e9, look.activity == LC_BUSY ? "busy" : "idle");
+		if (look.what[0])
+			body_printf(", \"protocol\": \"%s\"", look.what);
+		body_put("}");
 	}
 	body_put("]}\n");
 }
@@ -145,7 +150,7 @@ static void reply(struct client *c, int status, const char *reason, const char *
 		{ .iov_base = body, .iov_len = head ? 0 : body_len },
 	};
 	struct msghdr message = { .msg_iov = parts, .msg_iovlen = 2 };
-	(void)sendmsg(c->fd, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)lc_real_sendmsg(c->fd, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
 	/* Closing with unread input would reset the connection and could
 	 * destroy the reply before the client reads it: linger instead,
 	 * discarding input until the client closes (or its time is up). */
@@ -212,14 +217,14 @@ static void read_from(struct client *c)
 {
 	if (c->lingering) {
 		char discard[4096];
-		ssize_t n = recv(c->fd, discard, sizeof discard, MSG_DONTWAIT);
+		ssize_t n = lc_real_recv(c->fd, discard, sizeof discard, MSG_DONTWAIT);
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 			lc_real_close(c->fd);
 			c->fd = -1;
 		}
 		return;
 	}
-	ssize_t n = recv(c->fd, c->buf + c->len, sizeof c->buf - 1 - c->len, MSG_DONTWAIT);
+	ssize_t n = lc_real_recv(c->fd, c->buf + c->len, sizeof c->buf - 1 - c->len, MSG_DONTWAIT);
 	if (n <= 0) {
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;

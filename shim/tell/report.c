@@ -172,7 +172,7 @@ static void capture_threads(int64_t budget_ns)
 		struct timespec ts = lc_timespec(left);
 		if (ppoll(&p, 1, &ts, NULL) <= 0)
 			break;
-		ssize_t got = read(pipefd[0], threads_json + threads_len,
+		ssize_t got = lc_real_read(pipefd[0], threads_json + threads_len,
 				   sizeof threads_json - 1 - threads_len);
 		if (got <= 0)
 			break;
@@ -286,6 +286,9 @@ static void build(const char *outcome)
 	put_key("closed_idle");
 	put_int(atomic_load(&lc_rt.counts.closed_idle));
 	put(", ");
+	put_key("closed_by_protocol");
+	put_int(atomic_load(&lc_rt.counts.closed_by_protocol));
+	put(", ");
 	put_key("drained");
 	put_int(atomic_load(&lc_rt.counts.drained));
 	put(", ");
@@ -318,6 +321,11 @@ static void build(const char *outcome)
 		put(", ");
 		put_key("unsent_bytes");
 		put_int(c->unsent);
+		if (c->what[0]) {
+			put(", ");
+			put_key("protocol");
+			put_string(c->what);
+		}
 		put("}");
 	}
 	put(count ? "\n  ],\n  " : "],\n  ");
@@ -337,7 +345,7 @@ static void build(const char *outcome)
 static void write_all(int fd)
 {
 	for (size_t done = 0; done < out_len;) {
-		ssize_t n = write(fd, out + done, out_len - done);
+		ssize_t n = lc_real_write(fd, out + done, out_len - done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)

@@ -11,8 +11,12 @@
 #include <time.h>
 
 #include "base/addr.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/real.h"
+#include "base/runtime.h"
+#include "kernel/probe.h"
+#include "proto/http1.h"
 #include "judge/idle.h"
 #include "kernel/fdscan.h"
 #include "track/children.h"
@@ -23,6 +27,10 @@ struct history_slot {
 	uint64_t ino;
 	struct lc_conn_history h;
 	bool shut;
+	/* The kernel's counts disagreed with the framing tracker's at the
+	 * previous look (these were the kernel's): see framing_trusted. */
+	bool disagreed;
+	uint32_t kernel_read, kernel_written;
 };
 static struct history_slot *history;
 static size_t history_len;
@@ -91,10 +99,98 @@ static bool shut_down(int fd, uint64_t ino, bool only_if_idle)
 	return ok;
 }
 
+/* Can the framing tracker's word be taken? Its counts of the bytes the
+ * program read and wrote must be the kernel's: bytes received less those
+ * still unread, bytes acknowledged plus those still queued (each may be
+ * one more: a FIN takes a sequence number). Bytes that bypass the
+ * wrappers (stdio on an fdopen'ed socket writes through glibc's internal
+ * __write; syscall(); io_uring) leave the tracker behind, and its
+ * verdict would hold the connection until the deadline. A read or write
+ * under way shows the kernel ahead for an instant, so only a disagreement
+ * seen twice with the kernel's counts unchanged condemns the tracker;
+ * from then on the connection is judged without the protocol. */
+static bool framing_trusted(struct lc_h1 *h, const struct lc_conn_probe *p,
+			    struct history_slot *slot)
+{
+	if (!p->tcp)
+		return false;
+	uint32_t kernel_read = (uint32_t)(p->bytes_received - p->unread);
+	uint32_t kernel_written = (uint32_t)(p->bytes_acked + p->unsent);
+	uint32_t read = atomic_load_explicit(&h->read_seen, memory_order_relaxed);
+	uint32_t written = atomic_load_explicit(&h->written_seen, memory_order_relaxed);
+	bool agree = (kernel_read - read <= 1) && (kernel_written - written <= 1);
+	if (agree) {
+		if (slot)
+			slot->disagreed = false;
+		return true;
+	}
+	if (!slot)
+		return false;
+	if (slot->disagreed && slot->kernel_read == kernel_read &&
+	    slot->kernel_written == kernel_written) {
+		atomic_store(&h->proto, LC_PROTO_LOST);
+		if (lc_log_enabled(LC_LOG_DEBUG))
+			lc_log2(LC_LOG_DEBUG, "framing: bytes passed the wrappers by: judged "
+					      "without the protocol", NULL);
+		return false;
+	}
+	slot->disagreed = true;
+	slot->kernel_read = kernel_read;
+	slot->kernel_written = kernel_written;
+	return false;
+}
+
+void lc_connection_look(struct lc_fdtable *t, int fd, const struct lc_fd_snapshot *seen,
+			struct lc_conn_look *out, void *history_slot)
+{
+	struct history_slot *slot = history_slot;
+	int64_t now = coarse_now();
+	int64_t age = now - seen->accepted_ns;
+	memset(out, 0, sizeof *out);
+	out->probed = lc_probe_connection(fd, &out->probe) == 0;
+	struct lc_h1 *h = lc_fdtable_h1(t, fd);
+	enum lc_h1_verdict http = h && out->probed ? lc_h1_judge(h) : LC_H1_NOT_HTTP;
+	if (http != LC_H1_NOT_HTTP && !framing_trusted(h, &out->probe, slot))
+		http = LC_H1_NOT_HTTP;
+	if (http != LC_H1_NOT_HTTP) {
+		out->by_protocol = true;
+		out->finished = http == LC_H1_DONE;
+		lc_h1_describe(h, out->what, sizeof out->what);
+		bool quiet = out->probe.unread == 0 && out->probe.unsent == 0;
+		out->activity = http == LC_H1_BUSY || !quiet ? LC_BUSY : LC_IDLE;
+		if (out->activity == LC_IDLE && http == LC_H1_BETWEEN) {
+			/* Keep-alive, no response said close: the client's next
+			 * request may be on its way. It is answered (with
+			 * Connection: close) if it comes within the grace. */
+			int64_t stop = atomic_load(&lc_rt.stopping_ns);
+			int64_t grace_end = stop + LC_H1_KEEPALIVE_GRACE_NS;
+			if (stop && lc_now_ns() < grace_end) {
+				out->activity = LC_BUSY;
+				out->recheck_ns = grace_end;
+			}
+		}
+		if (slot) {
+			slot->h.seen = true;
+			slot->h.bytes_received = out->probe.bytes_received;
+			slot->h.bytes_sent = out->probe.bytes_sent;
+		}
+		return;
+	}
+	if (!out->probed) {
+		out->activity = LC_BUSY;
+		return;
+	}
+	out->activity = lc_classify(&out->probe, slot ? &slot->h : NULL, age, lc_reply_quiet_ms());
+	if (slot) {
+		slot->h.seen = true;
+		slot->h.bytes_received = out->probe.bytes_received;
+		slot->h.bytes_sent = out->probe.bytes_sent;
+	}
+}
+
 void lc_connections_scan(struct lc_fdtable *t, int64_t now_ns, bool close_idle,
 			 struct lc_scan *out)
 {
-	(void)now_ns;
 	memset(out, 0, sizeof *out);
 	int64_t now = coarse_now();
 	int max = lc_fdtable_max_fd(t);
@@ -107,33 +203,33 @@ void lc_connections_scan(struct lc_fdtable *t, int64_t now_ns, bool close_idle,
 		struct history_slot *slot = history_for(fd, seen.ino);
 		if (slot && slot->shut)
 			continue; /* waiting for the program to close it */
-		struct lc_conn_probe probe;
-		if (lc_probe_connection(fd, &probe) < 0)
+		struct lc_conn_look look;
+		lc_connection_look(t, fd, &seen, &look, slot);
+		if (!look.probed)
 			continue;
-		if (!probe.tcp) {
+		if (!look.by_protocol && !look.probe.tcp) {
 			if (readers < 0)
 				readers = lc_threads_reading(reading, 256);
 			for (int i = 0; i < readers && i < 256; i++) {
 				struct lc_fd_snapshot other;
 				if (reading[i] == fd)
-					probe.reader_waiting = true;
+					look.probe.reader_waiting = true;
 				else if (lc_fdtable_get(t, reading[i], &other) &&
 					 other.kind == LC_FD_CONNECTION)
-					probe.readers_elsewhere = true;
+					look.probe.readers_elsewhere = true;
 			}
+			look.activity = lc_classify(&look.probe, slot ? &slot->h : NULL,
+						    now - seen.accepted_ns, lc_reply_quiet_ms());
 		}
 		int64_t age = now - seen.accepted_ns;
-		enum lc_activity activity = lc_classify(&probe, slot ? &slot->h : NULL, age, lc_reply_quiet_ms());
+		enum lc_activity activity = look.activity;
 		if (activity == LC_IDLE && lc_children_hold(seen.ino))
 			activity = LC_BUSY;
-		if (slot) {
-			slot->h.seen = true;
-			slot->h.bytes_received = probe.bytes_received;
-			slot->h.bytes_sent = probe.bytes_sent;
-		}
+		if (look.recheck_ns && (!out->next_change_ns || look.recheck_ns < out->next_change_ns))
+			out->next_change_ns = look.recheck_ns;
 		if (activity == LC_BUSY) {
 			out->busy++;
-			if ((!probe.tcp || probe.bytes_received == 0) &&
+			if (!look.by_protocol && (!look.probe.tcp || look.probe.bytes_received == 0) &&
 			    age < LC_FIRST_REQUEST_GRACE_NS) {
 				int64_t ends = now_ns + (LC_FIRST_REQUEST_GRACE_NS - age);
 				if (!out->next_change_ns || ends < out->next_change_ns)
@@ -141,18 +237,30 @@ void lc_connections_scan(struct lc_fdtable *t, int64_t now_ns, bool close_idle,
 			}
 			continue;
 		}
+		/* Read before the shutdown: the program may close the fd at once
+		 * and its number go to another client. */
+		char peer[LC_ADDR_TEXT];
+		if (close_idle && lc_log_enabled(LC_LOG_DEBUG))
+			lc_peer_text(fd, peer);
 		if (close_idle && shut_down(fd, seen.ino, true)) {
 			if (slot)
 				slot->shut = true;
 			out->closed_idle++;
+			if (look.finished)
+				out->closed_by_protocol++;
 			if (lc_log_enabled(LC_LOG_DEBUG)) {
-				char peer[LC_ADDR_TEXT];
 				struct lc_line line;
 				lc_line_start(&line);
-				lc_line_str(&line, "closed idle connection fd ");
+				lc_line_str(&line, look.finished ? "closed finished connection fd "
+								 : "closed idle connection fd ");
 				lc_line_int(&line, fd);
 				lc_line_str(&line, " from ");
-				lc_line_str(&line, lc_peer_text(fd, peer));
+				lc_line_str(&line, peer);
+				if (look.what[0]) {
+					lc_line_str(&line, " (");
+					lc_line_str(&line, look.what);
+					lc_line_str(&line, ")");
+				}
 				lc_line_emit(&line, LC_LOG_DEBUG);
 			}
 		} else {
@@ -171,17 +279,14 @@ long lc_connections_cut(struct lc_fdtable *t, bool cut, bool from_watchdog,
 		struct lc_fd_snapshot seen;
 		if (!still_ours(t, fd, &seen))
 			continue;
-		struct lc_conn_probe probe;
 		struct lc_line line;
-		memset(&probe, 0, sizeof probe);
-		lc_probe_connection(fd, &probe);
+		struct lc_conn_look look;
 		struct history_slot *slot = from_watchdog ? NULL : history_for(fd, seen.ino);
-		enum lc_activity activity =
-			lc_classify(&probe, slot ? &slot->h : NULL, now - seen.accepted_ns,
-				    lc_reply_quiet_ms());
+		lc_connection_look(t, fd, &seen, &look, slot);
 		struct lc_conn_view v = {.fd = fd, .age_ns = now - seen.accepted_ns,
-					 .busy = activity == LC_BUSY, .unread = probe.unread,
-					 .unsent = probe.unsent, .local_port = lc_local_port(fd)};
+					 .busy = look.activity == LC_BUSY, .unread = look.probe.unread,
+					 .unsent = look.probe.unsent, .local_port = lc_local_port(fd)};
+		memcpy(v.what, look.what, sizeof v.what);
 		lc_peer_text(fd, v.peer);
 		lc_local_text(fd, v.local);
 		if (count < max)
@@ -201,6 +306,11 @@ long lc_connections_cut(struct lc_fdtable *t, bool cut, bool from_watchdog,
 		lc_line_uint(&line, v.unread);
 		lc_line_str(&line, " unsent ");
 		lc_line_uint(&line, v.unsent);
+		if (v.what[0]) {
+			lc_line_str(&line, " (");
+			lc_line_str(&line, v.what);
+			lc_line_str(&line, ")");
+		}
 		lc_line_emit(&line, LC_LOG_WARN);
 		if (cut)
 			shut_down(fd, seen.ino, false);

@@ -8,12 +8,15 @@
 #include <stdint.h>
 
 #include "base/addr.h"
+#include "judge/idle.h"
+#include "kernel/probe.h"
 #include "track/fdtable.h"
 
 struct lc_scan {
 	long open;	      /* connections still open */
 	long busy;	      /* of which busy */
 	long closed_idle;     /* idle ones shut down by this scan */
+	long closed_by_protocol; /* of which the protocol said were done */
 	int64_t next_change_ns; /* when a first-request grace ends (0: none) */
 };
 
@@ -21,6 +24,22 @@ struct lc_scan {
  * ones (the program then reads EOF and closes them itself). */
 void lc_connections_scan(struct lc_fdtable *t, int64_t now_ns, bool close_idle,
 			 struct lc_scan *out);
+
+/* One look at a connection: the kernel's view and, for HTTP/1.x whose
+ * framing lastcall followed, the protocol's (SPEC step 4). */
+struct lc_conn_look {
+	bool probed; /* the kernel answered */
+	struct lc_conn_probe probe;
+	enum lc_activity activity;
+	bool by_protocol; /* decided by the framing, not by timing */
+	bool finished;	  /* the protocol said it is done (Connection: close sent) */
+	int64_t recheck_ns; /* a keep-alive grace ends then (CLOCK_MONOTONIC; 0: none) */
+	char what[96];	    /* where it stands, for the log, the report, /status */
+};
+/* `history_slot`: the drain thread's memory of the previous look (NULL
+ * from other threads). */
+void lc_connection_look(struct lc_fdtable *t, int fd, const struct lc_fd_snapshot *seen,
+			struct lc_conn_look *out, void *history_slot);
 
 /* One connection as a deadline found it. */
 struct lc_conn_view {
@@ -31,6 +50,7 @@ struct lc_conn_view {
 	int64_t age_ns;
 	bool busy;
 	uint32_t unread, unsent;
+	char what[96]; /* the protocol's word, if followed */
 };
 
 /* Logs each remaining connection (peer, local port, age, busy or idle,

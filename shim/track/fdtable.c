@@ -73,6 +73,7 @@ bool lc_fdtable_set(struct lc_fdtable *t, int fd, enum lc_fd_kind kind, uint64_t
 	 * old fields with the new state re-checks identity against the kernel. */
 	atomic_store_explicit(&e->ino, ino, memory_order_relaxed);
 	atomic_store_explicit(&e->accepted_ns, accepted_ns, memory_order_relaxed);
+	lc_h1_reset(&e->h1);
 	replace(e, kind);
 	int max = atomic_load_explicit(&t->max_fd, memory_order_relaxed);
 	while (fd > max &&
@@ -110,9 +111,16 @@ enum lc_fd_kind lc_fdtable_copy(struct lc_fdtable *t, int from, int to)
 	if (from == to)
 		return LC_FD_FREE;
 	enum lc_fd_kind replaced = lc_fdtable_get(t, to, &before) ? before.kind : LC_FD_FREE;
-	if (lc_fdtable_get(t, from, &s) && (s.kind == LC_FD_CONNECTION || s.kind == LC_FD_LISTENER))
+	if (lc_fdtable_get(t, from, &s) && (s.kind == LC_FD_CONNECTION || s.kind == LC_FD_LISTENER)) {
 		lc_fdtable_set(t, to, s.kind, s.ino, s.accepted_ns);
-	else
+		/* Two numbers for one connection: the framing seen through each
+		 * is half of it. Both are judged without the protocol. */
+		struct lc_h1 *a = lc_fdtable_h1(t, from), *b = lc_fdtable_h1(t, to);
+		if (a && b) {
+			atomic_store(&a->proto, LC_PROTO_LOST);
+			atomic_store(&b->proto, LC_PROTO_LOST);
+		}
+	} else
 		lc_fdtable_forget(t, to);
 	return replaced;
 }

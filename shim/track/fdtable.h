@@ -22,6 +22,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "proto/http1.h"
+
 #define LC_FDTABLE_CHUNK_BITS 10
 #define LC_FDTABLE_CHUNK (1 << LC_FDTABLE_CHUNK_BITS)
 #define LC_FDTABLE_CHUNKS 4096 /* fds below 4,194,304 are tracked */
@@ -38,6 +40,9 @@ struct lc_fd_entry {
 	_Atomic uint64_t state; /* generation << 8 | kind */
 	_Atomic uint64_t ino;
 	_Atomic int64_t accepted_ns; /* connections: when; listeners: owner pid */
+	/* Connections: what their HTTP/1.x framing says. Reset by set(),
+	 * before the state publishes the entry. */
+	struct lc_h1 h1;
 };
 
 struct lc_fdtable {
@@ -91,6 +96,26 @@ static inline enum lc_fd_kind lc_fdtable_kind(struct lc_fdtable *t, int fd)
 		return LC_FD_FREE;
 	return lc_fd_state_kind(
 		atomic_load_explicit(&chunk[fd & (LC_FDTABLE_CHUNK - 1)].state, memory_order_acquire));
+}
+
+/* The protocol state of a connection's entry, for the hooks of the
+ * program's reads and writes: NULL unless `fd` is recorded as a
+ * connection. The entry may be stale (a close lastcall did not see):
+ * whoever changes the program's bytes on its word checks the socket's
+ * identity first. */
+static inline struct lc_h1 *lc_fdtable_h1(struct lc_fdtable *t, int fd)
+{
+	if (fd < 0 || fd > LC_FDTABLE_MAX_FD)
+		return NULL;
+	struct lc_fd_entry *chunk =
+		atomic_load_explicit(&t->chunks[fd >> LC_FDTABLE_CHUNK_BITS], memory_order_acquire);
+	if (!chunk)
+		return NULL;
+	struct lc_fd_entry *e = &chunk[fd & (LC_FDTABLE_CHUNK - 1)];
+	if (lc_fd_state_kind(atomic_load_explicit(&e->state, memory_order_acquire)) !=
+	    LC_FD_CONNECTION)
+		return NULL;
+	return &e->h1;
 }
 
 /* Reads an entry. Returns false when fd has no entry. */

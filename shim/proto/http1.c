@@ -1,0 +1,749 @@
+/* HTTP/1.x framing (see http1.h). RFC 9112: a message is a start line,
+ * header lines, an empty line, then a body framed by Transfer-Encoding:
+ * chunked (its last coding), else Content-Length, else (responses only)
+ * the connection's close. CR before LF is tolerated everywhere and
+ * otherwise ignored, as by most parsers (RFC 9112 section 2.2). */
+#include "proto/http1.h"
+
+#include <stdio.h>
+#include <string.h>
+
+enum state {
+	S_START,	/* before a message's first byte */
+	S_METHOD,	/* request line */
+	S_TARGET,
+	S_RVERSION,
+	S_SVERSION, /* status line */
+	S_STATUS,
+	S_REASON,
+	S_HDR_START, /* at the start of a header line */
+	S_HDR_NAME,
+	S_HDR_VALUE,
+	S_HDR_SKIP, /* a line whose content does not matter */
+	S_HEAD_LF,  /* the blank line's CR was seen */
+	S_BODY,	    /* Content-Length bytes */
+	S_CHUNK_SIZE,
+	S_CHUNK_EXT,
+	S_CHUNK_DATA,
+	S_CHUNK_END,
+	S_TRAILER_START,
+	S_TRAILER_SKIP,
+	S_TRAILER_LF,
+	S_CLOSE_BODY, /* a response body that ends when the connection closes */
+	S_DEAD,	      /* not followed any more */
+};
+
+enum header { H_NONE, H_CONTENT_LENGTH, H_TRANSFER_ENCODING, H_CONNECTION, H_OTHER };
+static const char *const header_names[] = {
+	[H_CONTENT_LENGTH] = "content-length",
+	[H_TRANSFER_ENCODING] = "transfer-encoding",
+	[H_CONNECTION] = "connection",
+};
+#define NAME_CANDIDATES ((1u << H_CONTENT_LENGTH) | (1u << H_TRANSFER_ENCODING) | (1u << H_CONNECTION))
+
+/* Tokens of a Connection value, and "chunked" of Transfer-Encoding. */
+enum token { T_NONE, T_CLOSE, T_KEEP_ALIVE, T_UPGRADE, T_CHUNKED, T_MISMATCH };
+static const char *const token_names[] = {
+	[T_CLOSE] = "close", [T_KEEP_ALIVE] = "keep-alive", [T_UPGRADE] = "upgrade",
+	[T_CHUNKED] = "chunked"};
+
+/* Message flags. */
+#define F_CONTENT_LENGTH 0x001
+#define F_CHUNKED 0x002
+#define F_CLOSE 0x004	   /* Connection: close */
+#define F_KEEP_ALIVE 0x008 /* Connection: keep-alive */
+#define F_UPGRADE 0x010	   /* Connection: upgrade */
+#define F_HEAD 0x020	   /* request: the method is HEAD */
+#define F_PRI 0x040	   /* request: the method is PRI (HTTP/2's preface) */
+#define F_REWRITE 0x080	   /* response: gets Connection: close from lastcall */
+#define F_SUBSTITUTED 0x100 /* response: a Connection value was overwritten */
+#define F_NO_SUBST 0x200   /* response: this Connection value is left as it is */
+
+#define STORE(field, v) atomic_store_explicit(&(field), (v), memory_order_relaxed)
+#define LOAD(field) atomic_load_explicit(&(field), memory_order_relaxed)
+
+static inline char lower(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (char)(c | 0x20) : c;
+}
+
+static inline bool is_ows(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static inline int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = lower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+void lc_h1_reset(struct lc_h1 *h)
+{
+	memset(h, 0, sizeof *h);
+}
+
+/* The tracker cannot follow this connection any further. Before the
+ * first request line was complete it simply is not HTTP/1.x. */
+static void give_up(struct lc_h1 *h, struct lc_h1_side *s)
+{
+	s->state = S_DEAD;
+	STORE(h->proto, LOAD(h->proto) == LC_PROTO_UNKNOWN ? LC_PROTO_OTHER : LC_PROTO_LOST);
+}
+
+static bool followed(const struct lc_h1 *h)
+{
+	uint8_t proto = LOAD(h->proto);
+	return proto == LC_PROTO_UNKNOWN || proto == LC_PROTO_HTTP1;
+}
+
+/* --- tokens in a header value (Connection, Transfer-Encoding) --- */
+
+static void token_byte(struct lc_h1_side *s, char c)
+{
+	if (c == ',') {
+		s->token = T_NONE;
+		s->pos = 0;
+		return;
+	}
+	if (is_ows(c))
+		return; /* around tokens; inside one it ends the match below */
+	if (s->token == T_MISMATCH)
+		return;
+	if (s->token == T_NONE) {
+		if (s->header == H_TRANSFER_ENCODING)
+			s->token = T_CHUNKED;
+		else
+			s->token = lower(c) == 'c' ? T_CLOSE : lower(c) == 'k' ? T_KEEP_ALIVE
+						 : lower(c) == 'u' ? T_UPGRADE : T_MISMATCH;
+		s->pos = 0;
+	}
+	const char *want = token_names[s->token];
+	if (s->token != T_MISMATCH && want[s->pos] == lower(c))
+		s->pos++;
+	else
+		s->token = T_MISMATCH;
+}
+
+/* A token ends at ',' or at the end of the value: does it count? */
+static void token_end(struct lc_h1_side *s)
+{
+	if (s->token == T_NONE || s->token == T_MISMATCH ||
+	    token_names[s->token][s->pos] != '\0')
+		return;
+	static const uint16_t flag_of[] = {[T_CLOSE] = F_CLOSE, [T_KEEP_ALIVE] = F_KEEP_ALIVE,
+					   [T_UPGRADE] = F_UPGRADE, [T_CHUNKED] = F_CHUNKED};
+	s->flags |= flag_of[s->token];
+}
+
+/* Transfer-Encoding: chunked counts only as the last coding. */
+static void value_end(struct lc_h1_side *s)
+{
+	if (s->header == H_TRANSFER_ENCODING) {
+		s->flags &= (uint16_t)~F_CHUNKED;
+		token_end(s);
+	} else if (s->header == H_CONNECTION) {
+		token_end(s);
+	}
+}
+
+/* --- edits (a response written after the signal) --- */
+
+static void add_edit(struct lc_h1_edits *edits, uint32_t at, uint32_t len, bool insert,
+		     uint8_t from)
+{
+	if (!edits)
+		return;
+	if (edits->count > 0) {
+		struct lc_h1_edit *last = &edits->e[edits->count - 1];
+		if (!insert && !last->insert && last->at + last->len == at) {
+			last->len += len;
+			return;
+		}
+	}
+	if (edits->count == LC_H1_MAX_EDITS) {
+		edits->overflow = true;
+		return;
+	}
+	edits->e[edits->count++] = (struct lc_h1_edit){.at = at, .len = len, .insert = insert,
+						       .from = from};
+}
+
+/* At the first byte of a Connection value in a response lastcall
+ * rewrites: overwrite it with "close" and spaces, unless it is "close"
+ * already, or shorter than "close" (it would not fit: then the header
+ * is left, and LC_H1_CLOSE_HEADER added). Decided from the bytes in this
+ * buffer; a value whose end is not in it is overwritten. */
+static bool substitute_value(const char *p, size_t avail)
+{
+	size_t len = 0;
+	while (len < avail && p[len] != '\r' && p[len] != '\n')
+		len++;
+	bool whole = len < avail;
+	size_t end = len;
+	while (end > 0 && is_ows(p[end - 1]))
+		end--;
+	if (whole && end < 5)
+		return false;
+	if (whole && end == 5 && strncasecmp(p, "close", 5) == 0)
+		return false;
+	return true;
+}
+
+/* --- message boundaries --- */
+
+static void request_head_done(struct lc_h1 *h)
+{
+	struct lc_h1_side *s = &h->req;
+	uint16_t n = LOAD(h->requests);
+	uint16_t mask = LOAD(h->head_mask);
+	uint16_t bit = (uint16_t)(1u << (n & 15));
+	STORE(h->head_mask, (uint16_t)((s->flags & F_HEAD) ? (mask | bit) : (mask & ~bit)));
+	STORE(h->requests, (uint16_t)(n + 1));
+	if (s->flags & F_CHUNKED) {
+		s->state = S_CHUNK_SIZE;
+		s->left = 0;
+	} else if ((s->flags & F_CONTENT_LENGTH) && s->left > 0) {
+		s->state = S_BODY;
+	} else {
+		s->state = S_START;
+		STORE(h->req_busy, 0);
+	}
+}
+
+static void message_done(struct lc_h1 *h, struct lc_h1_side *s, bool response)
+{
+	s->state = S_START;
+	if (!response) {
+		STORE(h->req_busy, 0);
+		return;
+	}
+	bool close = (s->flags & (F_CLOSE | F_REWRITE)) ||
+		     (s->version == 0 && !(s->flags & F_KEEP_ALIVE));
+	STORE(h->last_close, close);
+	STORE(h->responses, (uint16_t)(LOAD(h->responses) + 1));
+	STORE(h->resp_busy, 0);
+}
+
+static void response_head_done(struct lc_h1 *h)
+{
+	struct lc_h1_side *s = &h->resp;
+	if (h->status >= 100 && h->status < 200) {
+		if (h->status == 101) {
+			/* Switching protocols: WebSocket, h2c. Not HTTP/1 any more. */
+			message_done(h, s, true);
+			STORE(h->proto, LC_PROTO_OTHER);
+			s->state = S_DEAD;
+			return;
+		}
+		s->state = S_START; /* interim (100 Continue, 103): the final one follows */
+		return;
+	}
+	uint16_t n = LOAD(h->responses);
+	bool to_head = (LOAD(h->head_mask) >> (n & 15)) & 1;
+	if (to_head || h->status == 204 || h->status == 304 ||
+	    ((s->flags & F_CONTENT_LENGTH) && !(s->flags & F_CHUNKED) && s->left == 0)) {
+		message_done(h, s, true);
+	} else if (s->flags & F_CHUNKED) {
+		s->state = S_CHUNK_SIZE;
+		s->left = 0;
+	} else if (s->flags & F_CONTENT_LENGTH) {
+		s->state = S_BODY;
+	} else {
+		s->state = S_CLOSE_BODY;
+	}
+}
+
+static void head_done(struct lc_h1 *h, bool response)
+{
+	if (response)
+		response_head_done(h);
+	else
+		request_head_done(h);
+}
+
+/* The response's first byte: from the signal on it gets Connection:
+ * close, unless more requests wait behind it (a pipelining client would
+ * drop their answers). */
+static void response_start(struct lc_h1 *h, bool closing)
+{
+	struct lc_h1_side *s = &h->resp;
+	uint16_t waiting = (uint16_t)(LOAD(h->requests) - LOAD(h->responses));
+	s->flags = closing && waiting <= 1 ? F_REWRITE : 0;
+	s->left = 0;
+	h->status = 0;
+	STORE(h->chunks, 0);
+	STORE(h->resp_busy, 1);
+	STORE(h->resp_started, LOAD(h->written_seen));
+}
+
+/* --- the byte loop, shared by both directions --- */
+
+struct feed {
+	struct lc_h1 *h;
+	struct lc_h1_side *s;
+	bool response;
+	bool closing;
+	struct lc_h1_edits *edits;
+	size_t base;
+};
+
+/* Returns how many bytes it used at p[0..n) (at least 1 unless n is 0). */
+static size_t step(struct feed *f, const char *p, size_t n, size_t avail)
+{
+	struct lc_h1 *h = f->h;
+	struct lc_h1_side *s = f->s;
+	char c = p[0];
+	size_t take;
+
+	switch ((enum state)s->state) {
+	case S_START:
+		if (c == '\r' || c == '\n')
+			return 1; /* empty lines between messages (RFC 9112 2.2) */
+		if (f->response) {
+			if (LOAD(h->proto) != LC_PROTO_HTTP1) {
+				give_up(h, s); /* the program spoke before a request line */
+				return n;
+			}
+			response_start(h, f->closing);
+			s->state = S_SVERSION;
+			s->pos = 0;
+			return 0;
+		}
+		if (c < 'A' || c > 'Z') {
+			give_up(h, s);
+			return n;
+		}
+		s->state = S_METHOD;
+		s->flags = (c == 'H' ? F_HEAD : 0) | (c == 'P' ? F_PRI : 0);
+		s->left = 0;
+		s->pos = 1;
+		STORE(h->req_busy, 1);
+		return 1;
+	case S_METHOD:
+		if (c == ' ') {
+			if (s->pos != 4)
+				s->flags &= (uint16_t)~F_HEAD;
+			if (s->pos != 3)
+				s->flags &= (uint16_t)~F_PRI;
+			if (s->flags & F_PRI) {
+				give_up(h, s); /* "PRI * HTTP/2.0": HTTP/2 prior knowledge */
+				return n;
+			}
+			s->state = S_TARGET;
+			return 1;
+		}
+		if (!((c >= 'A' && c <= 'Z') || c == '-' || c == '_') || s->pos >= 24) {
+			give_up(h, s);
+			return n;
+		}
+		if (s->pos >= 4 || "HEAD"[s->pos] != c)
+			s->flags &= (uint16_t)~F_HEAD;
+		if (s->pos >= 3 || "PRI"[s->pos] != c)
+			s->flags &= (uint16_t)~F_PRI;
+		s->pos++;
+		return 1;
+	case S_TARGET:
+		if (c == ' ') {
+			s->state = S_RVERSION;
+			s->pos = 0;
+			return 1;
+		}
+		if ((unsigned char)c <= ' ' || c == 0x7f) {
+			give_up(h, s);
+			return n;
+		}
+		return 1;
+	case S_RVERSION:
+	case S_SVERSION:
+		if (s->pos < 7) {
+			if ("HTTP/1."[s->pos] != c) {
+				give_up(h, s);
+				return n;
+			}
+			s->pos++;
+			return 1;
+		}
+		if (s->pos == 7) {
+			if (c != '0' && c != '1') {
+				give_up(h, s);
+				return n;
+			}
+			s->version = (uint8_t)(c - '0');
+			s->pos++;
+			return 1;
+		}
+		if (s->state == S_SVERSION) {
+			if (c != ' ') {
+				give_up(h, s);
+				return n;
+			}
+			s->state = S_STATUS;
+			s->pos = 0;
+			return 1;
+		}
+		if (c == '\r')
+			return 1;
+		if (c != '\n') {
+			give_up(h, s);
+			return n;
+		}
+		STORE(h->proto, LC_PROTO_HTTP1);
+		s->state = S_HDR_START;
+		return 1;
+	case S_STATUS:
+		if (s->pos < 3) {
+			if (c < '0' || c > '9') {
+				give_up(h, s);
+				return n;
+			}
+			h->status = (uint16_t)(h->status * 10 + (c - '0'));
+			s->pos++;
+			return 1;
+		}
+		if (h->status < 200)
+			s->flags &= (uint16_t)~F_REWRITE; /* interim responses stay as they are */
+		s->state = S_REASON;
+		return 0;
+	case S_REASON:
+	case S_HDR_SKIP:
+	case S_CHUNK_EXT:
+	case S_TRAILER_SKIP: {
+		const char *lf = memchr(p, '\n', n);
+		if (!lf)
+			return n;
+		s->state = s->state == S_CHUNK_EXT ? S_CHUNK_DATA
+			   : s->state == S_TRAILER_SKIP ? S_TRAILER_START
+							 : S_HDR_START;
+		if (s->state == S_CHUNK_DATA && s->left == 0)
+			s->state = S_TRAILER_START;
+		return (size_t)(lf - p) + 1;
+	}
+	case S_HDR_START:
+		if (c == '\r' || c == '\n') {
+			/* The blank line: lastcall's header goes in before it. */
+			if ((s->flags & (F_REWRITE | F_SUBSTITUTED | F_CLOSE)) == F_REWRITE &&
+			    s->version == 1) {
+				if (f->edits)
+					add_edit(f->edits, (uint32_t)f->base, LC_H1_CLOSE_HEADER_LEN - h->ins_sent,
+						 true, h->ins_sent);
+				else
+					h->ins_sent = 0; /* it left before this byte */
+			}
+			if (c == '\r') {
+				s->state = S_HEAD_LF;
+				return 1;
+			}
+			head_done(h, f->response);
+			return 1;
+		}
+		if (is_ows(c)) {
+			s->state = S_HDR_SKIP; /* obsolete line folding */
+			return 1;
+		}
+		s->state = S_HDR_NAME;
+		s->header = NAME_CANDIDATES;
+		s->pos = 0;
+		return 0;
+	case S_HDR_NAME:
+		if (c == ':') {
+			enum header id = H_OTHER;
+			for (int i = H_CONTENT_LENGTH; i <= H_CONNECTION; i++)
+				if ((s->header & (1u << i)) && header_names[i][s->pos] == '\0')
+					id = (enum header)i;
+			s->header = (uint8_t)id;
+			s->state = id == H_OTHER ? S_HDR_SKIP : S_HDR_VALUE;
+			s->token = T_NONE;
+			s->pos = 0;
+			s->vpos = 0;
+			if (id == H_CONTENT_LENGTH) {
+				s->flags |= F_CONTENT_LENGTH;
+				s->left = 0;
+			} else if (id == H_CONNECTION) {
+				s->flags &= (uint16_t)~F_NO_SUBST;
+			}
+			return 1;
+		}
+		if (c == '\n') {
+			s->state = S_HDR_START; /* not a header line: ignored */
+			return 1;
+		}
+		for (int i = H_CONTENT_LENGTH; i <= H_CONNECTION; i++)
+			if ((s->header & (1u << i)) &&
+			    (s->pos >= strlen(header_names[i]) || header_names[i][s->pos] != lower(c)))
+				s->header &= (uint8_t)~(1u << i);
+		if (s->pos < 255)
+			s->pos++;
+		if (!s->header) {
+			s->state = S_HDR_SKIP;
+			s->header = H_OTHER;
+		}
+		return 1;
+	case S_HDR_VALUE:
+		if (c == '\n') {
+			value_end(s);
+			s->state = S_HDR_START;
+			return 1;
+		}
+		if (c == '\r')
+			return 1;
+		if (s->header == H_CONTENT_LENGTH) {
+			if (is_ows(c))
+				return 1;
+			if (c < '0' || c > '9' || s->left > (UINT64_MAX - 9) / 10) {
+				give_up(h, s);
+				return n;
+			}
+			s->left = s->left * 10 + (uint64_t)(c - '0');
+			return 1;
+		}
+		if (s->header == H_CONNECTION && f->response && (s->flags & F_REWRITE)) {
+			if (s->vpos == 0 && is_ows(c)) {
+				token_byte(s, c);
+				return 1; /* leading white space stays */
+			}
+			if (s->vpos == 0 && !substitute_value(p, avail))
+				s->flags |= F_NO_SUBST;
+			if (!(s->flags & F_NO_SUBST)) {
+				add_edit(f->edits, (uint32_t)f->base, 1, false, s->vpos);
+				s->flags |= F_SUBSTITUTED;
+			}
+			if (s->vpos < 255)
+				s->vpos++;
+		}
+		if (c == ',' && s->header != H_CONTENT_LENGTH)
+			token_end(s);
+		token_byte(s, c);
+		return 1;
+	case S_HEAD_LF:
+		if (c != '\n') {
+			give_up(h, s);
+			return n;
+		}
+		head_done(h, f->response);
+		return 1;
+	case S_BODY:
+		take = n < s->left ? n : (size_t)s->left;
+		s->left -= take;
+		if (s->left == 0)
+			message_done(h, s, f->response);
+		return take;
+	case S_CHUNK_SIZE: {
+		if (c == '\r' || is_ows(c))
+			return 1;
+		if (c == ';') {
+			s->state = S_CHUNK_EXT;
+			return 1;
+		}
+		if (c == '\n') {
+			if (f->response && LOAD(h->chunks) < UINT16_MAX)
+				STORE(h->chunks, (uint16_t)(LOAD(h->chunks) + 1));
+			s->state = s->left == 0 ? S_TRAILER_START : S_CHUNK_DATA;
+			return 1;
+		}
+		int v = hex_value(c);
+		if (v < 0 || s->left > (UINT64_MAX >> 4)) {
+			give_up(h, s);
+			return n;
+		}
+		s->left = (s->left << 4) | (uint64_t)v;
+		return 1;
+	}
+	case S_CHUNK_DATA:
+		take = n < s->left ? n : (size_t)s->left;
+		s->left -= take;
+		if (s->left == 0)
+			s->state = S_CHUNK_END;
+		return take;
+	case S_CHUNK_END:
+		if (c == '\r')
+			return 1;
+		if (c != '\n') {
+			give_up(h, s);
+			return n;
+		}
+		s->state = S_CHUNK_SIZE;
+		return 1;
+	case S_TRAILER_START:
+		if (c == '\r') {
+			s->state = S_TRAILER_LF;
+			return 1;
+		}
+		if (c == '\n') {
+			message_done(h, s, f->response);
+			return 1;
+		}
+		s->state = S_TRAILER_SKIP;
+		return 1;
+	case S_TRAILER_LF:
+		if (c != '\n') {
+			give_up(h, s);
+			return n;
+		}
+		message_done(h, s, f->response);
+		return 1;
+	case S_CLOSE_BODY:
+	case S_DEAD:
+		return n;
+	}
+	return n;
+}
+
+static void feed(struct feed *f, const char *p, size_t n, size_t avail)
+{
+	size_t i = 0;
+	while (i < n && f->s->state != S_DEAD) {
+		size_t used = step(f, p + i, n - i, avail - i);
+		i += used;
+		f->base += used;
+	}
+}
+
+void lc_h1_read(struct lc_h1 *h, const char *p, size_t n)
+{
+	STORE(h->read_seen, LOAD(h->read_seen) + (uint32_t)n);
+	if (!followed(h))
+		return;
+	struct feed f = {.h = h, .s = &h->req};
+	feed(&f, p, n, n);
+}
+
+void lc_h1_read_unseen(struct lc_h1 *h, uint64_t n)
+{
+	STORE(h->read_seen, LOAD(h->read_seen) + (uint32_t)n);
+	if (!followed(h))
+		return;
+	struct lc_h1_side *s = &h->req;
+	if ((s->state == S_BODY || s->state == S_CHUNK_DATA) && n <= s->left) {
+		struct feed f = {.h = h, .s = s};
+		/* step() skips body bytes without looking at them */
+		while (n > 0 && (s->state == S_BODY || s->state == S_CHUNK_DATA)) {
+			size_t part = n > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)n;
+			size_t used = step(&f, "", part, part);
+			n -= used;
+		}
+		if (n == 0)
+			return;
+	}
+	give_up(h, s);
+}
+
+void lc_h1_wrote(struct lc_h1 *h, const char *p, size_t n, size_t avail, bool closing,
+		 struct lc_h1_edits *edits, size_t base)
+{
+	if (!edits)
+		STORE(h->written_seen, LOAD(h->written_seen) + (uint32_t)n);
+	if (!followed(h))
+		return;
+	struct feed f = {.h = h, .s = &h->resp, .response = true, .closing = closing,
+			 .edits = edits, .base = base};
+	feed(&f, p, n, avail);
+}
+
+void lc_h1_wrote_unseen(struct lc_h1 *h, uint64_t n)
+{
+	STORE(h->written_seen, LOAD(h->written_seen) + (uint32_t)n);
+	if (!followed(h))
+		return;
+	struct lc_h1_side *s = &h->resp;
+	if (s->state == S_CLOSE_BODY)
+		return;
+	if ((s->state == S_BODY || s->state == S_CHUNK_DATA) && n <= s->left) {
+		struct feed f = {.h = h, .s = s, .response = true};
+		while (n > 0 && (s->state == S_BODY || s->state == S_CHUNK_DATA)) {
+			size_t part = n > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)n;
+			n -= step(&f, "", part, part);
+		}
+		if (n == 0)
+			return;
+	}
+	give_up(h, s);
+}
+
+bool lc_h1_in_head(const struct lc_h1 *h)
+{
+	switch ((enum state)h->resp.state) {
+	case S_START:
+	case S_SVERSION:
+	case S_STATUS:
+	case S_REASON:
+	case S_HDR_START:
+	case S_HDR_NAME:
+	case S_HDR_VALUE:
+	case S_HDR_SKIP:
+	case S_HEAD_LF:
+		return LOAD(h->proto) == LC_PROTO_HTTP1;
+	default:
+		return false;
+	}
+}
+
+enum lc_h1_verdict lc_h1_judge(const struct lc_h1 *h)
+{
+	if (LOAD(h->proto) != LC_PROTO_HTTP1)
+		return LC_H1_NOT_HTTP;
+	uint16_t waiting = (uint16_t)(LOAD(h->requests) - LOAD(h->responses));
+	if (waiting > 0x8000)
+		return LC_H1_NOT_HTTP; /* more answers than questions: not followed */
+	if (LOAD(h->req_busy) || LOAD(h->resp_busy) || waiting > 0)
+		return LC_H1_BUSY;
+	return LOAD(h->last_close) ? LC_H1_DONE : LC_H1_BETWEEN;
+}
+
+static void bytes_text(char *out, size_t size, uint32_t n)
+{
+	if (n < 1024)
+		snprintf(out, size, "%u B", n);
+	else if (n < 1024 * 1024)
+		snprintf(out, size, "%.1f KiB", n / 1024.0);
+	else
+		snprintf(out, size, "%.1f MiB", n / (1024.0 * 1024.0));
+}
+
+void lc_h1_describe(const struct lc_h1 *h, char *out, size_t size)
+{
+	uint16_t requests = LOAD(h->requests), responses = LOAD(h->responses);
+	char sent[32];
+	bytes_text(sent, sizeof sent, LOAD(h->written_seen) - LOAD(h->resp_started));
+	switch (lc_h1_judge(h)) {
+	case LC_H1_NOT_HTTP:
+		snprintf(out, size, "%s", LOAD(h->proto) == LC_PROTO_LOST ? "http/1.x, not followed"
+									 : "");
+		return;
+	case LC_H1_DONE:
+		snprintf(out, size, "http/1.x: %u responses, the last with Connection: close",
+			 responses);
+		return;
+	case LC_H1_BETWEEN:
+		snprintf(out, size, "http/1.x: keep-alive, between requests (%u answered)",
+			 responses);
+		return;
+	case LC_H1_BUSY:
+		break;
+	}
+	const struct lc_h1_side *s = &h->resp;
+	if (LOAD(h->resp_busy)) {
+		if (lc_h1_in_head(h))
+			snprintf(out, size, "http/1.x: writing the head of response %u",
+				 responses + 1);
+		else if (s->flags & F_CHUNKED)
+			snprintf(out, size, "http/1.x: streaming chunked, %u chunks, %s sent",
+				 LOAD(h->chunks), sent);
+		else if (s->state == S_CLOSE_BODY)
+			snprintf(out, size, "http/1.x: sending a body that ends at close, %s sent",
+				 sent);
+		else
+			snprintf(out, size, "http/1.x: sending a body, %s sent, %llu bytes to go",
+				 sent, (unsigned long long)s->left);
+		return;
+	}
+	if (LOAD(h->req_busy) && requests == responses)
+		snprintf(out, size, "http/1.x: reading request %u", requests + 1);
+	else
+		snprintf(out, size, "http/1.x: waiting for the response to request %u",
+			 responses + 1);
+}

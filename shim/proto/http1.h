@@ -1,0 +1,138 @@
+/* Layer proto/: what a connection's protocol says, from the bytes the
+ * program reads and writes. Pure: no system calls, no globals; the hooks
+ * feed it (hook/iohooks.c), the drain asks it (track/connections.c).
+ * HTTP/1.x here; HTTP/2 and WebSocket are to sit beside it. May call:
+ * nothing of lastcall's.
+ *
+ * HTTP/1.x framing, both ways. Requests from what the program reads:
+ * recognition (a request line "METHOD target HTTP/1.x"), where each
+ * request ends (Content-Length, chunked with trailers), which were HEAD.
+ * Responses from what it writes: status line, headers (split across
+ * writes at any byte), Content-Length, chunked with its terminal chunk and
+ * trailers, close-delimited bodies, no body for HEAD, 1xx, 204 and 304.
+ * Bodies cost O(1) per write; only heads are looked at byte by byte.
+ *
+ * The state is a few dozen bytes in the descriptor table's entry: no
+ * allocation, no lock. The reading side and the writing side each have
+ * their own fields (one thread reads a connection while another writes);
+ * what the other side or the drain thread reads is atomic. */
+#ifndef LASTCALL_HTTP1_H
+#define LASTCALL_HTTP1_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum lc_proto {
+	LC_PROTO_UNKNOWN = 0, /* nothing read yet, or the request line is incomplete */
+	LC_PROTO_HTTP1,	      /* requests and responses followed */
+	LC_PROTO_OTHER,	      /* not HTTP/1.x in the clear (TLS, HTTP/2, Redis, after 101) */
+	LC_PROTO_LOST,	      /* HTTP/1.x the tracker could not follow (bytes it did not
+			       * see, malformed framing): judged as if OTHER */
+};
+
+/* A keep-alive connection idle between two requests when the listeners
+ * stop is kept this long: a pooled client's next request, already on its
+ * way, is answered (with Connection: close) instead of meeting a closed
+ * connection. Measured in tests/e2e/test_http_keepalive.py: pooled
+ * clients on loopback send their next request within a millisecond of
+ * the previous response; the grace also covers a round trip of a few
+ * tens of ms and a client thread preempted for a scheduler slice, and
+ * costs an idle pool a quarter of a second at exit. */
+#define LC_H1_KEEPALIVE_GRACE_NS (250LL * 1000000LL)
+
+/* The header appended from the signal on when a response has no
+ * Connection header of its own (see lc_h1_wrote). */
+#define LC_H1_CLOSE_HEADER "Connection: close\r\n"
+#define LC_H1_CLOSE_HEADER_LEN 19
+
+struct lc_h1_side {
+	uint64_t left; /* body or chunk bytes still to come; Content-Length while in headers */
+	uint8_t state;
+	uint8_t header;	 /* which header's value is being read (enum in http1.c) */
+	uint8_t pos;	 /* position in a name, a token or a line */
+	uint8_t token;	 /* which token a Connection value is matching */
+	uint8_t vpos;	 /* position in the current value (saturating), for the rewrite */
+	uint8_t version; /* minor HTTP version of the message (0 or 1) */
+	uint16_t flags;	 /* of the message being read */
+};
+
+struct lc_h1 {
+	struct lc_h1_side req;	/* what the program read */
+	struct lc_h1_side resp; /* what it wrote */
+	_Atomic uint8_t proto;
+	_Atomic uint8_t req_busy;  /* a request head or body is partly read */
+	_Atomic uint8_t resp_busy; /* a response is partly written */
+	_Atomic uint8_t last_close; /* the last complete response said Connection: close */
+	uint8_t ins_sent;	    /* bytes of LC_H1_CLOSE_HEADER already sent */
+	_Atomic uint16_t requests;  /* request heads read (wraps) */
+	_Atomic uint16_t responses; /* final responses complete (wraps) */
+	_Atomic uint16_t head_mask; /* bit n % 16: request n was HEAD */
+	uint16_t status;	    /* of the response being written */
+	_Atomic uint16_t chunks;    /* of the response being written (saturating) */
+	/* Low 32 bits of the bytes the program read and the bytes that left
+	 * through its writes (lastcall's insertions included): checked against
+	 * the kernel's own counts to find what the wrappers missed. */
+	_Atomic uint32_t read_seen;
+	_Atomic uint32_t written_seen;
+	_Atomic uint32_t resp_started; /* written_seen when the current response began */
+};
+
+/* One change lastcall makes to the program's bytes while it writes a
+ * response head after the signal. Offsets count the program's bytes of
+ * the write being planned. */
+struct lc_h1_edit {
+	uint32_t at;	/* REPLACE: first program byte replaced; INSERT: inserted before it */
+	uint32_t len;	/* bytes replaced, or inserted */
+	uint8_t insert; /* 1: insert LC_H1_CLOSE_HEADER from offset `from` */
+	uint8_t from;	/* REPLACE: value position of the first byte ("close" then spaces) */
+};
+#define LC_H1_MAX_EDITS 8
+struct lc_h1_edits {
+	int count;
+	bool overflow; /* more edits than fit: the write goes out unchanged */
+	struct lc_h1_edit e[LC_H1_MAX_EDITS];
+};
+
+/* A new connection. */
+void lc_h1_reset(struct lc_h1 *h);
+
+/* The program read `n` bytes at `p`. */
+void lc_h1_read(struct lc_h1 *h, const char *p, size_t n);
+/* The program read bytes lastcall could not see (splice): followed only
+ * inside a body of known length, else the connection is LOST. */
+void lc_h1_read_unseen(struct lc_h1 *h, uint64_t n);
+
+/* The program's `n` bytes at `p` left through its write. `avail` >= n
+ * is how many bytes of this buffer may be looked at ahead (the same in a
+ * plan and its commit). `closing`: from the signal on (after --delay),
+ * each response that starts gets Connection: close (an existing
+ * Connection header's value is overwritten with "close" padded with
+ * spaces, to the same length; otherwise LC_H1_CLOSE_HEADER is inserted
+ * before the blank line of an HTTP/1.1 head), unless the program says
+ * close itself, the status is 1xx, or more requests are waiting behind
+ * it (pipelining). With `edits`, the changes are recorded there, their
+ * offsets counted from `base`: run it on a copy to plan a write, then on
+ * the real state with the bytes that left. */
+void lc_h1_wrote(struct lc_h1 *h, const char *p, size_t n, size_t avail, bool closing,
+		 struct lc_h1_edits *edits, size_t base);
+/* Bytes written without being seen (sendfile, splice). */
+void lc_h1_wrote_unseen(struct lc_h1 *h, uint64_t n);
+/* Is a response head being written (where a rewrite could happen)? */
+bool lc_h1_in_head(const struct lc_h1 *h);
+
+enum lc_h1_verdict {
+	LC_H1_NOT_HTTP,	      /* judge it without the protocol */
+	LC_H1_BUSY,	      /* a request read or a response written in part, or one
+			       * waiting for its response */
+	LC_H1_DONE,	      /* complete, and its last response said Connection: close */
+	LC_H1_BETWEEN,	      /* complete, keep-alive: the client may send again */
+};
+enum lc_h1_verdict lc_h1_judge(const struct lc_h1 *h);
+
+/* Where a connection stands, for the log, the report and /status:
+ * "streaming chunked, 12 chunks, 3.1 KiB sent". */
+void lc_h1_describe(const struct lc_h1 *h, char *out, size_t size);
+
+#endif

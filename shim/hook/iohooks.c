@@ -1,14 +1,8 @@
 /* Reads and writes on tracked connections (see iohooks.h).
  *
  * Reads: the bytes the program got are fed to the framing tracker.
- * Writes: before the signal, the call goes out as the program made it and
- * the bytes that left are fed afterwards. From the signal on (after
- * --delay), a write that may carry a response head is first planned on a
- * copy of the tracker; if the plan changes bytes (Connection: close), the
- * edited bytes go out in one sendmsg, and the program is told how many of
- * ITS bytes left: lastcall's own bytes are never counted, and a header
- * cut short by a partial write is finished before the program's next
- * byte. */
+ * Writes go through proto/http1_send.c, which edits them from the signal
+ * on; here they meet the system calls. */
 #include "hook/iohooks.h"
 
 #include <errno.h>
@@ -20,14 +14,7 @@
 
 #include "base/runtime.h"
 #include "proto/http1.h"
-
-#define MAX_EDITED_IOV 64
-#define MAX_PROGRAM_IOV 32
-
-static const char close_value[] = "close";
-static const char spaces[] =
-	"                                                                "
-	"                                                                ";
+#include "proto/http1_send.h"
 
 /* --- reads --- */
 
@@ -106,8 +93,36 @@ struct out_call {
 	enum { CALL_WRITE, CALL_WRITEV, CALL_SENDTO, CALL_SENDMSG } kind;
 };
 
-static ssize_t call_as_made(const struct out_call *c)
+/* The socket behind fd is still the one the table recorded: lastcall
+ * changes the bytes of that connection only, never of a descriptor
+ * reused behind a close it did not see. */
+static bool still_the_connection(int fd)
 {
+	struct lc_fd_snapshot seen;
+	struct stat st;
+	return lc_fdtable_get(&lc_table, fd, &seen) && seen.kind == LC_FD_CONNECTION &&
+	       fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) && (uint64_t)st.st_ino == seen.ino;
+}
+
+/* lc_h1_send_fn: the program's call as made, or the edited bytes in one
+ * sendmsg with the program's flags, name and control data. */
+static ssize_t send_call(void *ctx, const struct iovec *iov, int iovcnt, bool edited)
+{
+	const struct out_call *c = ctx;
+	if (edited) {
+		int saved = errno;
+		if (!still_the_connection(c->fd))
+			return -2;
+		errno = saved;
+		struct msghdr m = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt};
+		if (c->msg) {
+			m.msg_name = c->msg->msg_name;
+			m.msg_namelen = c->msg->msg_namelen;
+			m.msg_control = c->msg->msg_control;
+			m.msg_controllen = c->msg->msg_controllen;
+		}
+		return lc_real_sendmsg(c->fd, &m, c->flags);
+	}
 	switch (c->kind) {
 	case CALL_WRITE:
 		return lc_real_write(c->fd, c->iov[0].iov_base, c->iov[0].iov_len);
@@ -122,103 +137,6 @@ static ssize_t call_as_made(const struct out_call *c)
 	return lc_real_sendmsg(c->fd, c->msg, c->flags);
 }
 
-static void commit(struct lc_h1 *h, const struct iovec *iov, int iovcnt, size_t sent, bool closing)
-{
-	for (int i = 0; i < iovcnt && sent > 0; i++) {
-		size_t n = iov[i].iov_len < sent ? iov[i].iov_len : sent;
-		lc_h1_wrote(h, iov[i].iov_base, n, iov[i].iov_len, closing, NULL, 0);
-		sent -= n;
-	}
-}
-
-/* The edited bytes, as pieces: the program's own bytes, "close" and
- * spaces over a Connection value, LC_H1_CLOSE_HEADER inserted. */
-struct edited {
-	struct iovec iov[MAX_EDITED_IOV];
-	bool program[MAX_EDITED_IOV]; /* the piece counts as the program's bytes */
-	int count;
-};
-
-static bool add_piece(struct edited *e, const void *base, size_t len, bool program)
-{
-	if (len == 0)
-		return true;
-	if (e->count == MAX_EDITED_IOV)
-		return false;
-	e->iov[e->count] = (struct iovec){.iov_base = (void *)base, .iov_len = len};
-	e->program[e->count++] = program;
-	return true;
-}
-
-/* The program's bytes [from, to) of its write, as pieces. */
-static bool add_program(struct edited *e, const struct out_call *c, size_t from, size_t to)
-{
-	size_t at = 0;
-	for (int i = 0; i < c->iovcnt && from < to; i++) {
-		size_t len = c->iov[i].iov_len;
-		if (from < at + len) {
-			size_t start = from - at;
-			size_t end = to - at < len ? to - at : len;
-			if (!add_piece(e, (const char *)c->iov[i].iov_base + start, end - start, true))
-				return false;
-			from = at + end;
-		}
-		at += len;
-	}
-	return true;
-}
-
-/* "close" then spaces, from value position `from` on, `len` bytes. */
-static bool add_close_value(struct edited *e, size_t from, size_t len)
-{
-	if (from < 5) {
-		size_t n = 5 - from < len ? 5 - from : len;
-		if (!add_piece(e, close_value + from, n, true))
-			return false;
-		len -= n;
-	}
-	while (len > 0) {
-		size_t n = len < sizeof spaces - 1 ? len : sizeof spaces - 1;
-		if (!add_piece(e, spaces, n, true))
-			return false;
-		len -= n;
-	}
-	return true;
-}
-
-static bool build(struct edited *e, const struct out_call *c, const struct lc_h1_edits *edits,
-		  size_t total)
-{
-	size_t at = 0;
-	e->count = 0;
-	for (int i = 0; i < edits->count; i++) {
-		const struct lc_h1_edit *ed = &edits->e[i];
-		if (!add_program(e, c, at, ed->at))
-			return false;
-		if (ed->insert) {
-			if (!add_piece(e, LC_H1_CLOSE_HEADER + ed->from, ed->len, false))
-				return false;
-			at = ed->at;
-		} else {
-			if (!add_close_value(e, ed->from, ed->len))
-				return false;
-			at = ed->at + ed->len;
-		}
-	}
-	return add_program(e, c, at, total);
-}
-
-/* The socket behind fd is still the one the table recorded: lastcall
- * changes the bytes of that connection only, never of a descriptor
- * reused behind a close it did not see. */
-static bool still_the_connection(int fd)
-{
-	struct lc_fd_snapshot seen;
-	struct stat st;
-	return lc_fdtable_get(&lc_table, fd, &seen) && seen.kind == LC_FD_CONNECTION &&
-	       fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) && (uint64_t)st.st_ino == seen.ino;
-}
-
 static bool nonblocking(const struct out_call *c)
 {
 	if (c->flags & MSG_DONTWAIT)
@@ -227,108 +145,32 @@ static bool nonblocking(const struct out_call *c)
 	return fl >= 0 && (fl & O_NONBLOCK);
 }
 
-/* Sends the planned edit of a write. Returns the program's bytes that
- * left (>= 1), or -1 with errno; 0 only for an empty write. */
-static ssize_t send_edited(const struct out_call *c, struct lc_h1 *h,
-			   const struct lc_h1_edits *edits, size_t total)
-{
-	struct edited e;
-	if (!build(&e, c, edits, total)) {
-		atomic_store(&h->proto, LC_PROTO_LOST); /* too many pieces: as it was */
-		return call_as_made(c);
-	}
-	struct msghdr m = {.msg_iov = e.iov, .msg_iovlen = (size_t)e.count};
-	if (c->msg) {
-		m.msg_name = c->msg->msg_name;
-		m.msg_namelen = c->msg->msg_namelen;
-		m.msg_control = c->msg->msg_control;
-		m.msg_controllen = c->msg->msg_controllen;
-	}
-	ssize_t r = lc_real_sendmsg(c->fd, &m, c->flags);
-	if (r < 0)
-		return r;
-	size_t left = (size_t)r, program = 0, inserted = 0, insert_from = 0;
-	bool insert_cut = false;
-	for (int i = 0; i < e.count && left > 0; i++) {
-		size_t n = e.iov[i].iov_len < left ? e.iov[i].iov_len : left;
-		if (e.program[i]) {
-			program += n;
-		} else {
-			inserted += n;
-			insert_from = (size_t)((const char *)e.iov[i].iov_base - LC_H1_CLOSE_HEADER);
-			insert_cut = n < e.iov[i].iov_len || i + 1 == e.count || n == left;
-		}
-		left -= n;
-	}
-	int saved = errno;
-	bool closing = true;
-	commit(h, c->iov, c->iovcnt, program, closing);
-	atomic_store_explicit(&h->written_seen,
-			      atomic_load_explicit(&h->written_seen, memory_order_relaxed) +
-				      (uint32_t)inserted,
-			      memory_order_relaxed);
-	/* The inserted header went out in part, or whole but without the
-	 * program's next byte: the rest of it comes first next time. */
-	if (insert_cut)
-		h->ins_sent = (uint8_t)(insert_from + inserted);
-	errno = saved;
-	return (ssize_t)program;
-}
-
 static ssize_t write_tracked(const struct out_call *c)
 {
 	struct lc_h1 *h = lc_fdtable_h1(&lc_table, c->fd);
 	if (!h)
-		return call_as_made(c);
-	bool closing = lc_phase() >= LC_PHASE_STOPPING &&
-		       atomic_load_explicit(&h->proto, memory_order_relaxed) == LC_PROTO_HTTP1;
-	if (!closing) {
-		ssize_t r = call_as_made(c);
-		if (r > 0) {
-			int saved = errno;
-			commit(h, c->iov, c->iovcnt, (size_t)r, false);
-			errno = saved;
-		}
-		return r;
-	}
+		return send_call((void *)c, c->iov, c->iovcnt, false);
+	bool closing = lc_phase() >= LC_PHASE_STOPPING;
 	uint16_t answered = atomic_load_explicit(&h->responses, memory_order_relaxed);
-	for (int tries = 0; tries < LC_H1_CLOSE_HEADER_LEN + 2; tries++) {
-		/* Plan on a copy: which bytes change if all of them leave. */
-		struct lc_h1 plan;
-		struct lc_h1_edits edits = {0};
-		size_t total = 0;
-		memcpy(&plan, h, sizeof plan);
-		for (int i = 0; i < c->iovcnt; i++) {
-			lc_h1_wrote(&plan, c->iov[i].iov_base, c->iov[i].iov_len, c->iov[i].iov_len,
-				    true, &edits, total);
-			total += c->iov[i].iov_len;
-		}
-		ssize_t r;
-		if (edits.count == 0 && !edits.overflow) {
-			r = call_as_made(c);
-			if (r > 0) {
-				int saved = errno;
-				commit(h, c->iov, c->iovcnt, (size_t)r, true);
-				errno = saved;
+	size_t total = 0;
+	for (int i = 0; i < c->iovcnt; i++)
+		total += c->iov[i].iov_len;
+	/* Each round sends at least one byte; only lastcall's header (19
+	 * bytes) can make a round that sends none of the program's. */
+	for (int round = 0; round < LC_H1_CLOSE_HEADER_LEN + 2; round++) {
+		ssize_t r = lc_h1_send(h, c->iov, c->iovcnt, closing, send_call, (void *)c);
+		if (r == 0 && total > 0) {
+			/* A nonblocking program is told to wait; a blocking one
+			 * would have waited: send again. */
+			if (nonblocking(c)) {
+				errno = EAGAIN;
+				return -1;
 			}
-		} else if (edits.overflow || c->iovcnt > MAX_PROGRAM_IOV ||
-			   !still_the_connection(c->fd)) {
-			atomic_store(&h->proto, LC_PROTO_LOST);
-			return call_as_made(c);
-		} else {
-			r = send_edited(c, h, &edits, total);
-			if (r == 0 && total > 0) {
-				/* Only lastcall's bytes left. A nonblocking program is told
-				 * to wait; a blocking one would have waited: send again. */
-				if (nonblocking(c)) {
-					errno = EAGAIN;
-					return -1;
-				}
-				continue;
-			}
+			continue;
 		}
 		/* A response ended during the shutdown: the drain may close it. */
-		if (r > 0 && atomic_load_explicit(&h->responses, memory_order_relaxed) != answered) {
+		if (closing && r > 0 &&
+		    atomic_load_explicit(&h->responses, memory_order_relaxed) != answered) {
 			int saved = errno;
 			lc_wake(LC_EV_CLOSED);
 			errno = saved;

@@ -269,7 +269,7 @@ static void head_done(struct lc_h1 *h, bool response)
 /* The response's first byte: from the signal on it gets Connection:
  * close, unless more requests wait behind it (a pipelining client would
  * drop their answers). */
-static void response_start(struct lc_h1 *h, bool closing)
+static void response_start(struct lc_h1 *h, bool closing, uint32_t written_before)
 {
 	struct lc_h1_side *s = &h->resp;
 	uint16_t waiting = (uint16_t)(LOAD(h->requests) - LOAD(h->responses));
@@ -278,7 +278,15 @@ static void response_start(struct lc_h1 *h, bool closing)
 	h->status = 0;
 	STORE(h->chunks, 0);
 	STORE(h->resp_busy, 1);
-	STORE(h->resp_started, LOAD(h->written_seen));
+	STORE(h->resp_started, written_before);
+}
+
+/* A chunk-size line ended: its data, or the trailers after the last. */
+static void chunk_size_done(struct lc_h1 *h, struct lc_h1_side *s, bool response)
+{
+	if (response && LOAD(h->chunks) < UINT16_MAX)
+		STORE(h->chunks, (uint16_t)(LOAD(h->chunks) + 1));
+	s->state = s->left == 0 ? S_TRAILER_START : S_CHUNK_DATA;
 }
 
 /* --- the byte loop, shared by both directions --- */
@@ -289,7 +297,8 @@ struct feed {
 	bool response;
 	bool closing;
 	struct lc_h1_edits *edits;
-	size_t base;
+	size_t base;	     /* offset of the current byte in this write (or read) */
+	uint32_t seen_before; /* written_seen less this write's bytes */
 };
 
 /* Returns how many bytes it used at p[0..n) (at least 1 unless n is 0). */
@@ -309,7 +318,7 @@ static size_t step(struct feed *f, const char *p, size_t n, size_t avail)
 				give_up(h, s); /* the program spoke before a request line */
 				return n;
 			}
-			response_start(h, f->closing);
+			response_start(h, f->closing, f->seen_before + (uint32_t)f->base);
 			s->state = S_SVERSION;
 			s->pos = 0;
 			return 0;
@@ -416,11 +425,10 @@ static size_t step(struct feed *f, const char *p, size_t n, size_t avail)
 		const char *lf = memchr(p, '\n', n);
 		if (!lf)
 			return n;
-		s->state = s->state == S_CHUNK_EXT ? S_CHUNK_DATA
-			   : s->state == S_TRAILER_SKIP ? S_TRAILER_START
-							 : S_HDR_START;
-		if (s->state == S_CHUNK_DATA && s->left == 0)
-			s->state = S_TRAILER_START;
+		if (s->state == S_CHUNK_EXT)
+			chunk_size_done(h, s, f->response);
+		else
+			s->state = s->state == S_TRAILER_SKIP ? S_TRAILER_START : S_HDR_START;
 		return (size_t)(lf - p) + 1;
 	}
 	case S_HDR_START:
@@ -486,6 +494,10 @@ static size_t step(struct feed *f, const char *p, size_t n, size_t avail)
 	case S_HDR_VALUE:
 		if (c == '\n') {
 			value_end(s);
+			/* A value overwritten before its end was in view, and
+			 * shorter than "close": the header is added as well. */
+			if ((s->flags & F_SUBSTITUTED) && s->header == H_CONNECTION && s->vpos < 5)
+				s->flags &= (uint16_t)~F_SUBSTITUTED;
 			s->state = S_HDR_START;
 			return 1;
 		}
@@ -540,9 +552,7 @@ static size_t step(struct feed *f, const char *p, size_t n, size_t avail)
 			return 1;
 		}
 		if (c == '\n') {
-			if (f->response && LOAD(h->chunks) < UINT16_MAX)
-				STORE(h->chunks, (uint16_t)(LOAD(h->chunks) + 1));
-			s->state = s->left == 0 ? S_TRAILER_START : S_CHUNK_DATA;
+			chunk_size_done(h, s, f->response);
 			return 1;
 		}
 		int v = hex_value(c);
@@ -635,12 +645,13 @@ void lc_h1_read_unseen(struct lc_h1 *h, uint64_t n)
 void lc_h1_wrote(struct lc_h1 *h, const char *p, size_t n, size_t avail, bool closing,
 		 struct lc_h1_edits *edits, size_t base)
 {
+	uint32_t before = LOAD(h->written_seen);
 	if (!edits)
-		STORE(h->written_seen, LOAD(h->written_seen) + (uint32_t)n);
+		STORE(h->written_seen, before + (uint32_t)n);
 	if (!followed(h))
 		return;
 	struct feed f = {.h = h, .s = &h->resp, .response = true, .closing = closing,
-			 .edits = edits, .base = base};
+			 .edits = edits, .base = base, .seen_before = before - (uint32_t)base};
 	feed(&f, p, n, avail);
 }
 

@@ -29,7 +29,7 @@ LAUNCHER_OBJS := $(patsubst shim/%.c,$(BUILD)/launcher/%.o,$(LAUNCHER_SRCS))
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/*/test_*.c))
 DEMO_BINS := $(BUILD)/demo/naive_server $(BUILD)/demo/token_stream
-FUZZ_TARGETS := duration signal_list health_addr health_request env
+FUZZ_TARGETS := duration signal_list health_addr health_request env http1_framing http1_rewrite
 FUZZ_BINS := $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS))
 FUZZ_SECONDS ?= 20
 BENCH_BINS := $(BUILD)/bench/calls $(BUILD)/bench/hold_server
@@ -68,9 +68,19 @@ $(BUILD)/bench/%: bench/%.c | $(BUILD)/bench
 
 # The parsers alone, built with clang's libFuzzer, ASan and UBSan.
 FUZZ_SRCS := shim/base/config.c shim/tell/health_request.c
+FUZZ_FLAGS := $(BASE_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_SRCS) $(LIB_HDRS) | $(BUILD)/fuzz
-	clang $(BASE_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-o $@ $< $(FUZZ_SRCS)
+	clang $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRCS)
+
+# The HTTP/1.x tracker against llhttp, node's parser: its C sources come
+# with Debian's node-llhttp and are compiled into this fuzzer only.
+LLHTTP_DIR := /usr/share/llhttp
+$(BUILD)/fuzz/fuzz_http1_framing: tests/fuzz/fuzz_http1_framing.c shim/proto/http1.c $(LIB_HDRS) | $(BUILD)/fuzz
+	clang $(FUZZ_FLAGS) -I/usr/share/include/llhttp -Wno-unused-parameter -o $@ $< shim/proto/http1.c \
+		$(LLHTTP_DIR)/llhttp.c $(LLHTTP_DIR)/api.c $(LLHTTP_DIR)/http.c
+
+$(BUILD)/fuzz/fuzz_http1_rewrite: tests/fuzz/fuzz_http1_rewrite.c shim/proto/http1.c shim/proto/http1_send.c $(LIB_HDRS) | $(BUILD)/fuzz
+	clang $(FUZZ_FLAGS) -o $@ $< shim/proto/http1.c shim/proto/http1_send.c
 
 $(BUILD)/demo $(BUILD)/tests/servers $(BUILD)/bench $(BUILD)/fuzz:
 	mkdir -p $@

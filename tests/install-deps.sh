@@ -24,6 +24,7 @@ need_cmd valgrind valgrind
 [ -x /usr/bin/python3 ] || packages="$packages python3"
 if [ "${1:-}" = fuzz ]; then
 	need_cmd clang clang
+	need_pkg node-llhttp
 fi
 if [ "${1:-}" = bench ]; then
 	need_cmd wrk wrk

@@ -122,8 +122,11 @@ static void token_byte(struct lc_h1_side *s, char c)
 						 : lower(c) == 'u' ? T_UPGRADE : T_MISMATCH;
 		s->pos = 0;
 	}
+	if (s->token == T_MISMATCH)
+		return;
 	const char *want = token_names[s->token];
-	if (s->token != T_MISMATCH && want[s->pos] == lower(c))
+	/* A NUL byte never matches the terminator (found by make fuzz). */
+	if (want[s->pos] != '\0' && want[s->pos] == lower(c))
 		s->pos++;
 	else
 		s->token = T_MISMATCH;

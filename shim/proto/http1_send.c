@@ -97,7 +97,7 @@ static bool build(struct edited *e, const struct iovec *iov, int iovcnt,
 		if (!add_program(e, iov, iovcnt, at, ed->at))
 			return false;
 		if (ed->insert) {
-			if (!add_piece(e, LC_H1_CLOSE_HEADER + ed->from, ed->len, false))
+			if (!add_piece(e, &LC_H1_CLOSE_HEADER[ed->from], ed->len, false))
 				return false;
 			at = ed->at;
 		} else {

@@ -1,0 +1,86 @@
+/* The HTTP/1.x tracker against llhttp (node's parser, from Debian's
+ * node-llhttp sources, compiled into this fuzzer only): fed the same
+ * bytes, cut at the same places, the tracker must count exactly the
+ * messages llhttp completes, for as long as both follow the stream. Where
+ * llhttp refuses the input, or the tracker gives up (and lastcall falls
+ * back to judging without the protocol), the comparison ends: a lenient
+ * tracker is fine, a wrong count is not.
+ *
+ * Input: byte 0 picks requests or responses and seeds the cuts; the rest
+ * is the stream. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "llhttp.h"
+#include "proto/http1.h"
+
+struct counts {
+	int heads, finals;
+	bool closed; /* a message said the connection ends after it */
+};
+
+static int on_headers_complete(llhttp_t *p)
+{
+	((struct counts *)p->data)->heads++;
+	return 0;
+}
+
+static int on_message_complete(llhttp_t *p)
+{
+	struct counts *c = p->data;
+	if (p->type == HTTP_REQUEST || llhttp_get_status_code(p) >= 200)
+		c->finals++;
+	if (!llhttp_should_keep_alive(p))
+		c->closed = true;
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
+{
+	if (size < 2)
+		return 0;
+	bool response = data[0] & 1;
+	unsigned seed = data[0];
+	const char *text = (const char *)data + 1;
+	size_t len = size - 1;
+
+	llhttp_settings_t settings;
+	llhttp_settings_init(&settings);
+	settings.on_headers_complete = on_headers_complete;
+	settings.on_message_complete = on_message_complete;
+	llhttp_t parser;
+	llhttp_init(&parser, response ? HTTP_RESPONSE : HTTP_REQUEST, &settings);
+	struct counts counts = {0};
+	parser.data = &counts;
+
+	struct lc_h1 h;
+	lc_h1_reset(&h);
+	if (response) {
+		/* 60 plain GETs read: the responses have requests to answer */
+		static const char get[] = "GET / HTTP/1.1\r\n\r\n";
+		for (int i = 0; i < 60; i++)
+			lc_h1_read(&h, get, sizeof get - 1);
+	}
+	size_t at = 0;
+	while (at < len) {
+		size_t piece = 1 + (size_t)rand_r(&seed) % 17;
+		if (piece > len - at)
+			piece = len - at;
+		llhttp_errno_t err = llhttp_execute(&parser, text + at, piece);
+		if (response)
+			lc_h1_wrote(&h, text + at, piece, piece, false, NULL, 0);
+		else
+			lc_h1_read(&h, text + at, piece);
+		at += piece;
+		if (err != HPE_OK || h.proto != LC_PROTO_HTTP1)
+			break; /* no longer both following the stream */
+		if (counts.closed)
+			break; /* nothing after a message that ends the connection is HTTP */
+		int ours = response ? h.responses : h.requests;
+		int theirs = response ? counts.finals : counts.heads;
+		if (ours != theirs)
+			abort();
+	}
+	return 0;
+}

@@ -11,6 +11,8 @@ need_pkg libcmocka-dev
 need_pkg libunwind-dev
 need_pkg python3-pytest
 need_pkg python3-pytest-timeout
+need_pkg python3-fastapi
+need_pkg python3-uvicorn
 need_cmd gcc gcc
 need_cmd make make
 need_cmd node nodejs

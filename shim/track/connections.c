@@ -81,17 +81,27 @@ static bool still_ours(struct lc_fdtable *t, int fd, struct lc_fd_snapshot *seen
 /* Shuts the connection down through a private duplicate whose identity is
  * checked first: the program may close fd and reuse the number at any
  * moment, and shutting down someone else's socket would be a disaster. */
-static bool shut_down(int fd, uint64_t ino, bool only_if_idle)
+/* When a shutdown is still right at the moment it is made. */
+enum shut_if {
+	SHUT_ANYWAY,	  /* a deadline */
+	SHUT_IF_QUIET,	  /* judged idle by timing: nothing unread, nothing unsent */
+	SHUT_IF_NO_UNREAD /* judged done by the protocol: bytes still queued to the
+			   * client go out before the FIN (and the exit waits for
+			   * them: track/leaving.c) */
+};
+
+static bool shut_down(int fd, uint64_t ino, enum shut_if when)
 {
 	int dup = lc_real_fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (dup < 0)
 		return false;
 	struct stat st;
 	bool ok = fstat(dup, &st) == 0 && (uint64_t)st.st_ino == ino;
-	if (ok && only_if_idle) {
+	if (ok && when != SHUT_ANYWAY) {
 		struct lc_conn_probe p;
 		/* A request may have arrived since the scan looked. */
-		ok = lc_probe_connection(dup, &p) == 0 && p.unread == 0 && p.unsent == 0;
+		ok = lc_probe_connection(dup, &p) == 0 && p.unread == 0 &&
+		     (when == SHUT_IF_NO_UNREAD || p.unsent == 0);
 	}
 	if (ok)
 		shutdown(dup, SHUT_RDWR);
@@ -156,8 +166,9 @@ void lc_connection_look(struct lc_fdtable *t, int fd, const struct lc_fd_snapsho
 		out->by_protocol = true;
 		out->finished = http == LC_H1_DONE;
 		lc_h1_describe(h, out->what, sizeof out->what);
-		bool quiet = out->probe.unread == 0 && out->probe.unsent == 0;
-		out->activity = http == LC_H1_BUSY || !quiet ? LC_BUSY : LC_IDLE;
+		/* Its last response complete: what is still queued to the client
+		 * leaves before the FIN. A request already here is answered. */
+		out->activity = http == LC_H1_BUSY || out->probe.unread ? LC_BUSY : LC_IDLE;
 		if (out->activity == LC_IDLE && http == LC_H1_BETWEEN) {
 			/* Keep-alive, no response said close: the client's next
 			 * request may be on its way. It is answered (with
@@ -242,7 +253,8 @@ void lc_connections_scan(struct lc_fdtable *t, int64_t now_ns, bool close_idle,
 		char peer[LC_ADDR_TEXT];
 		if (close_idle && lc_log_enabled(LC_LOG_DEBUG))
 			lc_peer_text(fd, peer);
-		if (close_idle && shut_down(fd, seen.ino, true)) {
+		if (close_idle &&
+		    shut_down(fd, seen.ino, look.by_protocol ? SHUT_IF_NO_UNREAD : SHUT_IF_QUIET)) {
 			if (slot)
 				slot->shut = true;
 			out->closed_idle++;
@@ -313,7 +325,7 @@ long lc_connections_cut(struct lc_fdtable *t, bool cut, bool from_watchdog,
 		}
 		lc_line_emit(&line, LC_LOG_WARN);
 		if (cut)
-			shut_down(fd, seen.ino, false);
+			shut_down(fd, seen.ino, SHUT_ANYWAY);
 	}
 	return count;
 }

@@ -1,6 +1,7 @@
 """Python's ThreadingHTTPServer speaking HTTP/1.1 with keep-alive, no
 signal handling of its own. Routes:
   /                 "ok" at once          /slow?ms=N   "ok" after N ms
+  ?ms=N on any route waits N ms before answering
   /download?size=N  N bytes (Content-Length; HEAD: headers only)
   /etag             304 when If-None-Match matches
   /chunked?n=N&ms=M N chunks M ms apart, then trailers
@@ -34,8 +35,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         url = urlparse(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
-        if url.path == "/slow":
+        if url.path != "/chunked":
             time.sleep(int(query.get("ms", "0")) / 1000)
+        if url.path == "/slow":
             self._reply(200, b"ok")
         elif url.path == "/download":
             size = int(query.get("size", "1000000"))

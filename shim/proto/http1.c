@@ -101,6 +101,36 @@ static bool followed(const struct lc_h1 *h)
 	return proto == LC_PROTO_UNKNOWN || proto == LC_PROTO_HTTP1;
 }
 
+/* RFC 9112 2.2: a CR must be followed by LF; a bare CR makes the message
+ * invalid. The high bit of `version` remembers a CR at the end of the
+ * previous buffer (found by make fuzz: llhttp ends a line at a bare CR,
+ * and the tracker, skipping it, would find a different end). */
+#define CR_PENDING 0x80
+#define VERSION(s) ((s)->version & 0x7f)
+
+static size_t saw_cr(struct lc_h1_side *s)
+{
+	s->version |= CR_PENDING;
+	return 1;
+}
+
+/* In [p, p+n): no CR except right before an LF. Returns false on a bare CR. */
+static bool crs_ok(struct lc_h1_side *s, const char *p, size_t n)
+{
+	const char *cr = memchr(p, '\r', n);
+	while (cr) {
+		size_t at = (size_t)(cr - p);
+		if (at + 1 == n) {
+			saw_cr(s);
+			return true;
+		}
+		if (p[at + 1] != '\n')
+			return false;
+		cr = memchr(cr + 1, '\r', n - at - 1);
+	}
+	return true;
+}
+
 /* --- tokens in a header value (Connection, Transfer-Encoding) --- */
 
 static void token_byte(struct lc_h1_side *s, char c)
@@ -226,7 +256,7 @@ static void message_done(struct lc_h1 *h, struct lc_h1_side *s, bool response)
 		return;
 	}
 	bool close = (s->flags & (F_CLOSE | F_REWRITE)) ||
-		     (s->version == 0 && !(s->flags & F_KEEP_ALIVE));
+		     (VERSION(s) == 0 && !(s->flags & F_KEEP_ALIVE));
 	STORE(h->last_close, close);
 	STORE(h->responses, (uint16_t)(LOAD(h->responses) + 1));
 	STORE(h->resp_busy, 0);
@@ -312,9 +342,20 @@ static size_t step(struct feed *f, const char *p, size_t n, size_t avail)
 	char c = p[0];
 	size_t take;
 
+	if (s->version & CR_PENDING) {
+		s->version &= (uint8_t)~CR_PENDING;
+		if (c != '\n' && s->state != S_BODY && s->state != S_CHUNK_DATA &&
+		    s->state != S_CLOSE_BODY) {
+			give_up(h, s);
+			return n;
+		}
+	}
+
 	switch ((enum state)s->state) {
 	case S_START:
-		if (c == '\r' || c == '\n')
+		if (c == '\r')
+			return saw_cr(s);
+		if (c == '\n')
 			return 1; /* empty lines between messages (RFC 9112 2.2) */
 		if (f->response) {
 			if (LOAD(h->proto) != LC_PROTO_HTTP1) {
@@ -399,7 +440,7 @@ static size_t step(struct feed *f, const char *p, size_t n, size_t avail)
 			return 1;
 		}
 		if (c == '\r')
-			return 1;
+			return saw_cr(s);
 		if (c != '\n') {
 			give_up(h, s);
 			return n;
@@ -426,6 +467,12 @@ static size_t step(struct feed *f, const char *p, size_t n, size_t avail)
 	case S_CHUNK_EXT:
 	case S_TRAILER_SKIP: {
 		const char *lf = memchr(p, '\n', n);
+		if (!crs_ok(s, p, lf ? (size_t)(lf - p) : n)) {
+			give_up(h, s);
+			return n;
+		}
+		if (lf && lf > p && (s->version & CR_PENDING))
+			s->version &= (uint8_t)~CR_PENDING; /* the CR right before this LF */
 		if (!lf)
 			return n;
 		if (s->state == S_CHUNK_EXT)
@@ -438,7 +485,7 @@ static size_t step(struct feed *f, const char *p, size_t n, size_t avail)
 		if (c == '\r' || c == '\n') {
 			/* The blank line: lastcall's header goes in before it. */
 			if ((s->flags & (F_REWRITE | F_SUBSTITUTED | F_CLOSE)) == F_REWRITE &&
-			    s->version == 1) {
+			    VERSION(s) == 1) {
 				if (f->edits)
 					add_edit(f->edits, (uint32_t)f->base, LC_H1_CLOSE_HEADER_LEN - h->ins_sent,
 						 true, h->ins_sent);
@@ -483,6 +530,10 @@ static size_t step(struct feed *f, const char *p, size_t n, size_t avail)
 			s->state = S_HDR_START; /* not a header line: ignored */
 			return 1;
 		}
+		if (c == '\r') {
+			s->state = S_HDR_SKIP;
+			return saw_cr(s);
+		}
 		for (int i = H_CONTENT_LENGTH; i <= H_CONNECTION; i++)
 			if ((s->header & (1u << i)) &&
 			    (s->pos >= strlen(header_names[i]) || header_names[i][s->pos] != lower(c)))
@@ -505,7 +556,7 @@ static size_t step(struct feed *f, const char *p, size_t n, size_t avail)
 			return 1;
 		}
 		if (c == '\r')
-			return 1;
+			return saw_cr(s);
 		if (s->header == H_CONTENT_LENGTH) {
 			if (is_ows(c))
 				return 1;
@@ -548,7 +599,9 @@ static size_t step(struct feed *f, const char *p, size_t n, size_t avail)
 			message_done(h, s, f->response);
 		return take;
 	case S_CHUNK_SIZE: {
-		if (c == '\r' || is_ows(c))
+		if (c == '\r')
+			return saw_cr(s);
+		if (is_ows(c))
 			return 1;
 		if (c == ';') {
 			s->state = S_CHUNK_EXT;
@@ -574,7 +627,7 @@ static size_t step(struct feed *f, const char *p, size_t n, size_t avail)
 		return take;
 	case S_CHUNK_END:
 		if (c == '\r')
-			return 1;
+			return saw_cr(s);
 		if (c != '\n') {
 			give_up(h, s);
 			return n;

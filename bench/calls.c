@@ -2,6 +2,7 @@
  *
  *   calls close_file|accept_empty|close_connection BATCHES [threaded]
  *   calls accept_badfd|close_connection_badfd BATCHES [threaded]
+ *   calls write_file|read_file|write_http_body|write_http_head BATCHES [threaded]
  *
  * Prints two figures in ns per call: the call as the program makes it
  * (through lastcall's wrapper when it is preloaded) and the C library's
@@ -38,6 +39,8 @@
 
 static int (*libc_close)(int);
 static int (*libc_accept4)(int, struct sockaddr *, socklen_t *, int);
+static ssize_t (*libc_write)(int, const void *, size_t);
+static ssize_t (*libc_read)(int, void *, size_t);
 
 static long long now_ns(void)
 {
@@ -225,6 +228,128 @@ static void bench_accept_badfd(int batches, struct totals *t)
 	}
 }
 
+/* Reads and writes: on a descriptor that is not a connection (a file:
+ * one table load), and on an HTTP/1.x connection whose framing lastcall
+ * follows (a body write: O(1); a whole response head: parsed). */
+static const char small[64] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde";
+static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+			   "Date: Mon, 30 Nov 2026 14:00:00 GMT\r\nConnection: keep-alive\r\n"
+			   "Keep-Alive: timeout=5\r\nContent-Length: 0\r\n\r\n";
+
+__attribute__((noinline)) static void timed_via_symbol_write(int fd, const char *buf, size_t len,
+							     int n)
+{
+	for (int i = 0; i < n; i++)
+		if (write(fd, buf, len) != (ssize_t)len)
+			die("write");
+}
+
+__attribute__((noinline)) static void timed_direct_write(int fd, const char *buf, size_t len, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (libc_write(fd, buf, len) != (ssize_t)len)
+			die("write");
+}
+
+__attribute__((noinline)) static void timed_via_symbol_read(int fd, char *buf, size_t len, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (read(fd, buf, len) != (ssize_t)len)
+			die("read");
+}
+
+__attribute__((noinline)) static void timed_direct_read(int fd, char *buf, size_t len, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (libc_read(fd, buf, len) != (ssize_t)len)
+			die("read");
+}
+
+static void bench_file_io(int batches, struct totals *t, bool reading)
+{
+	int fd = open(reading ? "/dev/zero" : "/dev/null", reading ? O_RDONLY : O_WRONLY);
+	if (fd < 0)
+		die("open");
+	char buf[64];
+	for (int b = 0; b < 2 * batches; b++) {
+		bool direct = abba_direct(b);
+		long long start = now_ns();
+		if (reading)
+			(direct ? timed_direct_read : timed_via_symbol_read)(fd, buf, sizeof buf, BATCH);
+		else
+			(direct ? timed_direct_write : timed_via_symbol_write)(fd, small, sizeof small,
+									       BATCH);
+		*(direct ? &t->direct : &t->via_symbol) += now_ns() - start;
+	}
+}
+
+/* An accepted connection (tracked) on which the program read a request:
+ * lastcall follows it as HTTP/1.x. */
+static int http_connection(int *client)
+{
+	struct sockaddr_un addr;
+	socklen_t len;
+	int listener = unix_listener(&addr, &len);
+	*client = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (*client < 0 || connect(*client, (const struct sockaddr *)&addr, len) < 0)
+		die("connect");
+	int conn = accept4(listener, NULL, NULL, 0);
+	if (conn < 0)
+		die("accept4");
+	int size = 4 << 20;
+	setsockopt(conn, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+	setsockopt(*client, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+	return conn;
+}
+
+static void drain_client(int client)
+{
+	char sink[65536];
+	while (recv(client, sink, sizeof sink, MSG_DONTWAIT) > 0)
+		;
+}
+
+static void bench_http_body(int batches, struct totals *t)
+{
+	int client, conn = http_connection(&client);
+	static const char request[] = "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n";
+	char buf[sizeof request];
+	if (send(client, request, sizeof request - 1, 0) < 0 ||
+	    read(conn, buf, sizeof request - 1) != (ssize_t)(sizeof request - 1))
+		die("request");
+	static const char body_head[] = "HTTP/1.1 200 OK\r\nContent-Length: 1099511627776\r\n\r\n";
+	if (write(conn, body_head, sizeof body_head - 1) < 0)
+		die("head");
+	for (int b = 0; b < 2 * batches; b++) {
+		bool direct = abba_direct(b);
+		drain_client(client);
+		long long start = now_ns();
+		(direct ? timed_direct_write : timed_via_symbol_write)(conn, small, sizeof small, BATCH);
+		*(direct ? &t->direct : &t->via_symbol) += now_ns() - start;
+	}
+}
+
+/* Each write is a whole response head to a request the program read
+ * (untimed, before the batch). */
+static void bench_http_head(int batches, struct totals *t)
+{
+	int client, conn = http_connection(&client);
+	static const char request[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+	char buf[sizeof request];
+	for (int b = 0; b < 2 * batches; b++) {
+		bool direct = abba_direct(b);
+		for (int i = 0; i < BATCH; i++)
+			if (send(client, request, sizeof request - 1, 0) < 0 ||
+			    read(conn, buf, sizeof request - 1) != (ssize_t)(sizeof request - 1))
+				die("request");
+		drain_client(client);
+		long long start = now_ns();
+		(direct ? timed_direct_write : timed_via_symbol_write)(conn, head, sizeof head - 1,
+								       BATCH);
+		*(direct ? &t->direct : &t->via_symbol) += now_ns() - start;
+	}
+}
+
 static void *idle_thread(void *unused)
 {
 	(void)unused;
@@ -242,8 +367,10 @@ int main(int argc, char **argv)
 	}
 	void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
 	if (!libc || !(libc_close = (int (*)(int))dlsym(libc, "close")) ||
-	    !(libc_accept4 = (int (*)(int, struct sockaddr *, socklen_t *, int))dlsym(libc, "accept4"))) {
-		fprintf(stderr, "calls: cannot find libc's own close/accept4\n");
+	    !(libc_accept4 = (int (*)(int, struct sockaddr *, socklen_t *, int))dlsym(libc, "accept4")) ||
+	    !(libc_write = (ssize_t(*)(int, const void *, size_t))dlsym(libc, "write")) ||
+	    !(libc_read = (ssize_t(*)(int, void *, size_t))dlsym(libc, "read"))) {
+		fprintf(stderr, "calls: cannot find libc's own close/accept4/write/read\n");
 		return 1;
 	}
 	pthread_t idle;
@@ -271,6 +398,14 @@ int main(int argc, char **argv)
 		bench_accept_badfd(batches, &t);
 	else if (strcmp(argv[1], "close_connection_badfd") == 0)
 		bench_close_connection(batches, &t, true);
+	else if (strcmp(argv[1], "write_file") == 0)
+		bench_file_io(batches, &t, false);
+	else if (strcmp(argv[1], "read_file") == 0)
+		bench_file_io(batches, &t, true);
+	else if (strcmp(argv[1], "write_http_body") == 0)
+		bench_http_body(batches, &t);
+	else if (strcmp(argv[1], "write_http_head") == 0)
+		bench_http_head(batches, &t);
 	else {
 		fprintf(stderr, "calls: unknown call %s\n", argv[1]);
 		return 2;

@@ -18,10 +18,9 @@
 
 /* --- reads --- */
 
-static void saw_read(int fd, const struct iovec *iov, int iovcnt, ssize_t got)
+static void saw_read(struct lc_h1 *h, const struct iovec *iov, int iovcnt, ssize_t got)
 {
-	struct lc_h1 *h = lc_fdtable_h1(&lc_table, fd);
-	if (!h || got <= 0)
+	if (got <= 0)
 		return;
 	size_t left = (size_t)got;
 	for (int i = 0; i < iovcnt && left > 0; i++) {
@@ -31,53 +30,50 @@ static void saw_read(int fd, const struct iovec *iov, int iovcnt, ssize_t got)
 	}
 }
 
-ssize_t lc_conn_read(int fd, void *buf, size_t n, size_t size)
+ssize_t lc_conn_read(struct lc_h1 *h, int fd, void *buf, size_t n, size_t size)
 {
 	ssize_t r = size == (size_t)-1 ? lc_real_read(fd, buf, n) : lc_real___read_chk(fd, buf, n, size);
-	if (r > 0) {
-		struct iovec v = {.iov_base = buf, .iov_len = (size_t)r};
-		saw_read(fd, &v, 1, r);
-	}
+	if (r > 0)
+		lc_h1_read(h, buf, (size_t)r);
 	return r;
 }
 
-ssize_t lc_conn_readv(int fd, const struct iovec *iov, int n)
+ssize_t lc_conn_readv(struct lc_h1 *h, int fd, const struct iovec *iov, int n)
 {
 	ssize_t r = lc_real_readv(fd, iov, n);
-	saw_read(fd, iov, n, r);
+	saw_read(h, iov, n, r);
 	return r;
 }
 
 /* MSG_PEEK leaves the bytes to be read again; MSG_TRUNC (TCP) discards
  * them without filling the buffer. */
-static void saw_received(int fd, const struct iovec *iov, int iovcnt, ssize_t got, int flags)
+static void saw_received(struct lc_h1 *h, const struct iovec *iov, int iovcnt, ssize_t got,
+			 int flags)
 {
 	if (got <= 0 || (flags & MSG_PEEK))
 		return;
 	if (flags & MSG_TRUNC) {
-		struct lc_h1 *h = lc_fdtable_h1(&lc_table, fd);
-		if (h)
-			lc_h1_read_unseen(h, (uint64_t)got);
+		lc_h1_read_unseen(h, (uint64_t)got);
 		return;
 	}
-	saw_read(fd, iov, iovcnt, got);
+	saw_read(h, iov, iovcnt, got);
 }
 
-ssize_t lc_conn_recvfrom(int fd, void *buf, size_t n, size_t size, int flags,
+ssize_t lc_conn_recvfrom(struct lc_h1 *h, int fd, void *buf, size_t n, size_t size, int flags,
 			 struct sockaddr *from, socklen_t *len)
 {
 	ssize_t r = size == (size_t)-1 ? lc_real_recvfrom(fd, buf, n, flags, from, len)
 				       : lc_real___recvfrom_chk(fd, buf, n, size, flags, from, len);
 	struct iovec v = {.iov_base = buf, .iov_len = r > 0 ? (size_t)r : 0};
-	saw_received(fd, &v, 1, r, flags);
+	saw_received(h, &v, 1, r, flags);
 	return r;
 }
 
-ssize_t lc_conn_recvmsg(int fd, struct msghdr *msg, int flags)
+ssize_t lc_conn_recvmsg(struct lc_h1 *h, int fd, struct msghdr *msg, int flags)
 {
 	ssize_t r = lc_real_recvmsg(fd, msg, flags);
 	if (r > 0)
-		saw_received(fd, msg->msg_iov, (int)msg->msg_iovlen, r, flags);
+		saw_received(h, msg->msg_iov, (int)msg->msg_iovlen, r, flags);
 	return r;
 }
 
@@ -145,11 +141,8 @@ static bool nonblocking(const struct out_call *c)
 	return fl >= 0 && (fl & O_NONBLOCK);
 }
 
-static ssize_t write_tracked(const struct out_call *c)
+static ssize_t write_tracked(struct lc_h1 *h, const struct out_call *c)
 {
-	struct lc_h1 *h = lc_fdtable_h1(&lc_table, c->fd);
-	if (!h)
-		return send_call((void *)c, c->iov, c->iovcnt, false);
 	bool closing = lc_phase() >= LC_PHASE_STOPPING;
 	uint16_t answered = atomic_load_explicit(&h->responses, memory_order_relaxed);
 	size_t total = 0;
@@ -181,34 +174,52 @@ static ssize_t write_tracked(const struct out_call *c)
 	return -1;
 }
 
-ssize_t lc_conn_write(int fd, const void *buf, size_t n)
+ssize_t lc_conn_write(struct lc_h1 *h, int fd, const void *buf, size_t n)
 {
+	/* While serving, a write goes out as it is and its bytes are fed to
+	 * the tracker after (which sets no errno). */
+	if (__builtin_expect(lc_phase() < LC_PHASE_STOPPING, 1)) {
+		ssize_t r = lc_real_write(fd, buf, n);
+		if (r > 0)
+			lc_h1_wrote(h, buf, (size_t)r, false, NULL, 0);
+		return r;
+	}
 	struct iovec v = {.iov_base = (void *)buf, .iov_len = n};
 	struct out_call c = {.fd = fd, .iov = &v, .iovcnt = 1, .kind = CALL_WRITE};
-	return write_tracked(&c);
+	return write_tracked(h, &c);
 }
 
-ssize_t lc_conn_writev(int fd, const struct iovec *iov, int n)
+ssize_t lc_conn_writev(struct lc_h1 *h, int fd, const struct iovec *iov, int n)
 {
+	if (__builtin_expect(lc_phase() < LC_PHASE_STOPPING, 1)) {
+		ssize_t r = lc_real_writev(fd, iov, n);
+		size_t left = r > 0 ? (size_t)r : 0;
+		for (int i = 0; i < n && left > 0; i++) {
+			size_t part = iov[i].iov_len < left ? iov[i].iov_len : left;
+			lc_h1_wrote(h, iov[i].iov_base, part, false, NULL, 0);
+			left -= part;
+		}
+		return r;
+	}
 	struct out_call c = {.fd = fd, .iov = iov, .iovcnt = n, .kind = CALL_WRITEV};
-	return write_tracked(&c);
+	return write_tracked(h, &c);
 }
 
-ssize_t lc_conn_sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *to,
-		       socklen_t len)
+ssize_t lc_conn_sendto(struct lc_h1 *h, int fd, const void *buf, size_t n, int flags,
+		       const struct sockaddr *to, socklen_t len)
 {
 	struct iovec v = {.iov_base = (void *)buf, .iov_len = n};
 	struct msghdr m = {.msg_name = (void *)to, .msg_namelen = len};
 	struct out_call c = {.fd = fd, .iov = &v, .iovcnt = 1, .flags = flags, .msg = &m,
 			     .kind = CALL_SENDTO};
-	return write_tracked(&c);
+	return write_tracked(h, &c);
 }
 
-ssize_t lc_conn_sendmsg(int fd, const struct msghdr *msg, int flags)
+ssize_t lc_conn_sendmsg(struct lc_h1 *h, int fd, const struct msghdr *msg, int flags)
 {
 	struct out_call c = {.fd = fd, .iov = msg->msg_iov, .iovcnt = (int)msg->msg_iovlen,
 			     .flags = flags, .msg = msg, .kind = CALL_SENDMSG};
-	return write_tracked(&c);
+	return write_tracked(h, &c);
 }
 
 /* --- bytes the program moves without a buffer lastcall could read --- */
@@ -216,11 +227,9 @@ ssize_t lc_conn_sendmsg(int fd, const struct msghdr *msg, int flags)
 ssize_t lc_io_sendfile(int out, int in, off_t *offset, size_t n)
 {
 	ssize_t r = lc_real_sendfile(out, in, offset, n);
-	if (r > 0 && lc_io_tracked(out)) {
-		struct lc_h1 *h = lc_fdtable_h1(&lc_table, out);
-		if (h)
-			lc_h1_wrote_unseen(h, (uint64_t)r);
-	}
+	struct lc_h1 *h;
+	if (r > 0 && (h = lc_io_connection(out)))
+		lc_h1_wrote_unseen(h, (uint64_t)r);
 	return r;
 }
 
@@ -229,9 +238,9 @@ ssize_t lc_io_splice(int in, loff_t *in_off, int out, loff_t *out_off, size_t n,
 	ssize_t r = lc_real_splice(in, in_off, out, out_off, n, flags);
 	if (r > 0) {
 		struct lc_h1 *h;
-		if (lc_io_tracked(out) && (h = lc_fdtable_h1(&lc_table, out)))
+		if ((h = lc_io_connection(out)))
 			lc_h1_wrote_unseen(h, (uint64_t)r);
-		if (lc_io_tracked(in) && (h = lc_fdtable_h1(&lc_table, in)))
+		if ((h = lc_io_connection(in)))
 			lc_h1_read_unseen(h, (uint64_t)r);
 	}
 	return r;

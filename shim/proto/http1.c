@@ -39,6 +39,8 @@ static const char *const header_names[] = {
 	[H_TRANSFER_ENCODING] = "transfer-encoding",
 	[H_CONNECTION] = "connection",
 };
+static const uint8_t header_lengths[] = {
+	[H_CONTENT_LENGTH] = 14, [H_TRANSFER_ENCODING] = 17, [H_CONNECTION] = 10};
 #define NAME_CANDIDATES ((1u << H_CONTENT_LENGTH) | (1u << H_TRANSFER_ENCODING) | (1u << H_CONNECTION))
 
 /* Tokens of a Connection value, and "chunked" of Transfer-Encoding. */
@@ -57,7 +59,6 @@ static const char *const token_names[] = {
 #define F_PRI 0x040	   /* request: the method is PRI (HTTP/2's preface) */
 #define F_REWRITE 0x080	   /* response: gets Connection: close from lastcall */
 #define F_SUBSTITUTED 0x100 /* response: a Connection value was overwritten */
-#define F_NO_SUBST 0x200   /* response: this Connection value is left as it is */
 
 #define STORE(field, v) atomic_store_explicit(&(field), (v), memory_order_relaxed)
 #define LOAD(field) atomic_load_explicit(&(field), memory_order_relaxed)
@@ -206,27 +207,6 @@ static void add_edit(struct lc_h1_edits *edits, uint32_t at, uint32_t len, bool 
 						       .from = from};
 }
 
-/* At the first byte of a Connection value in a response lastcall
- * rewrites: overwrite it with "close" and spaces, unless it is "close"
- * already, or shorter than "close" (it would not fit: then the header
- * is left, and LC_H1_CLOSE_HEADER added). Decided from the bytes in this
- * buffer; a value whose end is not in it is overwritten. */
-static bool substitute_value(const char *p, size_t avail)
-{
-	size_t len = 0;
-	while (len < avail && p[len] != '\r' && p[len] != '\n')
-		len++;
-	bool whole = len < avail;
-	size_t end = len;
-	while (end > 0 && is_ows(p[end - 1]))
-		end--;
-	if (whole && end < 5)
-		return false;
-	if (whole && end == 5 && strncasecmp(p, "close", 5) == 0)
-		return false;
-	return true;
-}
-
 /* --- message boundaries --- */
 
 static void request_head_done(struct lc_h1 *h)
@@ -293,6 +273,13 @@ static void response_head_done(struct lc_h1 *h)
 
 static void head_done(struct lc_h1 *h, bool response)
 {
+	/* What the header lines left behind means nothing past the head: the
+	 * same state however the head was read (line by line, byte by byte). */
+	struct lc_h1_side *s = response ? &h->resp : &h->req;
+	s->header = H_NONE;
+	s->token = T_NONE;
+	s->pos = 0;
+	s->vpos = 0;
 	if (response)
 		response_head_done(h);
 	else
@@ -322,6 +309,98 @@ static void chunk_size_done(struct lc_h1 *h, struct lc_h1_side *s, bool response
 	s->state = s->left == 0 ? S_TRAILER_START : S_CHUNK_DATA;
 }
 
+/* The letters of a header name, as many as this buffer holds: each ends
+ * the candidates it does not continue. Stops before ':', CR or LF, which
+ * step() handles. Most names are out of the race after a letter or two
+ * and the rest of their line is skipped with memchr. */
+static size_t name_run(struct lc_h1_side *s, const char *p, size_t n)
+{
+	size_t i = 0;
+	for (; i < n; i++) {
+		char c = lower(p[i]);
+		if (c == ':' || c == '\r' || c == '\n')
+			return i; /* i > 0: step() saw p[0] was none of these */
+		unsigned mask = s->header;
+		for (int id = H_CONTENT_LENGTH; id <= H_CONNECTION; id++)
+			if ((mask & (1u << id)) &&
+			    (s->pos >= header_lengths[id] || header_names[id][s->pos] != c))
+				mask &= ~(1u << id);
+		s->header = (uint8_t)mask;
+		if (s->pos < 255)
+			s->pos++;
+		if (!mask) {
+			s->state = S_HDR_SKIP;
+			s->header = H_OTHER;
+			return i + 1;
+		}
+	}
+	return n;
+}
+
+/* A whole response head in one write, before the signal: the usual case,
+ * read line by line with memchr rather than byte by byte. It must leave
+ * the state the byte machine below leaves (checked by
+ * tests/unit/proto/test_http1_splits.c and make fuzz, which feed the same
+ * bytes whole and cut); anything unusual (LF without CR, a bare CR, a bad
+ * Content-Length) is left to the byte machine. Returns the bytes used, or
+ * 0 with nothing changed. */
+static size_t head_at_once(struct lc_h1 *h, const char *p, size_t n, uint32_t written_before)
+{
+	if (n < 16 || memcmp(p, "HTTP/1.", 7) != 0 || (p[7] != '0' && p[7] != '1') || p[8] != ' ' ||
+	    p[9] < '1' || p[9] > '9' || p[10] < '0' || p[10] > '9' || p[11] < '0' || p[11] > '9')
+		return 0;
+	struct lc_h1_side t = {0};
+	const char *line = p, *stop = p + n;
+	for (bool status_line = true;; status_line = false) {
+		const char *lf = memchr(line, '\n', (size_t)(stop - line));
+		if (!lf || lf == line || lf[-1] != '\r' || memchr(line, '\r', (size_t)(lf - line - 1)))
+			return 0; /* incomplete, LF alone, or a CR inside the line */
+		size_t len = (size_t)(lf - 1 - line);
+		if (len == 0) {
+			line = lf + 1; /* the blank line */
+			break;
+		}
+		const char *colon = status_line || is_ows(line[0]) ? NULL : memchr(line, ':', len);
+		enum header id = H_OTHER;
+		if (colon)
+			for (int i = H_CONTENT_LENGTH; i <= H_CONNECTION; i++)
+				if ((size_t)(colon - line) == header_lengths[i] &&
+				    strncasecmp(line, header_names[i], header_lengths[i]) == 0)
+					id = (enum header)i;
+		if (id == H_CONTENT_LENGTH) {
+			t.flags |= F_CONTENT_LENGTH;
+			t.left = 0;
+			for (const char *v = colon + 1; v < lf - 1; v++) {
+				if (*v >= '0' && *v <= '9' && t.left <= (UINT64_MAX - 9) / 10)
+					t.left = t.left * 10 + (uint64_t)(*v - '0');
+				else if (!is_ows(*v))
+					return 0;
+			}
+		} else if (id == H_CONNECTION && lf - 1 - colon == 12 && strncasecmp(colon + 1, " keep-alive", 11) == 0) {
+			t.flags |= F_KEEP_ALIVE; /* the usual value, whole */
+		} else if (id != H_OTHER) {
+			t.header = (uint8_t)id;
+			t.token = T_NONE;
+			t.pos = 0;
+			for (const char *v = colon + 1; v < lf - 1; v++) {
+				if (*v == ',')
+					token_end(&t);
+				token_byte(&t, *v);
+			}
+			value_end(&t);
+		}
+		line = lf + 1;
+	}
+	struct lc_h1_side *s = &h->resp;
+	response_start(h, false, written_before);
+	s->version = (uint8_t)(p[7] - '0');
+	h->status = (uint16_t)((p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0'));
+	s->flags = t.flags;
+	s->left = t.left;
+	head_done(h, true);
+	return (size_t)(line - p);
+}
+
 /* --- the byte loop, shared by both directions --- */
 
 struct feed {
@@ -335,7 +414,7 @@ struct feed {
 };
 
 /* Returns how many bytes it used at p[0..n) (at least 1 unless n is 0). */
-static size_t step(struct feed *f, const char *p, size_t n, size_t avail)
+static size_t step(struct feed *f, const char *p, size_t n)
 {
 	struct lc_h1 *h = f->h;
 	struct lc_h1_side *s = f->s;
@@ -401,18 +480,32 @@ static size_t step(struct feed *f, const char *p, size_t n, size_t avail)
 		s->pos++;
 		return 1;
 	case S_TARGET:
-		if (c == ' ') {
-			s->state = S_RVERSION;
-			s->pos = 0;
-			return 1;
+		for (size_t i = 0; i < n; i++) {
+			unsigned char t = (unsigned char)p[i];
+			if (t == ' ') {
+				s->state = S_RVERSION;
+				s->pos = 0;
+				return i + 1;
+			}
+			if (t < ' ' || t == 0x7f) {
+				give_up(h, s);
+				return n;
+			}
 		}
-		if ((unsigned char)c <= ' ' || c == 0x7f) {
-			give_up(h, s);
-			return n;
-		}
-		return 1;
+		return n;
 	case S_RVERSION:
 	case S_SVERSION:
+		/* The whole "HTTP/1.x " of a status line at once, as it nearly
+		 * always comes. */
+		if (s->state == S_SVERSION && s->pos == 0 && n >= 13 && memcmp(p, "HTTP/1.", 7) == 0 &&
+		    (p[7] == '0' || p[7] == '1') && p[8] == ' ' && p[9] >= '0' && p[9] <= '9' &&
+		    p[10] >= '0' && p[10] <= '9' && p[11] >= '0' && p[11] <= '9') {
+			s->version = (uint8_t)(p[7] - '0');
+			h->status = (uint16_t)((p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0'));
+			s->state = S_STATUS;
+			s->pos = 3;
+			return 12;
+		}
 		if (s->pos < 7) {
 			if ("HTTP/1."[s->pos] != c) {
 				give_up(h, s);
@@ -457,6 +550,10 @@ static size_t step(struct feed *f, const char *p, size_t n, size_t avail)
 			h->status = (uint16_t)(h->status * 10 + (c - '0'));
 			s->pos++;
 			return 1;
+		}
+		if (h->status < 100) {
+			give_up(h, s); /* no such status (llhttp reads "020" as 20) */
+			return n;
 		}
 		if (h->status < 200)
 			s->flags &= (uint16_t)~F_REWRITE; /* interim responses stay as they are */
@@ -521,8 +618,6 @@ static size_t step(struct feed *f, const char *p, size_t n, size_t avail)
 			if (id == H_CONTENT_LENGTH) {
 				s->flags |= F_CONTENT_LENGTH;
 				s->left = 0;
-			} else if (id == H_CONNECTION) {
-				s->flags &= (uint16_t)~F_NO_SUBST;
 			}
 			return 1;
 		}
@@ -534,22 +629,12 @@ static size_t step(struct feed *f, const char *p, size_t n, size_t avail)
 			s->state = S_HDR_SKIP;
 			return saw_cr(s);
 		}
-		for (int i = H_CONTENT_LENGTH; i <= H_CONNECTION; i++)
-			if ((s->header & (1u << i)) &&
-			    (s->pos >= strlen(header_names[i]) || header_names[i][s->pos] != lower(c)))
-				s->header &= (uint8_t)~(1u << i);
-		if (s->pos < 255)
-			s->pos++;
-		if (!s->header) {
-			s->state = S_HDR_SKIP;
-			s->header = H_OTHER;
-		}
-		return 1;
+		return name_run(s, p, n);
 	case S_HDR_VALUE:
 		if (c == '\n') {
 			value_end(s);
-			/* A value overwritten before its end was in view, and
-			 * shorter than "close": the header is added as well. */
+			/* A value shorter than "close" (TE) cannot hold it:
+			 * the header is added as well. */
 			if ((s->flags & F_SUBSTITUTED) && s->header == H_CONNECTION && s->vpos < 5)
 				s->flags &= (uint16_t)~F_SUBSTITUTED;
 			s->state = S_HDR_START;
@@ -558,26 +643,32 @@ static size_t step(struct feed *f, const char *p, size_t n, size_t avail)
 		if (c == '\r')
 			return saw_cr(s);
 		if (s->header == H_CONTENT_LENGTH) {
+			size_t i = 0;
+			for (; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
+				if (s->left > (UINT64_MAX - 9) / 10) {
+					give_up(h, s);
+					return n;
+				}
+				s->left = s->left * 10 + (uint64_t)(p[i] - '0');
+			}
+			if (i)
+				return i;
 			if (is_ows(c))
 				return 1;
-			if (c < '0' || c > '9' || s->left > (UINT64_MAX - 9) / 10) {
-				give_up(h, s);
-				return n;
-			}
-			s->left = s->left * 10 + (uint64_t)(c - '0');
-			return 1;
+			give_up(h, s);
+			return n;
 		}
 		if (s->header == H_CONNECTION && f->response && (s->flags & F_REWRITE)) {
 			if (s->vpos == 0 && is_ows(c)) {
 				token_byte(s, c);
 				return 1; /* leading white space stays */
 			}
-			if (s->vpos == 0 && !substitute_value(p, avail))
-				s->flags |= F_NO_SUBST;
-			if (!(s->flags & F_NO_SUBST)) {
-				add_edit(f->edits, (uint32_t)f->base, 1, false, s->vpos);
-				s->flags |= F_SUBSTITUTED;
-			}
+			/* Overwritten whatever it says ("close" stays "close"):
+			 * decided from nothing ahead, so the same bytes go out
+			 * however the program's writes and the kernel's counts
+			 * cut them (make fuzz: an earlier look-ahead was not). */
+			add_edit(f->edits, (uint32_t)f->base, 1, false, s->vpos);
+			s->flags |= F_SUBSTITUTED;
 			if (s->vpos < 255)
 				s->vpos++;
 		}
@@ -659,11 +750,11 @@ static size_t step(struct feed *f, const char *p, size_t n, size_t avail)
 	return n;
 }
 
-static void feed(struct feed *f, const char *p, size_t n, size_t avail)
+static void feed(struct feed *f, const char *p, size_t n)
 {
 	size_t i = 0;
 	while (i < n && f->s->state != S_DEAD) {
-		size_t used = step(f, p + i, n - i, avail - i);
+		size_t used = step(f, p + i, n - i);
 		i += used;
 		f->base += used;
 	}
@@ -675,7 +766,7 @@ void lc_h1_read(struct lc_h1 *h, const char *p, size_t n)
 	if (!followed(h))
 		return;
 	struct feed f = {.h = h, .s = &h->req};
-	feed(&f, p, n, n);
+	feed(&f, p, n);
 }
 
 void lc_h1_read_unseen(struct lc_h1 *h, uint64_t n)
@@ -689,7 +780,7 @@ void lc_h1_read_unseen(struct lc_h1 *h, uint64_t n)
 		/* step() skips body bytes without looking at them */
 		while (n > 0 && (s->state == S_BODY || s->state == S_CHUNK_DATA)) {
 			size_t part = n > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)n;
-			size_t used = step(&f, "", part, part);
+			size_t used = step(&f, "", part);
 			n -= used;
 		}
 		if (n == 0)
@@ -698,17 +789,30 @@ void lc_h1_read_unseen(struct lc_h1 *h, uint64_t n)
 	give_up(h, s);
 }
 
-void lc_h1_wrote(struct lc_h1 *h, const char *p, size_t n, size_t avail, bool closing,
+void lc_h1_wrote(struct lc_h1 *h, const char *p, size_t n, bool closing,
 		 struct lc_h1_edits *edits, size_t base)
 {
 	uint32_t before = LOAD(h->written_seen);
-	if (!edits)
+	if (!edits) {
 		STORE(h->written_seen, before + (uint32_t)n);
+		/* The common write: more of a body of known length. */
+		if (h->resp.state == S_BODY && n < h->resp.left) {
+			h->resp.left -= n;
+			return;
+		}
+	}
 	if (!followed(h))
 		return;
+	uint32_t seen_before = before - (uint32_t)base;
+	if (!edits && !closing && h->resp.state == S_START && LOAD(h->proto) == LC_PROTO_HTTP1) {
+		size_t used = head_at_once(h, p, n, before);
+		p += used;
+		n -= used;
+		base += used;
+	}
 	struct feed f = {.h = h, .s = &h->resp, .response = true, .closing = closing,
-			 .edits = edits, .base = base, .seen_before = before - (uint32_t)base};
-	feed(&f, p, n, avail);
+			 .edits = edits, .base = base, .seen_before = seen_before};
+	feed(&f, p, n);
 }
 
 void lc_h1_wrote_unseen(struct lc_h1 *h, uint64_t n)
@@ -723,7 +827,7 @@ void lc_h1_wrote_unseen(struct lc_h1 *h, uint64_t n)
 		struct feed f = {.h = h, .s = s, .response = true};
 		while (n > 0 && (s->state == S_BODY || s->state == S_CHUNK_DATA)) {
 			size_t part = n > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)n;
-			n -= step(&f, "", part, part);
+			n -= step(&f, "", part);
 		}
 		if (n == 0)
 			return;

@@ -104,18 +104,19 @@ void lc_h1_read(struct lc_h1 *h, const char *p, size_t n);
  * inside a body of known length, else the connection is LOST. */
 void lc_h1_read_unseen(struct lc_h1 *h, uint64_t n);
 
-/* The program's `n` bytes at `p` left through its write. `avail` >= n
- * is how many bytes of this buffer may be looked at ahead (the same in a
- * plan and its commit). `closing`: from the signal on (after --delay),
+/* The program's `n` bytes at `p` left through its write. `closing`: from
+ * the signal on (after --delay),
  * each response that starts gets Connection: close (an existing
  * Connection header's value is overwritten with "close" padded with
- * spaces, to the same length; otherwise LC_H1_CLOSE_HEADER is inserted
+ * spaces, to the same length (a value shorter than that, "TE", keeps its
+ * first letters of "close" and gets LC_H1_CLOSE_HEADER too); otherwise
+ * LC_H1_CLOSE_HEADER is inserted
  * before the blank line of an HTTP/1.1 head), unless the program says
  * close itself, the status is 1xx, or more requests are waiting behind
  * it (pipelining). With `edits`, the changes are recorded there, their
  * offsets counted from `base`: run it on a copy to plan a write, then on
  * the real state with the bytes that left. */
-void lc_h1_wrote(struct lc_h1 *h, const char *p, size_t n, size_t avail, bool closing,
+void lc_h1_wrote(struct lc_h1 *h, const char *p, size_t n, bool closing,
 		 struct lc_h1_edits *edits, size_t base);
 /* Bytes written without being seen (sendfile, splice). */
 void lc_h1_wrote_unseen(struct lc_h1 *h, uint64_t n);

@@ -25,7 +25,7 @@ static void commit(struct lc_h1 *h, const struct iovec *iov, int iovcnt, size_t 
 {
 	for (int i = 0; i < iovcnt && sent > 0; i++) {
 		size_t n = iov[i].iov_len < sent ? iov[i].iov_len : sent;
-		lc_h1_wrote(h, iov[i].iov_base, n, iov[i].iov_len, closing, NULL, 0);
+		lc_h1_wrote(h, iov[i].iov_base, n, closing, NULL, 0);
 		sent -= n;
 	}
 }
@@ -141,8 +141,7 @@ ssize_t lc_h1_send(struct lc_h1 *h, const struct iovec *iov, int iovcnt, bool cl
 	size_t total = 0;
 	memcpy(&plan, h, sizeof plan);
 	for (int i = 0; i < iovcnt; i++) {
-		lc_h1_wrote(&plan, iov[i].iov_base, iov[i].iov_len, iov[i].iov_len, true, &edits,
-			    total);
+		lc_h1_wrote(&plan, iov[i].iov_base, iov[i].iov_len, true, &edits, total);
 		total += iov[i].iov_len;
 	}
 	if (edits.count == 0 && !edits.overflow)

@@ -24,7 +24,7 @@ static void reads(const char *text)
 
 static void writes(const char *text)
 {
-	lc_h1_wrote(&h, text, strlen(text), strlen(text), false, NULL, 0);
+	lc_h1_wrote(&h, text, strlen(text), false, NULL, 0);
 }
 
 #define GET "GET / HTTP/1.1\r\nHost: x\r\n\r\n"

@@ -28,7 +28,7 @@ static void feed_whole(struct lc_h1 *h)
 {
 	lc_h1_reset(h);
 	lc_h1_read(h, requests, sizeof requests - 1);
-	lc_h1_wrote(h, responses, sizeof responses - 1, sizeof responses - 1, false, NULL, 0);
+	lc_h1_wrote(h, responses, sizeof responses - 1, false, NULL, 0);
 }
 
 /* Feeds `text` in pieces ending at the given cut points (ascending). */
@@ -41,7 +41,7 @@ static void feed_cut(struct lc_h1 *h, const char *text, size_t len, const size_t
 		if (end < at)
 			continue;
 		if (response)
-			lc_h1_wrote(h, text + at, end - at, end - at, false, NULL, 0);
+			lc_h1_wrote(h, text + at, end - at, false, NULL, 0);
 		else
 			lc_h1_read(h, text + at, end - at);
 		at = end;
@@ -112,9 +112,9 @@ static void verdict_at_every_byte(void **state)
 		struct lc_h1 h;
 		lc_h1_reset(&h);
 		lc_h1_read(&h, "GET / HTTP/1.1\r\n\r\n", 18);
-		lc_h1_wrote(&h, one, at, at, false, NULL, 0);
+		lc_h1_wrote(&h, one, at, false, NULL, 0);
 		assert_int_equal(lc_h1_judge(&h), LC_H1_BUSY);
-		lc_h1_wrote(&h, one + at, sizeof one - 1 - at, sizeof one - 1 - at, false, NULL, 0);
+		lc_h1_wrote(&h, one + at, sizeof one - 1 - at, false, NULL, 0);
 		assert_int_equal(lc_h1_judge(&h), LC_H1_BETWEEN);
 	}
 }

@@ -29,7 +29,7 @@ static struct lc_fd_entry *entry_alloc(struct lc_fdtable *t, int fd)
 	struct lc_fd_entry *chunk = chunk_for(t, fd);
 	if (chunk || fd < 0 || fd > LC_FDTABLE_MAX_FD)
 		return chunk ? &chunk[fd & (LC_FDTABLE_CHUNK - 1)] : NULL;
-	size_t size = sizeof(struct lc_fd_entry) * LC_FDTABLE_CHUNK;
+	size_t size = LC_FDTABLE_H1_OFFSET + sizeof(struct lc_h1) * LC_FDTABLE_CHUNK;
 	void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (mem == MAP_FAILED)
 		return NULL;
@@ -73,7 +73,7 @@ bool lc_fdtable_set(struct lc_fdtable *t, int fd, enum lc_fd_kind kind, uint64_t
 	 * old fields with the new state re-checks identity against the kernel. */
 	atomic_store_explicit(&e->ino, ino, memory_order_relaxed);
 	atomic_store_explicit(&e->accepted_ns, accepted_ns, memory_order_relaxed);
-	lc_h1_reset(&e->h1);
+	lc_h1_reset(lc_fdtable_entry_h1(chunk_for(t, fd), fd));
 	replace(e, kind);
 	int max = atomic_load_explicit(&t->max_fd, memory_order_relaxed);
 	while (fd > max &&

@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/futex.h"
 #include "base/real.h"
 
@@ -47,6 +48,13 @@ void lc_wake(int events)
 	}
 }
 
+void lc_start_closing(void)
+{
+	int64_t expected = 0;
+	atomic_compare_exchange_strong(&lc_rt.stopping_ns, &expected, lc_now_ns());
+	atomic_store(&lc_rt.closing, 1);
+}
+
 bool lc_request_forced_end(int status)
 {
 	if (!atomic_load(&lc_rt.watch.running))
@@ -82,6 +90,7 @@ void lc_runtime_reset_in_child(void)
 	atomic_store(&lc_rt.events, 0);
 	atomic_store(&lc_rt.signals_received, 0);
 	atomic_store(&lc_rt.stopping_ns, 0);
+	atomic_store(&lc_rt.closing, 0);
 	memset(&lc_rt.counts, 0, sizeof lc_rt.counts);
 	atomic_store(&lc_rt.forks, 0);
 	atomic_store(&lc_rt.program_exiting, 0);

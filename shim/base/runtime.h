@@ -87,9 +87,10 @@ struct lc_runtime {
 	/* The program asked lastcall_shutting_down(): it ends its own
 	 * streams (judge/idle.h, the stream quiet time). */
 	atomic_bool program_asks;
-	/* When the listeners began to stop (after --delay): responses that
-	 * start from then on get Connection: close, and an idle keep-alive
-	 * connection gets its grace from then (proto/http1.h). */
+	/* From the signal on (after --delay): responses that start get
+	 * Connection: close (proto/http1.h), and an idle keep-alive connection
+	 * gets its grace from then (stopping_ns, CLOCK_MONOTONIC). */
+	_Atomic int closing;
 	_Atomic int64_t stopping_ns;
 	_Atomic int signals_received;
 	_Atomic int first_signal;
@@ -108,6 +109,13 @@ bool lc_request_forced_end(int status);
 /* True once a third signal asked for it: the process is ending with that
  * signal's status, and no other exit may overtake it. */
 bool lc_forced_end_requested(void);
+
+/* Async-signal-safe: responses say Connection: close from now on. */
+void lc_start_closing(void);
+static inline int lc_closing(void)
+{
+	return atomic_load_explicit(&lc_rt.closing, memory_order_relaxed);
+}
 
 static inline int lc_phase(void)
 {

@@ -222,7 +222,7 @@ static bool stop_accepting(const struct lc_deadlines *d, long overflows_at_signa
 {
 	static struct lc_listener_set listeners;
 	bool skipped = false;
-	atomic_store(&lc_rt.stopping_ns, lc_now_ns());
+	lc_start_closing();
 	set_phase(LC_PHASE_STOPPING);
 	lc_listeners_find(&lc_table, &listeners, lc_health_fd());
 	bool dropped_before = false;

@@ -143,7 +143,7 @@ static bool nonblocking(const struct out_call *c)
 
 static ssize_t write_tracked(struct lc_h1 *h, const struct out_call *c)
 {
-	bool closing = lc_phase() >= LC_PHASE_STOPPING;
+	bool closing = lc_closing();
 	uint16_t answered = atomic_load_explicit(&h->responses, memory_order_relaxed);
 	size_t total = 0;
 	for (int i = 0; i < c->iovcnt; i++)
@@ -178,7 +178,7 @@ ssize_t lc_conn_write(struct lc_h1 *h, int fd, const void *buf, size_t n)
 {
 	/* While serving, a write goes out as it is and its bytes are fed to
 	 * the tracker after (which sets no errno). */
-	if (__builtin_expect(lc_phase() < LC_PHASE_STOPPING, 1)) {
+	if (__builtin_expect(!lc_closing(), 1)) {
 		ssize_t r = lc_real_write(fd, buf, n);
 		if (r > 0)
 			lc_h1_wrote(h, buf, (size_t)r, false, NULL, 0);
@@ -191,7 +191,7 @@ ssize_t lc_conn_write(struct lc_h1 *h, int fd, const void *buf, size_t n)
 
 ssize_t lc_conn_writev(struct lc_h1 *h, int fd, const struct iovec *iov, int n)
 {
-	if (__builtin_expect(lc_phase() < LC_PHASE_STOPPING, 1)) {
+	if (__builtin_expect(!lc_closing(), 1)) {
 		ssize_t r = lc_real_writev(fd, iov, n);
 		size_t left = r > 0 ? (size_t)r : 0;
 		for (int i = 0; i < n && left > 0; i++) {

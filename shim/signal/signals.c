@@ -159,6 +159,10 @@ static void on_shutdown_signal(int sig, siginfo_t *info, void *ucontext)
 	if (n == 1) {
 		first_info = *info;
 		atomic_store(&lc_rt.first_signal, sig);
+		/* Without --delay, responses say Connection: close from this very
+		 * moment, not from when the drain thread gets the CPU. */
+		if (lc_rt.cfg.delay_ns <= 0)
+			lc_start_closing();
 		lc_wake(LC_EV_SIGNAL);
 	} else if (n == 2) {
 		log_signal_line("second ", sig, ": skipping to the exit phase");

@@ -71,6 +71,7 @@ def across_the_signal(server, ask, answer, wait=0.3):
     conn = ask()
     time.sleep(wait)
     server.send(signal.SIGTERM)
+    server.wait_for(r"SIGTERM: draining")  # lastcall has seen it
     final = answer(conn)
     assert final.says_close(), f"the response after the signal kept the connection: {final}"
     assert conn.wait_eof(2), "the connection was not closed after a response that said close"
@@ -194,3 +195,28 @@ def test_a_slow_reader_gets_the_inserted_header_whole(servers):
     assert conn.wait_eof(2)
     assert server.wait_exit(10) == -signal.SIGTERM
     assert not server.has_line(r"cut:")
+
+
+def test_a_stream_cut_at_the_deadline_says_where_it_stood(servers, tmp_path):
+    """The log's cut line, /status and the report say, for an HTTP
+    connection, where its response was."""
+    port, health = free_port(), free_port()
+    report = tmp_path / "report.json"
+    server = servers(["node", NODE_SSE, str(port)],
+                     lastcall_args=("-t", "3s", "--cleanup-timeout", "1s",
+                                    "--health", f"127.0.0.1:{health}", "--report", str(report)))
+    wait_listening(server)
+    into = {}
+    in_thread(stream, port, "/sse?events=100&gap=300", into)
+    time.sleep(1.0)
+    status = Connection(health)
+    status.request("GET", "/status")
+    body = status.read_response().body.decode()
+    assert '"protocol": "http/1.x: streaming chunked' in body, body
+    server.send(signal.SIGTERM)
+    server.wait_exit(10)
+    _, cut = server.wait_for(r"cut: ")
+    assert "http/1.x: streaming chunked" in cut and "chunks" in cut, cut
+    import json
+    connections = json.loads(report.read_text())["connections"]
+    assert connections and connections[0]["protocol"].startswith("http/1.x: streaming chunked")

@@ -60,6 +60,10 @@ static const char *const token_names[] = {
 #define F_REWRITE 0x080	   /* response: gets Connection: close from lastcall */
 #define F_SUBSTITUTED 0x100 /* response: a Connection value was overwritten */
 
+/* What the drain thread may say of the response being written. It reads
+ * only atomic fields: the sides' own fields belong to their threads. */
+enum shape { SHAPE_NONE, SHAPE_HEAD, SHAPE_LENGTH, SHAPE_CHUNKED, SHAPE_UNTIL_CLOSE };
+
 #define STORE(field, v) atomic_store_explicit(&(field), (v), memory_order_relaxed)
 #define LOAD(field) atomic_load_explicit(&(field), memory_order_relaxed)
 
@@ -82,6 +86,9 @@ static inline int hex_value(char c)
 		return c - 'a' + 10;
 	return -1;
 }
+
+/* 64 bytes a descriptor (doc/performance.md: RSS at 10,000 connections). */
+_Static_assert(sizeof(struct lc_h1) <= 64, "the framing state grew past 64 bytes");
 
 void lc_h1_reset(struct lc_h1 *h)
 {
@@ -240,6 +247,7 @@ static void message_done(struct lc_h1 *h, struct lc_h1_side *s, bool response)
 	STORE(h->last_close, close);
 	STORE(h->responses, (uint16_t)(LOAD(h->responses) + 1));
 	STORE(h->resp_busy, 0);
+	STORE(h->shape, SHAPE_NONE);
 }
 
 static void response_head_done(struct lc_h1 *h)
@@ -264,10 +272,13 @@ static void response_head_done(struct lc_h1 *h)
 	} else if (s->flags & F_CHUNKED) {
 		s->state = S_CHUNK_SIZE;
 		s->left = 0;
+		STORE(h->shape, SHAPE_CHUNKED);
 	} else if (s->flags & F_CONTENT_LENGTH) {
 		s->state = S_BODY;
+		STORE(h->shape, SHAPE_LENGTH);
 	} else {
 		s->state = S_CLOSE_BODY;
+		STORE(h->shape, SHAPE_UNTIL_CLOSE);
 	}
 }
 
@@ -298,6 +309,7 @@ static void response_start(struct lc_h1 *h, bool closing, uint32_t written_befor
 	h->status = 0;
 	STORE(h->chunks, 0);
 	STORE(h->resp_busy, 1);
+	STORE(h->shape, SHAPE_HEAD);
 	STORE(h->resp_started, written_before);
 }
 
@@ -337,30 +349,23 @@ static size_t name_run(struct lc_h1_side *s, const char *p, size_t n)
 	return n;
 }
 
-/* A whole response head in one write, before the signal: the usual case,
- * read line by line with memchr rather than byte by byte. It must leave
- * the state the byte machine below leaves (checked by
- * tests/unit/proto/test_http1_splits.c and make fuzz, which feed the same
- * bytes whole and cut); anything unusual (LF without CR, a bare CR, a bad
- * Content-Length) is left to the byte machine. Returns the bytes used, or
- * 0 with nothing changed. */
-static size_t head_at_once(struct lc_h1 *h, const char *p, size_t n, uint32_t written_before)
+/* --- whole heads, line by line --- */
+
+/* The header lines from `line` to the blank line, within `stop`, into the
+ * fields of `t` the byte machine below would set (Content-Length,
+ * Transfer-Encoding, Connection). Returns the first byte after the blank
+ * line, or NULL for anything unusual (the head incomplete, an LF alone, a
+ * CR inside a line, a bad Content-Length): the byte machine then reads it. */
+static const char *fields_at_once(const char *line, const char *stop, struct lc_h1_side *t)
 {
-	if (n < 16 || memcmp(p, "HTTP/1.", 7) != 0 || (p[7] != '0' && p[7] != '1') || p[8] != ' ' ||
-	    p[9] < '1' || p[9] > '9' || p[10] < '0' || p[10] > '9' || p[11] < '0' || p[11] > '9')
-		return 0;
-	struct lc_h1_side t = {0};
-	const char *line = p, *stop = p + n;
-	for (bool status_line = true;; status_line = false) {
+	for (;;) {
 		const char *lf = memchr(line, '\n', (size_t)(stop - line));
 		if (!lf || lf == line || lf[-1] != '\r' || memchr(line, '\r', (size_t)(lf - line - 1)))
-			return 0; /* incomplete, LF alone, or a CR inside the line */
+			return NULL;
 		size_t len = (size_t)(lf - 1 - line);
-		if (len == 0) {
-			line = lf + 1; /* the blank line */
-			break;
-		}
-		const char *colon = status_line || is_ows(line[0]) ? NULL : memchr(line, ':', len);
+		if (len == 0)
+			return lf + 1; /* the blank line */
+		const char *colon = is_ows(line[0]) ? NULL : memchr(line, ':', len);
 		enum header id = H_OTHER;
 		if (colon)
 			for (int i = H_CONTENT_LENGTH; i <= H_CONNECTION; i++)
@@ -368,29 +373,50 @@ static size_t head_at_once(struct lc_h1 *h, const char *p, size_t n, uint32_t wr
 				    strncasecmp(line, header_names[i], header_lengths[i]) == 0)
 					id = (enum header)i;
 		if (id == H_CONTENT_LENGTH) {
-			t.flags |= F_CONTENT_LENGTH;
-			t.left = 0;
+			t->flags |= F_CONTENT_LENGTH;
+			t->left = 0;
 			for (const char *v = colon + 1; v < lf - 1; v++) {
-				if (*v >= '0' && *v <= '9' && t.left <= (UINT64_MAX - 9) / 10)
-					t.left = t.left * 10 + (uint64_t)(*v - '0');
+				if (*v >= '0' && *v <= '9' && t->left <= (UINT64_MAX - 9) / 10)
+					t->left = t->left * 10 + (uint64_t)(*v - '0');
 				else if (!is_ows(*v))
-					return 0;
+					return NULL;
 			}
-		} else if (id == H_CONNECTION && lf - 1 - colon == 12 && strncasecmp(colon + 1, " keep-alive", 11) == 0) {
-			t.flags |= F_KEEP_ALIVE; /* the usual value, whole */
+		} else if (id == H_CONNECTION && lf - 1 - colon == 12 &&
+			   strncasecmp(colon + 1, " keep-alive", 11) == 0) {
+			t->flags |= F_KEEP_ALIVE; /* the usual value, whole */
 		} else if (id != H_OTHER) {
-			t.header = (uint8_t)id;
-			t.token = T_NONE;
-			t.pos = 0;
+			t->header = (uint8_t)id;
+			t->token = T_NONE;
+			t->pos = 0;
 			for (const char *v = colon + 1; v < lf - 1; v++) {
 				if (*v == ',')
-					token_end(&t);
-				token_byte(&t, *v);
+					token_end(t);
+				token_byte(t, *v);
 			}
-			value_end(&t);
+			value_end(t);
 		}
 		line = lf + 1;
 	}
+}
+
+/* A whole response head in one write, before the signal: the usual case,
+ * read line by line with memchr rather than byte by byte. It must leave
+ * the state the byte machine below leaves (checked by
+ * tests/unit/proto/test_http1_splits.c and make fuzz, which feed the same
+ * bytes whole and cut). Returns the bytes used, or 0 with nothing
+ * changed. */
+static size_t response_at_once(struct lc_h1 *h, const char *p, size_t n, uint32_t written_before)
+{
+	if (n < 16 || memcmp(p, "HTTP/1.", 7) != 0 || (p[7] != '0' && p[7] != '1') || p[8] != ' ' ||
+	    p[9] < '1' || p[9] > '9' || p[10] < '0' || p[10] > '9' || p[11] < '0' || p[11] > '9')
+		return 0;
+	const char *lf = memchr(p, '\n', n);
+	if (!lf || lf[-1] != '\r' || memchr(p, '\r', (size_t)(lf - p - 1)))
+		return 0;
+	struct lc_h1_side t = {0};
+	const char *end = fields_at_once(lf + 1, p + n, &t);
+	if (!end)
+		return 0;
 	struct lc_h1_side *s = &h->resp;
 	response_start(h, false, written_before);
 	s->version = (uint8_t)(p[7] - '0');
@@ -398,7 +424,40 @@ static size_t head_at_once(struct lc_h1 *h, const char *p, size_t n, uint32_t wr
 	s->flags = t.flags;
 	s->left = t.left;
 	head_done(h, true);
-	return (size_t)(line - p);
+	return (size_t)(end - p);
+}
+
+/* The same for a whole request head in one read. The request line is
+ * checked as the byte machine checks it; HTTP/2's "PRI" is left to it. */
+static size_t request_at_once(struct lc_h1 *h, const char *p, size_t n)
+{
+	size_t m = 0;
+	while (m < n && m < 24 && ((p[m] >= 'A' && p[m] <= 'Z') || (m > 0 && (p[m] == '-' || p[m] == '_'))))
+		m++;
+	if (m == 0 || m >= n || p[m] != ' ' || (m == 3 && memcmp(p, "PRI", 3) == 0))
+		return 0;
+	const char *lf = memchr(p, '\n', n);
+	if (!lf || lf - p < (ptrdiff_t)m + 12 || lf[-1] != '\r')
+		return 0;
+	const char *version = lf - 9; /* "HTTP/1.x\r" */
+	if (memcmp(version, "HTTP/1.", 7) != 0 || (version[7] != '0' && version[7] != '1') ||
+	    version[-1] != ' ')
+		return 0;
+	for (const char *c = p + m + 1; c < version - 1; c++)
+		if ((unsigned char)*c <= ' ' || *c == 0x7f)
+			return 0; /* the target: no space, no control */
+	struct lc_h1_side t = {0};
+	const char *end = fields_at_once(lf + 1, p + n, &t);
+	if (!end)
+		return 0;
+	struct lc_h1_side *s = &h->req;
+	STORE(h->proto, LC_PROTO_HTTP1);
+	STORE(h->req_busy, 1);
+	s->version = (uint8_t)(version[7] - '0');
+	s->flags = t.flags | (m == 4 && memcmp(p, "HEAD", 4) == 0 ? F_HEAD : 0);
+	s->left = t.left;
+	head_done(h, false);
+	return (size_t)(end - p);
 }
 
 /* --- the byte loop, shared by both directions --- */
@@ -765,6 +824,16 @@ void lc_h1_read(struct lc_h1 *h, const char *p, size_t n)
 	STORE(h->read_seen, LOAD(h->read_seen) + (uint32_t)n);
 	if (!followed(h))
 		return;
+	/* Whole request heads, as they nearly always come: line by line. */
+	while (n > 0 && h->req.state == S_START && followed(h)) {
+		size_t used = request_at_once(h, p, n);
+		if (!used)
+			break;
+		p += used;
+		n -= used;
+		if (h->req.state != S_START)
+			break; /* a body follows: the byte machine skips it */
+	}
 	struct feed f = {.h = h, .s = &h->req};
 	feed(&f, p, n);
 }
@@ -805,7 +874,7 @@ void lc_h1_wrote(struct lc_h1 *h, const char *p, size_t n, bool closing,
 		return;
 	uint32_t seen_before = before - (uint32_t)base;
 	if (!edits && !closing && h->resp.state == S_START && LOAD(h->proto) == LC_PROTO_HTTP1) {
-		size_t used = head_at_once(h, p, n, before);
+		size_t used = response_at_once(h, p, n, before);
 		p += used;
 		n -= used;
 		base += used;
@@ -896,21 +965,24 @@ void lc_h1_describe(const struct lc_h1 *h, char *out, size_t size)
 	case LC_H1_BUSY:
 		break;
 	}
-	const struct lc_h1_side *s = &h->resp;
 	if (LOAD(h->resp_busy)) {
-		if (lc_h1_in_head(h))
-			snprintf(out, size, "http/1.x: writing the head of response %u",
-				 responses + 1);
-		else if (s->flags & F_CHUNKED)
+		switch ((enum shape)LOAD(h->shape)) {
+		case SHAPE_CHUNKED:
 			snprintf(out, size, "http/1.x: streaming chunked, %u chunks, %s sent",
 				 LOAD(h->chunks), sent);
-		else if (s->state == S_CLOSE_BODY)
+			return;
+		case SHAPE_UNTIL_CLOSE:
 			snprintf(out, size, "http/1.x: sending a body that ends at close, %s sent",
 				 sent);
-		else
-			snprintf(out, size, "http/1.x: sending a body, %s sent, %llu bytes to go",
-				 sent, (unsigned long long)s->left);
-		return;
+			return;
+		case SHAPE_LENGTH:
+			snprintf(out, size, "http/1.x: sending a body, %s sent", sent);
+			return;
+		default:
+			snprintf(out, size, "http/1.x: writing the head of response %u",
+				 responses + 1);
+			return;
+		}
 	}
 	if (LOAD(h->req_busy) && requests == responses)
 		snprintf(out, size, "http/1.x: reading request %u", requests + 1);

@@ -66,6 +66,8 @@ struct lc_h1 {
 	_Atomic uint8_t resp_busy; /* a response is partly written */
 	_Atomic uint8_t last_close; /* the last complete response said Connection: close */
 	uint8_t ins_sent;	    /* bytes of LC_H1_CLOSE_HEADER already sent */
+	_Atomic uint8_t shape;	    /* of the response being written, for the drain's
+				     * words (enum shape in http1.c) */
 	_Atomic uint16_t requests;  /* request heads read (wraps) */
 	_Atomic uint16_t responses; /* final responses complete (wraps) */
 	_Atomic uint16_t head_mask; /* bit n % 16: request n was HEAD */

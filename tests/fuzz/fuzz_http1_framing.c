@@ -32,7 +32,7 @@ static int on_headers_complete(llhttp_t *p)
 	/* RFC 9112 6.3: a 204 or 304 response ends at its blank line whatever
 	 * its header fields say; llhttp 8.1 reads a chunked body after one. */
 	int status = p->type == HTTP_RESPONSE ? llhttp_get_status_code(p) : 0;
-	if ((status == 204 || status == 304) && (p->flags & (F_CHUNKED | F_CONTENT_LENGTH)))
+	if ((status == 204 || status == 304) && (p->flags & (F_CHUNKED | F_CONTENT_LENGTH | F_TRANSFER_ENCODING)))
 		c->diverges = true;
 	return 0;
 }

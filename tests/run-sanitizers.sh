@@ -52,9 +52,11 @@ ASAN_OPTIONS="detect_leaks=1:log_path=$logs/asan-unit" \
 
 echo "== sanitize: end-to-end suite, ASan+UBSan library in every server"
 # Leaks are not checked here: they would be the servers' (python, node),
-# reported at their exit, not lastcall's.
+# reported at their exit, not lastcall's. The keep-alive pools run 3 times
+# each here (10 in make test).
 ASAN_OPTIONS="verify_asan_link_order=0:detect_leaks=0:log_path=$logs/asan" \
 	LASTCALL_TEST_BUILD=build/asan LASTCALL_TEST_RUNTIME=$($CC -print-file-name=libasan.so) \
+	LASTCALL_POOL_RUNS=3 \
 	$PYTHON -m pytest -q -p no:cacheprovider tests/e2e || fail "end-to-end suite under ASan+UBSan"
 check_reports "$logs" "ASan+UBSan"
 unset UBSAN_OPTIONS

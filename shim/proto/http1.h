@@ -33,7 +33,8 @@ enum lc_proto {
 };
 
 /* A keep-alive connection idle between two requests when the listeners
- * stop is kept this long: a pooled client's next request, already on its
+ * stop is kept this long (from the stop, or from the end of its last
+ * response if later): a pooled client's next request, already on its
  * way, is answered (with Connection: close) instead of meeting a closed
  * connection. Measured in tests/e2e/test_http_keepalive.py: pooled
  * clients on loopback send their next request within a millisecond of

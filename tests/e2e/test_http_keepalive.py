@@ -86,7 +86,8 @@ def test_a_keepalive_pool_leaves_cleanly(servers, tmp_path, kind, requests):
             c.thread.join(5)
         server.wait_exit(10)
         failures = [f for c in clients for f in c.failures]
-        assert not failures, f"run {run}: {len(failures)} failed requests: {failures[:5]}"
+        assert not failures, (f"run {run}: {len(failures)} failed requests: {failures[:5]}\n"
+                              + "\n".join(server.stderr_text().splitlines()[-60:]))
         assert all(c.left for c in clients), f"run {run}: a client never left"
         assert all(c.last.says_close() for c in clients), \
             f"run {run}: a last response without Connection: close: " + \

@@ -50,9 +50,12 @@ def test_sse_streams_that_pause_complete_and_the_exit_follows_the_last(servers):
         assert r.body.decode().count("data: token") == 4 + i, r.body
         assert into["eof"], "the finished stream's connection was not closed"
         ends.append(into["end"])
+    # The streams began before the signal, so their responses could not say
+    # Connection: close: each connection gets the keep-alive grace (250 ms)
+    # after its stream ends, for a pooled client's next request.
     latency = server.exit_time - max(ends)
     print(f"exit {latency * 1000:.1f} ms after the last stream ended")
-    assert latency < 0.1, f"exit {latency:.3f} s after the last stream ended"
+    assert 0.2 < latency < 0.4, f"exit {latency:.3f} s after the last stream ended"
     assert server.has_line(r"drained in")
     assert not server.has_line(r"cut:")
 

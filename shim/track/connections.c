@@ -111,43 +111,49 @@ static bool shut_down(int fd, uint64_t ino, enum shut_if when)
 
 /* Can the framing tracker's word be taken? Its counts of the bytes the
  * program read and wrote must be the kernel's: bytes received less those
- * still unread, bytes acknowledged plus those still queued (each may be
- * one more: a FIN takes a sequence number). Bytes that bypass the
+ * still unread, bytes written (each may be one more: a FIN takes a
+ * sequence number). Bytes that bypass the
  * wrappers (stdio on an fdopen'ed socket writes through glibc's internal
  * __write; syscall(); io_uring) leave the tracker behind, and its
  * verdict would hold the connection until the deadline. A read or write
  * under way shows the kernel ahead for an instant, so only a disagreement
  * seen twice with the kernel's counts unchanged condemns the tracker;
  * from then on the connection is judged without the protocol. */
-static bool framing_trusted(struct lc_h1 *h, const struct lc_conn_probe *p,
-			    struct history_slot *slot)
+enum trust { TRUSTED, DOUBTED, CONDEMNED };
+
+static enum trust framing_trusted(struct lc_h1 *h, const struct lc_conn_probe *p,
+				  struct history_slot *slot)
 {
 	if (!p->tcp)
 		return false;
+	/* Written bytes from one snapshot where the kernel has it: acked
+	 * (TCP_INFO) plus queued (SIOCOUTQ) are read apart, and an ACK in
+	 * between counts its bytes twice. */
 	uint32_t kernel_read = (uint32_t)(p->bytes_received - p->unread);
-	uint32_t kernel_written = (uint32_t)(p->bytes_acked + p->unsent);
+	uint32_t kernel_written = (uint32_t)(p->bytes_written ? p->bytes_written
+							       : p->bytes_acked + p->unsent);
 	uint32_t read = atomic_load_explicit(&h->read_seen, memory_order_relaxed);
 	uint32_t written = atomic_load_explicit(&h->written_seen, memory_order_relaxed);
 	bool agree = (kernel_read - read <= 1) && (kernel_written - written <= 1);
 	if (agree) {
 		if (slot)
 			slot->disagreed = false;
-		return true;
+		return TRUSTED;
 	}
 	if (!slot)
-		return false;
+		return DOUBTED;
 	if (slot->disagreed && slot->kernel_read == kernel_read &&
 	    slot->kernel_written == kernel_written) {
 		atomic_store(&h->proto, LC_PROTO_LOST);
 		if (lc_log_enabled(LC_LOG_DEBUG))
 			lc_log2(LC_LOG_DEBUG, "framing: bytes passed the wrappers by: judged "
 					      "without the protocol", NULL);
-		return false;
+		return CONDEMNED;
 	}
 	slot->disagreed = true;
 	slot->kernel_read = kernel_read;
 	slot->kernel_written = kernel_written;
-	return false;
+	return DOUBTED;
 }
 
 void lc_connection_look(struct lc_fdtable *t, int fd, const struct lc_fd_snapshot *seen,
@@ -160,7 +166,8 @@ void lc_connection_look(struct lc_fdtable *t, int fd, const struct lc_fd_snapsho
 	out->probed = lc_probe_connection(fd, &out->probe) == 0;
 	struct lc_h1 *h = lc_fdtable_h1(t, fd);
 	enum lc_h1_verdict http = h && out->probed ? lc_h1_judge(h) : LC_H1_NOT_HTTP;
-	if (http != LC_H1_NOT_HTTP && !framing_trusted(h, &out->probe, slot))
+	enum trust trust = http != LC_H1_NOT_HTTP ? framing_trusted(h, &out->probe, slot) : TRUSTED;
+	if (trust == CONDEMNED)
 		http = LC_H1_NOT_HTTP;
 	if (http != LC_H1_NOT_HTTP) {
 		out->by_protocol = true;
@@ -169,6 +176,11 @@ void lc_connection_look(struct lc_fdtable *t, int fd, const struct lc_fd_snapsho
 		/* Its last response complete: what is still queued to the client
 		 * leaves before the FIN. A request already here is answered. */
 		out->activity = http == LC_H1_BUSY || out->probe.unread ? LC_BUSY : LC_IDLE;
+		/* Counts that disagree once: a read or write under way (the
+		 * kernel's count moves before the hook's), or the first sign of
+		 * bytes missed. Not closed on the tracker's word this time. */
+		if (trust == DOUBTED)
+			out->activity = LC_BUSY;
 		if (out->activity == LC_IDLE && http == LC_H1_BETWEEN) {
 			/* Keep-alive, no response said close: the client's next
 			 * request may be on its way. It is answered (with

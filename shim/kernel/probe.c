@@ -34,9 +34,6 @@ int lc_probe_connection(int fd, struct lc_conn_probe *out)
 		/* Bytes the peer acknowledged: plus SIOCOUTQ (unacknowledged and
 		 * unsent), all the bytes the program wrote. */
 		out->bytes_acked = info.tcpi_bytes_acked;
-		if (len >= offsetof(struct tcp_info, tcpi_bytes_retrans) + sizeof info.tcpi_bytes_retrans)
-			out->bytes_written = info.tcpi_bytes_sent - info.tcpi_bytes_retrans +
-					     info.tcpi_notsent_bytes;
 		out->ms_since_data_recv = info.tcpi_last_data_recv;
 		out->ms_since_data_sent = info.tcpi_last_data_sent;
 		out->ms_since_ack_recv = info.tcpi_last_ack_recv;

@@ -19,10 +19,6 @@ struct lc_conn_probe {
 	uint64_t bytes_received;
 	uint64_t bytes_sent;
 	uint64_t bytes_acked;
-	/* Every byte the program wrote, from one TCP_INFO snapshot (taken
-	 * under the socket's lock): sent less retransmitted, plus not yet
-	 * sent. 0 when the kernel is older than 4.19. */
-	uint64_t bytes_written;
 	uint32_t ms_since_data_recv;
 	uint32_t ms_since_data_sent;
 	uint32_t ms_since_ack_recv;

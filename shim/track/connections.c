@@ -126,12 +126,14 @@ static enum trust framing_trusted(struct lc_h1 *h, const struct lc_conn_probe *p
 {
 	if (!p->tcp)
 		return false;
-	/* Written bytes from one snapshot where the kernel has it: acked
-	 * (TCP_INFO) plus queued (SIOCOUTQ) are read apart, and an ACK in
-	 * between counts its bytes twice. */
+	/* Acked (TCP_INFO) and queued (SIOCOUTQ) are read apart: an ACK in
+	 * between counts its bytes twice, and data arriving between FIONREAD
+	 * and TCP_INFO counts as read. Such a look is only doubted (below).
+	 * TCP_INFO's sent - retransmitted + not sent, one snapshot, went
+	 * wrong during a retransmission stall (CI: a connection judged
+	 * without the protocol and cut). */
 	uint32_t kernel_read = (uint32_t)(p->bytes_received - p->unread);
-	uint32_t kernel_written = (uint32_t)(p->bytes_written ? p->bytes_written
-							       : p->bytes_acked + p->unsent);
+	uint32_t kernel_written = (uint32_t)(p->bytes_acked + p->unsent);
 	uint32_t read = atomic_load_explicit(&h->read_seen, memory_order_relaxed);
 	uint32_t written = atomic_load_explicit(&h->written_seen, memory_order_relaxed);
 	bool agree = (kernel_read - read <= 1) && (kernel_written - written <= 1);

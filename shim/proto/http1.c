@@ -920,24 +920,6 @@ void lc_h1_wrote_unseen(struct lc_h1 *h, uint64_t n)
 	give_up(h, s);
 }
 
-bool lc_h1_in_head(const struct lc_h1 *h)
-{
-	switch ((enum state)h->resp.state) {
-	case S_START:
-	case S_SVERSION:
-	case S_STATUS:
-	case S_REASON:
-	case S_HDR_START:
-	case S_HDR_NAME:
-	case S_HDR_VALUE:
-	case S_HDR_SKIP:
-	case S_HEAD_LF:
-		return LOAD(h->proto) == LC_PROTO_HTTP1;
-	default:
-		return false;
-	}
-}
-
 enum lc_h1_verdict lc_h1_judge(const struct lc_h1 *h)
 {
 	if (LOAD(h->proto) != LC_PROTO_HTTP1)

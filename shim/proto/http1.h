@@ -123,8 +123,6 @@ void lc_h1_wrote(struct lc_h1 *h, const char *p, size_t n, bool closing,
 		 struct lc_h1_edits *edits, size_t base);
 /* Bytes written without being seen (sendfile, splice). */
 void lc_h1_wrote_unseen(struct lc_h1 *h, uint64_t n);
-/* Is a response head being written (where a rewrite could happen)? */
-bool lc_h1_in_head(const struct lc_h1 *h);
 
 enum lc_h1_verdict {
 	LC_H1_NOT_HTTP,	      /* judge it without the protocol */

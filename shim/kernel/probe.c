@@ -37,6 +37,12 @@ int lc_probe_connection(int fd, struct lc_conn_probe *out)
 		out->ms_since_data_recv = info.tcpi_last_data_recv;
 		out->ms_since_data_sent = info.tcpi_last_data_sent;
 		out->ms_since_ack_recv = info.tcpi_last_ack_recv;
+		out->backoff = info.tcpi_backoff;
+		out->rto_ms = info.tcpi_rto / 1000;
+		if (len >= offsetof(struct tcp_info, tcpi_snd_wnd) + sizeof info.tcpi_snd_wnd) {
+			out->peer_window_known = true;
+			out->peer_window = info.tcpi_snd_wnd;
+		}
 	}
 	return 0;
 }

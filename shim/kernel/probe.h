@@ -23,6 +23,13 @@ struct lc_conn_probe {
 	uint32_t ms_since_data_sent;
 	uint32_t ms_since_ack_recv;
 	uint8_t tcp_state;
+	/* Why queued bytes do not move: the retransmission timer's backoff
+	 * (0: not retransmitting) and the client's advertised window
+	 * (tcpi_snd_wnd, Linux 6.2+; peer_window_known says if it was read). */
+	uint8_t backoff;
+	bool peer_window_known;
+	uint32_t peer_window;
+	uint32_t rto_ms;
 	/* Without TCP_INFO (Unix sockets): what the program's threads do. */
 	bool reader_waiting;	 /* a thread is blocked reading this fd */
 	bool readers_elsewhere; /* threads block reading other connections */

@@ -147,15 +147,45 @@ static enum trust framing_trusted(struct lc_h1 *h, const struct lc_conn_probe *p
 	if (slot->disagreed && slot->kernel_read == kernel_read &&
 	    slot->kernel_written == kernel_written) {
 		atomic_store(&h->proto, LC_PROTO_LOST);
-		if (lc_log_enabled(LC_LOG_DEBUG))
-			lc_log2(LC_LOG_DEBUG, "framing: bytes passed the wrappers by: judged "
-					      "without the protocol", NULL);
+		if (lc_log_enabled(LC_LOG_DEBUG)) {
+			struct lc_line line;
+			lc_line_start(&line);
+			lc_line_str(&line, "framing: bytes passed the wrappers by: judged without "
+					   "the protocol (read ");
+			lc_line_uint(&line, read);
+			lc_line_str(&line, ", kernel ");
+			lc_line_uint(&line, kernel_read);
+			lc_line_str(&line, "; written ");
+			lc_line_uint(&line, written);
+			lc_line_str(&line, ", kernel ");
+			lc_line_uint(&line, kernel_written);
+			lc_line_str(&line, ")");
+			lc_line_emit(&line, LC_LOG_DEBUG);
+		}
 		return CONDEMNED;
 	}
 	slot->disagreed = true;
 	slot->kernel_read = kernel_read;
 	slot->kernel_written = kernel_written;
 	return DOUBTED;
+}
+
+/* Queued bytes that do not leave: the client's window is full (a slow
+ * reader) or the kernel is retransmitting (packets lost; on loopback,
+ * the per-CPU backlog overflowed: /proc/net/softnet_stat's 2nd column). */
+static void say_why_stalled(struct lc_line *line, const struct lc_conn_probe *p)
+{
+	if (!p->tcp || p->unsent == 0)
+		return;
+	if (p->peer_window_known && p->peer_window == 0) {
+		lc_line_str(line, " [client's receive window is full]");
+	} else if (p->backoff > 0) {
+		lc_line_str(line, " [retransmitting: backoff ");
+		lc_line_uint(line, p->backoff);
+		lc_line_str(line, ", timer ");
+		lc_line_uint(line, p->rto_ms);
+		lc_line_str(line, " ms]");
+	}
 }
 
 void lc_connection_look(struct lc_fdtable *t, int fd, const struct lc_fd_snapshot *seen,
@@ -346,6 +376,7 @@ long lc_connections_cut(struct lc_fdtable *t, bool cut, bool from_watchdog,
 			lc_line_str(&line, v.what);
 			lc_line_str(&line, ")");
 		}
+		say_why_stalled(&line, &look.probe);
 		lc_line_emit(&line, LC_LOG_WARN);
 		if (cut)
 			shut_down(fd, seen.ino, SHUT_ANYWAY);

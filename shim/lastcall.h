@@ -30,6 +30,7 @@ typedef void (*lastcall_cleanup_fn)(void *arg);
 int lastcall_shutdown_started(void) LASTCALL_WEAK;
 int lastcall_cleanup_add(const char *name, lastcall_cleanup_fn fn, void *arg,
 			 unsigned budget_ms) LASTCALL_WEAK;
+int lastcall_shutdown_fd(void) LASTCALL_WEAK;
 
 #ifndef LASTCALL_BUILDING_LIBRARY
 /* 1 from the first shutdown signal on (during the delay too): stop long
@@ -37,6 +38,19 @@ int lastcall_cleanup_add(const char *name, lastcall_cleanup_fn fn, void *arg,
 static inline int lastcall_shutting_down(void)
 {
 	return lastcall_shutdown_started ? lastcall_shutdown_started() : 0;
+}
+
+/* A descriptor that becomes readable at the first shutdown signal (when
+ * lastcall_shutting_down() turns 1) and stays readable: wait for the
+ * shutdown in an event loop (epoll, poll, asyncio's add_reader) instead
+ * of asking in a loop. Poll it, never read or close it; every call
+ * returns the same one. A forked child gets a descriptor of its own under
+ * the same number, woken by its own shutdown only. Returns -1 if lastcall
+ * is not loaded or no descriptor could be made. Python: python/lastcall.py
+ * (wait_shutdown()). */
+static inline int lastcall_shutdown_descriptor(void)
+{
+	return lastcall_shutdown_fd ? lastcall_shutdown_fd() : -1;
 }
 
 /* Registers a named cleanup. Cleanups run in registration order when the

@@ -17,6 +17,7 @@
 #include "drain/watchdog.h"
 #include "kernel/sockdiag.h"
 #include "signal/cleanups.h"
+#include "signal/shutdown_fd.h"
 #include "signal/exits.h"
 #include "signal/signals.h"
 #include "tell/health.h"
@@ -386,6 +387,7 @@ void *lc_drain_main(void *unused)
 	lc_watchdog_arm(d.total_ns);
 	lc_signals_quiet_sigpipe();
 	set_phase(LC_PHASE_NOTICED);
+	lc_shutdown_fd_fire();
 	long overflows_at_signal = lc_handshake_overflows();
 	struct lc_scan before;
 	lc_connections_scan(&lc_table, signal_ns, false, &before);

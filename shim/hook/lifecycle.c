@@ -19,6 +19,7 @@
 #include "drain/watchdog.h"
 #include "kernel/fdscan.h"
 #include "signal/exits.h"
+#include "signal/shutdown_fd.h"
 #include "signal/signals.h"
 #include "tell/health.h"
 #include "tell/report.h"
@@ -169,6 +170,7 @@ static void after_fork_child(void)
 	lc_runtime_reset_in_child();
 	pthread_mutex_init(&activation_lock, NULL);
 	lc_signals_forget_in_child();
+	lc_shutdown_fd_forget_in_child();
 	lc_children_reset();
 	lc_health_forget_in_child();
 	lc_fd_reserve_drop();

@@ -11,6 +11,11 @@ CC ?= cc
 # Debian's python3, where apt installs pytest (a pyenv python3 on PATH has none).
 PYTHON ?= /usr/bin/python3
 PREFIX ?= /usr/local
+# Where the system's python3 finds python/lastcall.py: Debian's own
+# modules live in /usr/lib/python3/dist-packages, local ones in
+# /usr/local/lib/python3.X/dist-packages (the /usr/local/lib/python3 one
+# is not on its path).
+PYTHON_DIR ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/lib/python3/dist-packages,$(PREFIX)/lib/python$(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')/dist-packages)
 BUILD := build
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
@@ -146,6 +151,8 @@ install: all
 	install -m 0755 $(BUILD)/liblastcall.so $(DESTDIR)$(PREFIX)/lib/liblastcall.so
 	install -m 0644 shim/lastcall.h $(DESTDIR)$(PREFIX)/include/lastcall.h
 	install -m 0644 doc/lastcall.1 $(DESTDIR)$(PREFIX)/share/man/man1/lastcall.1
+	install -d $(DESTDIR)$(PYTHON_DIR)
+	install -m 0644 python/lastcall.py $(DESTDIR)$(PYTHON_DIR)/lastcall.py
 
 clean:
 	rm -rf $(BUILD)

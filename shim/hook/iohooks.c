@@ -174,35 +174,46 @@ static ssize_t write_tracked(struct lc_h1 *h, const struct out_call *c)
 	return -1;
 }
 
-ssize_t lc_conn_write(struct lc_h1 *h, int fd, const void *buf, size_t n)
+/* Out of line, so that the serving path below saves no registers for it. */
+__attribute__((noinline)) static ssize_t write_while_closing(struct lc_h1 *h, int fd,
+							     const void *buf, size_t n)
 {
-	/* While serving, a write goes out as it is and its bytes are fed to
-	 * the tracker after (which sets no errno). */
-	if (__builtin_expect(!lc_closing(), 1)) {
-		ssize_t r = lc_real_write(fd, buf, n);
-		if (r > 0)
-			lc_h1_wrote(h, buf, (size_t)r, false, NULL, 0);
-		return r;
-	}
 	struct iovec v = {.iov_base = (void *)buf, .iov_len = n};
 	struct out_call c = {.fd = fd, .iov = &v, .iovcnt = 1, .kind = CALL_WRITE};
 	return write_tracked(h, &c);
 }
 
-ssize_t lc_conn_writev(struct lc_h1 *h, int fd, const struct iovec *iov, int n)
+ssize_t lc_conn_write(struct lc_h1 *h, int fd, const void *buf, size_t n)
 {
-	if (__builtin_expect(!lc_closing(), 1)) {
-		ssize_t r = lc_real_writev(fd, iov, n);
-		size_t left = r > 0 ? (size_t)r : 0;
-		for (int i = 0; i < n && left > 0; i++) {
-			size_t part = iov[i].iov_len < left ? iov[i].iov_len : left;
-			lc_h1_wrote(h, iov[i].iov_base, part, false, NULL, 0);
-			left -= part;
-		}
-		return r;
-	}
+	/* While serving, a write goes out as it is and its bytes are fed to
+	 * the tracker after (which sets no errno). */
+	if (__builtin_expect(lc_closing(), 0))
+		return write_while_closing(h, fd, buf, n);
+	ssize_t r = lc_real_write(fd, buf, n);
+	if (r > 0)
+		lc_h1_wrote(h, buf, (size_t)r, false, NULL, 0);
+	return r;
+}
+
+__attribute__((noinline)) static ssize_t writev_while_closing(struct lc_h1 *h, int fd,
+							      const struct iovec *iov, int n)
+{
 	struct out_call c = {.fd = fd, .iov = iov, .iovcnt = n, .kind = CALL_WRITEV};
 	return write_tracked(h, &c);
+}
+
+ssize_t lc_conn_writev(struct lc_h1 *h, int fd, const struct iovec *iov, int n)
+{
+	if (__builtin_expect(lc_closing(), 0))
+		return writev_while_closing(h, fd, iov, n);
+	ssize_t r = lc_real_writev(fd, iov, n);
+	size_t left = r > 0 ? (size_t)r : 0;
+	for (int i = 0; i < n && left > 0; i++) {
+		size_t part = iov[i].iov_len < left ? iov[i].iov_len : left;
+		lc_h1_wrote(h, iov[i].iov_base, part, false, NULL, 0);
+		left -= part;
+	}
+	return r;
 }
 
 ssize_t lc_conn_sendto(struct lc_h1 *h, int fd, const void *buf, size_t n, int flags,

@@ -21,7 +21,7 @@ enum state {
 	S_HDR_VALUE,
 	S_HDR_SKIP, /* a line whose content does not matter */
 	S_HEAD_LF,  /* the blank line's CR was seen */
-	S_BODY,	    /* Content-Length bytes */
+	S_BODY = LC_H1_STATE_BODY, /* Content-Length bytes */
 	S_CHUNK_SIZE,
 	S_CHUNK_EXT,
 	S_CHUNK_DATA,
@@ -362,6 +362,26 @@ static size_t name_run(struct lc_h1_side *s, const char *p, size_t n)
 
 /* --- whole heads, line by line --- */
 
+/* p's first len (8 or more) bytes are `name` (lower case letters and
+ * '-'), in any case. Eight bytes at a time: OR-ing 0x20 lowers a capital
+ * letter and leaves a lower one; of the other bytes only CR (0x0d) would
+ * come out as one of these ('-'), and the caller's line has none. */
+static inline bool same_name(const char *p, const char *name, size_t len)
+{
+	const uint64_t lowers = 0x2020202020202020ull;
+	uint64_t a, b;
+	for (size_t i = 0;; i += 8) {
+		if (i + 8 > len)
+			i = len - 8; /* the last word overlaps the one before */
+		memcpy(&a, p + i, 8);
+		memcpy(&b, name + i, 8);
+		if ((a | lowers) != b)
+			return false;
+		if (i + 8 == len)
+			return true;
+	}
+}
+
 /* The header lines from `line` to the blank line, within `stop`, into the
  * fields of `t` the byte machine below would set (Content-Length,
  * Transfer-Encoding, Connection). Returns the first byte after the blank
@@ -379,15 +399,19 @@ static const char *fields_at_once(const char *line, const char *stop, struct lc_
 		/* A bare CR ends a line for llhttp (make fuzz): not ours to read. */
 		if (memchr(line, '\r', len))
 			return NULL;
-		/* Only three names matter, and they start with c or t: the
-		 * other lines cost one memchr. */
+		/* Only three names matter: each is known by its first letter
+		 * and where its colon is, then compared whole. */
 		enum header id = H_OTHER;
-		char first = lower(line[0]);
-		if (first == 'c' || first == 't')
-			for (int i = H_CONTENT_LENGTH; i <= H_CONNECTION; i++)
-				if (len > header_lengths[i] && line[header_lengths[i]] == ':' &&
-				    strncasecmp(line, header_names[i], header_lengths[i]) == 0)
-					id = (enum header)i;
+		char first = (char)(line[0] | 0x20);
+		if (first == 'c') {
+			if (len > 10 && line[10] == ':' && same_name(line, "connection", 10))
+				id = H_CONNECTION;
+			else if (len > 14 && line[14] == ':' && same_name(line, "content-length", 14))
+				id = H_CONTENT_LENGTH;
+		} else if (first == 't' && len > 17 && line[17] == ':' &&
+			   same_name(line, "transfer-encoding", 17)) {
+			id = H_TRANSFER_ENCODING;
+		}
 		const char *v = line + (id == H_OTHER ? 0 : header_lengths[id] + 1), *end = lf - 1;
 		if (id == H_CONTENT_LENGTH) {
 			t->flags |= F_CONTENT_LENGTH;
@@ -398,7 +422,8 @@ static const char *fields_at_once(const char *line, const char *stop, struct lc_
 				else if (!is_ows(*v))
 					return NULL;
 			}
-		} else if (id == H_CONNECTION && end - v == 11 && strncasecmp(v, " keep-alive", 11) == 0) {
+		} else if (id == H_CONNECTION && end - v == 11 && v[0] == ' ' &&
+			   same_name(v + 1, "keep-alive", 10)) {
 			t->flags |= F_KEEP_ALIVE; /* the usual value, whole */
 		} else if (id != H_OTHER) {
 			t->header = (uint8_t)id;
@@ -874,18 +899,11 @@ void lc_h1_read_unseen(struct lc_h1 *h, uint64_t n)
 	give_up(h, s);
 }
 
-void lc_h1_wrote(struct lc_h1 *h, const char *p, size_t n, bool closing,
-		 struct lc_h1_edits *edits, size_t base)
+_Static_assert(S_BODY == LC_H1_STATE_BODY, "http1.h's fast path knows S_BODY");
+
+void lc_h1_wrote_more(struct lc_h1 *h, const char *p, size_t n, bool closing,
+		      struct lc_h1_edits *edits, size_t base, uint32_t before)
 {
-	uint32_t before = LOAD(h->written_seen);
-	if (!edits) {
-		STORE(h->written_seen, before + (uint32_t)n);
-		/* The common write: more of a body of known length. */
-		if (h->resp.state == S_BODY && n < h->resp.left) {
-			h->resp.left -= n;
-			return;
-		}
-	}
 	if (!followed(h))
 		return;
 	uint32_t seen_before = before - (uint32_t)base;

@@ -48,6 +48,10 @@ enum lc_proto {
 #define LC_H1_CLOSE_HEADER "Connection: close\r\n"
 #define LC_H1_CLOSE_HEADER_LEN 19
 
+/* The state "inside a body of known length" (enum state in http1.c), for
+ * the inline fast path of lc_h1_wrote. */
+#define LC_H1_STATE_BODY 24
+
 struct lc_h1_side {
 	uint64_t left; /* body or chunk bytes still to come; Content-Length while in headers */
 	uint8_t state;
@@ -119,8 +123,24 @@ void lc_h1_read_unseen(struct lc_h1 *h, uint64_t n);
  * it (pipelining). With `edits`, the changes are recorded there, their
  * offsets counted from `base`: run it on a copy to plan a write, then on
  * the real state with the bytes that left. */
-void lc_h1_wrote(struct lc_h1 *h, const char *p, size_t n, bool closing,
-		 struct lc_h1_edits *edits, size_t base);
+void lc_h1_wrote_more(struct lc_h1 *h, const char *p, size_t n, bool closing,
+		      struct lc_h1_edits *edits, size_t base, uint32_t before);
+static inline void lc_h1_wrote(struct lc_h1 *h, const char *p, size_t n, bool closing,
+			       struct lc_h1_edits *edits, size_t base)
+{
+	uint32_t before = atomic_load_explicit(&h->written_seen, memory_order_relaxed);
+	if (!edits) {
+		atomic_store_explicit(&h->written_seen, before + (uint32_t)n,
+				      memory_order_relaxed);
+		/* The common write, inline in the wrappers: more of a body of
+		 * known length. */
+		if (h->resp.state == LC_H1_STATE_BODY && n < h->resp.left) {
+			h->resp.left -= n;
+			return;
+		}
+	}
+	lc_h1_wrote_more(h, p, n, closing, edits, base, before);
+}
 /* Bytes written without being seen (sendfile, splice). */
 void lc_h1_wrote_unseen(struct lc_h1 *h, uint64_t n);
 

@@ -32,16 +32,20 @@ static void saw_read(struct lc_h1 *h, const struct iovec *iov, int iovcnt, ssize
 
 ssize_t lc_conn_read(struct lc_h1 *h, int fd, void *buf, size_t n, size_t size)
 {
+	lc_h1_enter(&h->in_read);
 	ssize_t r = size == (size_t)-1 ? lc_real_read(fd, buf, n) : lc_real___read_chk(fd, buf, n, size);
 	if (r > 0)
 		lc_h1_read(h, buf, (size_t)r);
+	lc_h1_leave(&h->in_read);
 	return r;
 }
 
 ssize_t lc_conn_readv(struct lc_h1 *h, int fd, const struct iovec *iov, int n)
 {
+	lc_h1_enter(&h->in_read);
 	ssize_t r = lc_real_readv(fd, iov, n);
 	saw_read(h, iov, n, r);
+	lc_h1_leave(&h->in_read);
 	return r;
 }
 
@@ -62,18 +66,22 @@ static void saw_received(struct lc_h1 *h, const struct iovec *iov, int iovcnt, s
 ssize_t lc_conn_recvfrom(struct lc_h1 *h, int fd, void *buf, size_t n, size_t size, int flags,
 			 struct sockaddr *from, socklen_t *len)
 {
+	lc_h1_enter(&h->in_read);
 	ssize_t r = size == (size_t)-1 ? lc_real_recvfrom(fd, buf, n, flags, from, len)
 				       : lc_real___recvfrom_chk(fd, buf, n, size, flags, from, len);
 	struct iovec v = {.iov_base = buf, .iov_len = r > 0 ? (size_t)r : 0};
 	saw_received(h, &v, 1, r, flags);
+	lc_h1_leave(&h->in_read);
 	return r;
 }
 
 ssize_t lc_conn_recvmsg(struct lc_h1 *h, int fd, struct msghdr *msg, int flags)
 {
+	lc_h1_enter(&h->in_read);
 	ssize_t r = lc_real_recvmsg(fd, msg, flags);
 	if (r > 0)
 		saw_received(h, msg->msg_iov, (int)msg->msg_iovlen, r, flags);
+	lc_h1_leave(&h->in_read);
 	return r;
 }
 
@@ -141,7 +149,7 @@ static bool nonblocking(const struct out_call *c)
 	return fl >= 0 && (fl & O_NONBLOCK);
 }
 
-static ssize_t write_tracked(struct lc_h1 *h, const struct out_call *c)
+static ssize_t write_tracked_in(struct lc_h1 *h, const struct out_call *c)
 {
 	bool closing = lc_closing();
 	uint16_t answered = atomic_load_explicit(&h->responses, memory_order_relaxed);
@@ -174,6 +182,16 @@ static ssize_t write_tracked(struct lc_h1 *h, const struct out_call *c)
 	return -1;
 }
 
+static ssize_t write_tracked(struct lc_h1 *h, const struct out_call *c)
+{
+	lc_h1_enter(&h->in_write);
+	ssize_t r = write_tracked_in(h, c);
+	int saved = errno;
+	lc_h1_leave(&h->in_write);
+	errno = saved;
+	return r;
+}
+
 /* Out of line, so that the serving path below saves no registers for it. */
 __attribute__((noinline)) static ssize_t write_while_closing(struct lc_h1 *h, int fd,
 							     const void *buf, size_t n)
@@ -189,9 +207,11 @@ ssize_t lc_conn_write(struct lc_h1 *h, int fd, const void *buf, size_t n)
 	 * the tracker after (which sets no errno). */
 	if (__builtin_expect(lc_closing(), 0))
 		return write_while_closing(h, fd, buf, n);
+	lc_h1_enter(&h->in_write);
 	ssize_t r = lc_real_write(fd, buf, n);
 	if (r > 0)
 		lc_h1_wrote(h, buf, (size_t)r, false, NULL, 0);
+	lc_h1_leave(&h->in_write);
 	return r;
 }
 
@@ -206,6 +226,7 @@ ssize_t lc_conn_writev(struct lc_h1 *h, int fd, const struct iovec *iov, int n)
 {
 	if (__builtin_expect(lc_closing(), 0))
 		return writev_while_closing(h, fd, iov, n);
+	lc_h1_enter(&h->in_write);
 	ssize_t r = lc_real_writev(fd, iov, n);
 	size_t left = r > 0 ? (size_t)r : 0;
 	for (int i = 0; i < n && left > 0; i++) {
@@ -213,6 +234,7 @@ ssize_t lc_conn_writev(struct lc_h1 *h, int fd, const struct iovec *iov, int n)
 		lc_h1_wrote(h, iov[i].iov_base, part, false, NULL, 0);
 		left -= part;
 	}
+	lc_h1_leave(&h->in_write);
 	return r;
 }
 
@@ -237,22 +259,34 @@ ssize_t lc_conn_sendmsg(struct lc_h1 *h, int fd, const struct msghdr *msg, int f
 
 ssize_t lc_io_sendfile(int out, int in, off_t *offset, size_t n)
 {
+	struct lc_h1 *h = lc_io_connection(out);
+	if (!h)
+		return lc_real_sendfile(out, in, offset, n);
+	lc_h1_enter(&h->in_write);
 	ssize_t r = lc_real_sendfile(out, in, offset, n);
-	struct lc_h1 *h;
-	if (r > 0 && (h = lc_io_connection(out)))
+	if (r > 0)
 		lc_h1_wrote_unseen(h, (uint64_t)r);
+	lc_h1_leave(&h->in_write);
 	return r;
 }
 
 ssize_t lc_io_splice(int in, loff_t *in_off, int out, loff_t *out_off, size_t n, unsigned flags)
 {
+	struct lc_h1 *to = lc_io_connection(out), *from = lc_io_connection(in);
+	if (to)
+		lc_h1_enter(&to->in_write);
+	if (from)
+		lc_h1_enter(&from->in_read);
 	ssize_t r = lc_real_splice(in, in_off, out, out_off, n, flags);
 	if (r > 0) {
-		struct lc_h1 *h;
-		if ((h = lc_io_connection(out)))
-			lc_h1_wrote_unseen(h, (uint64_t)r);
-		if ((h = lc_io_connection(in)))
-			lc_h1_read_unseen(h, (uint64_t)r);
+		if (to)
+			lc_h1_wrote_unseen(to, (uint64_t)r);
+		if (from)
+			lc_h1_read_unseen(from, (uint64_t)r);
 	}
+	if (to)
+		lc_h1_leave(&to->in_write);
+	if (from)
+		lc_h1_leave(&from->in_read);
 	return r;
 }

@@ -84,6 +84,11 @@ struct lc_h1 {
 	_Atomic uint32_t read_seen;
 	_Atomic uint32_t written_seen;
 	_Atomic uint32_t resp_started; /* written_seen when the current response began */
+	/* A program thread is inside a read or write of this connection:
+	 * the kernel may already count bytes the counts above do not yet
+	 * (set before the system call, cleared after the tracker saw its
+	 * bytes). A disagreement seen then proves nothing. */
+	_Atomic uint8_t in_read, in_write;
 };
 
 /* One change lastcall makes to the program's bytes while it writes a
@@ -101,6 +106,17 @@ struct lc_h1_edits {
 	bool overflow; /* more edits than fit: the write goes out unchanged */
 	struct lc_h1_edit e[LC_H1_MAX_EDITS];
 };
+
+static inline void lc_h1_enter(_Atomic uint8_t *flag)
+{
+	atomic_store_explicit(flag, 1, memory_order_relaxed);
+}
+
+static inline void lc_h1_leave(_Atomic uint8_t *flag)
+{
+	/* Release: a look that sees 0 sees the counts it was set for. */
+	atomic_store_explicit(flag, 0, memory_order_release);
+}
 
 /* A new connection. */
 void lc_h1_reset(struct lc_h1 *h);

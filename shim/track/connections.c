@@ -58,6 +58,11 @@ static struct history_slot *history_for(int fd, uint64_t ino)
 	return slot;
 }
 
+void *lc_connection_history(int fd, uint64_t ino)
+{
+	return history_for(fd, ino);
+}
+
 /* The coarse clock of the accept hook, for ages. */
 static int64_t coarse_now(void)
 {
@@ -132,17 +137,28 @@ static enum trust framing_trusted(struct lc_h1 *h, const struct lc_conn_probe *p
 	 * TCP_INFO's sent - retransmitted + not sent, one snapshot, went
 	 * wrong during a retransmission stall (CI: a connection judged
 	 * without the protocol and cut). */
+	/* Loaded before the counts: a call that ended since saw its counts
+	 * committed (release/acquire), so they are in what is loaded below. */
+	bool in_read = atomic_load_explicit(&h->in_read, memory_order_acquire);
+	bool in_write = atomic_load_explicit(&h->in_write, memory_order_acquire);
 	uint32_t kernel_read = (uint32_t)(p->bytes_received - p->unread);
 	uint32_t kernel_written = (uint32_t)(p->bytes_acked + p->unsent);
 	uint32_t read = atomic_load_explicit(&h->read_seen, memory_order_relaxed);
 	uint32_t written = atomic_load_explicit(&h->written_seen, memory_order_relaxed);
-	bool agree = (kernel_read - read <= 1) && (kernel_written - written <= 1);
+	bool read_agrees = kernel_read - read <= 1, written_agrees = kernel_written - written <= 1;
+	bool agree = read_agrees && written_agrees;
 	if (agree) {
 		if (slot)
 			slot->disagreed = false;
 		return TRUSTED;
 	}
-	if (!slot)
+	/* A program thread between its system call and the tracker (a
+	 * thread preempted there, on a loaded machine, for as long as the
+	 * kernel's counts stand still in a retransmission stall: CI cut a
+	 * finished response that way) proves nothing about its direction.
+	 * Only its direction: a thread blocked in a read of the next request
+	 * must not shield writes that passed the wrappers by. */
+	if (!slot || (!read_agrees && in_read) || (!written_agrees && in_write))
 		return DOUBTED;
 	if (slot->disagreed && slot->kernel_read == kernel_read &&
 	    slot->kernel_written == kernel_written) {

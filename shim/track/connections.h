@@ -40,6 +40,9 @@ struct lc_conn_look {
  * from other threads). */
 void lc_connection_look(struct lc_fdtable *t, int fd, const struct lc_fd_snapshot *seen,
 			struct lc_conn_look *out, void *history_slot);
+/* The drain thread's history slot for fd (a new socket, ino, starts
+ * afresh); NULL if memory ran out. */
+void *lc_connection_history(int fd, uint64_t ino);
 
 /* One connection as a deadline found it. */
 struct lc_conn_view {

@@ -63,10 +63,21 @@ $(BUILD)/demo/%: demo/%.c | $(BUILD)/demo
 $(BUILD)/tests/servers/%: tests/e2e/servers/%.c | $(BUILD)/tests/servers
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SANITIZE) -o $@ $< -lpthread
 
+# Frames without a covering symbol (tests/e2e/test_report.py): exported
+# functions kept, the rest stripped, the way Debian ships python3.11.
+$(BUILD)/tests/servers/stuck_static_server: tests/e2e/servers/stuck_static_server.c | $(BUILD)/tests/servers
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -g -O1 -fno-toplevel-reorder -rdynamic -o $@ $< -lpthread
+	strip --strip-all -o $@.stripped $@
+
 # Unit tests link the library's sources directly (no preload).
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SANITIZE) -o $@ $< $(filter-out $(BUILD)/lib/hook/wrappers.o,$(LIB_OBJS)) -lcmocka -ldl -lpthread
+
+# The launcher's own units (frame names) link its object alone.
+$(BUILD)/tests/unit/launcher/%: tests/unit/launcher/%.c $(BUILD)/launcher/launcher/symbols.o
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SANITIZE) -o $@ $< $(BUILD)/launcher/launcher/symbols.o -lcmocka
 
 $(BUILD)/bench/%: bench/%.c | $(BUILD)/bench
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< -lpthread

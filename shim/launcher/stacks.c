@@ -6,11 +6,13 @@
  * nothing here runs inside the wedged program. Every thread is stopped with
  * PTRACE_SEIZE + PTRACE_INTERRUPT — threads blocked in system calls too;
  * those calls restart transparently on detach — unwound with
- * libunwind-ptrace (names and offsets from the target's own ELF symbol
- * tables: the program, its libraries, an interpreter's C frames), then
+ * libunwind-ptrace, named from the target's own ELF symbol tables
+ * (launcher/symbols.c: the program, its libraries, an interpreter's C
+ * frames; a name only where the symbol covers the address), then
  * released before anything is printed: the reader may be one of the
  * threads that were stopped. */
 #include "launcher/stacks.h"
+#include "launcher/symbols.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -25,11 +27,6 @@
 #define MAX_THREADS 1024
 #define MAX_FRAMES 64
 
-struct mapping {
-	unsigned long start, end;
-	char name[64];
-};
-
 struct thread_stack {
 	pid_t tid;
 	char name[32];
@@ -37,36 +34,7 @@ struct thread_stack {
 	char frame[MAX_FRAMES][160];
 };
 
-static struct mapping maps[4096];
-static int map_count;
 static struct thread_stack threads[MAX_THREADS];
-
-static void load_maps(pid_t pid)
-{
-	char path[64], line[512];
-	snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return;
-	while (map_count < 4096 && fgets(line, sizeof line, f)) {
-		struct mapping *m = &maps[map_count];
-		char file[400] = "";
-		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %399s", &m->start, &m->end, file) < 2)
-			continue;
-		const char *base = strrchr(file, '/');
-		snprintf(m->name, sizeof m->name, "%s", base ? base + 1 : file);
-		map_count++;
-	}
-	fclose(f);
-}
-
-static const char *module_of(unsigned long ip)
-{
-	for (int i = 0; i < map_count; i++)
-		if (ip >= maps[i].start && ip < maps[i].end)
-			return maps[i].name[0] ? maps[i].name : "?";
-	return "?";
-}
 
 static void thread_name(pid_t pid, pid_t tid, char *out, size_t size)
 {
@@ -89,17 +57,12 @@ static void unwind(unw_addr_space_t space, struct thread_stack *t)
 		return;
 	if (unw_init_remote(&cursor, space, context) == 0) {
 		do {
-			unw_word_t ip = 0, offset = 0;
-			char name[120];
+			unw_word_t ip = 0;
 			unw_get_reg(&cursor, UNW_REG_IP, &ip);
 			if (ip == 0)
 				break;
-			if (unw_get_proc_name(&cursor, name, sizeof name, &offset) == 0)
-				snprintf(t->frame[t->frames], sizeof t->frame[0], "%s+0x%lx (%s)", name,
-					 (unsigned long)offset, module_of(ip));
-			else
-				snprintf(t->frame[t->frames], sizeof t->frame[0], "0x%lx (%s)",
-					 (unsigned long)ip, module_of(ip));
+			/* Our own names: libunwind's ignore the symbol's extent. */
+			lc_frame_text(ip, t->frames > 0, t->frame[t->frames], sizeof t->frame[0]);
 			t->frames++;
 		} while (t->frames < MAX_FRAMES && unw_step(&cursor) > 0);
 	}
@@ -151,7 +114,7 @@ int lc_print_stacks(pid_t pid)
 	}
 	closedir(d);
 
-	load_maps(pid);
+	lc_symbols_load_maps(pid);
 	unw_addr_space_t space = unw_create_addr_space(&_UPT_accessors, 0);
 	for (int i = 0; i < count; i++) {
 		threads[i].frames = 0;

@@ -2,13 +2,15 @@
 and the report, and every thread's stack (SPEC "Shutdown report")."""
 import json
 import os
+import re
 import signal
 import socket
 import stat
+import subprocess
 import time
 
 
-from harness import NAIVE_SERVER, PYTHON, SERVERS, free_port, wait_listening
+from harness import BUILD, NAIVE_SERVER, PYTHON, SERVERS, free_port, wait_listening
 
 
 def load_report(path):
@@ -116,3 +118,53 @@ def test_report_never_follows_a_symbolic_link(servers, tmp_path):
     assert target.read_text() == "keep me\n"
     assert not link.is_symlink()
     assert load_report(link)["outcome"] == "drained"
+
+
+STUCK_STATIC = os.path.join(BUILD, "tests", "servers", "stuck_static_server")
+
+
+def stuck_report(servers, tmp_path, binary):
+    port = free_port()
+    report = tmp_path / "report.json"
+    server = servers([binary, str(port)],
+                     ["--timeout", "3s", "--cleanup-timeout", "1s", "--report", str(report)])
+    wait_listening(server)
+    stuck = socket.create_connection(("127.0.0.1", port), timeout=10)
+    stuck.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    server.wait_for(r"stuck", stream="stdout")  # the handler read it and is stuck
+    server.send(signal.SIGTERM)
+    server.wait_exit(10)
+    stuck.close()
+    r = load_report(report)
+    assert r["outcome"] == "drain_timeout"
+    return r
+
+
+def handler_frames(report, module):
+    """The frames of the thread stuck in the handler (the one with pause)."""
+    (frames,) = [t["frames"] for t in report["threads"]
+                 if t["frames"] and any("pause" in f for f in t["frames"][:3])
+                 and any(module in f for f in t["frames"])]
+    return frames
+
+
+def test_a_frame_no_symbol_covers_is_module_plus_offset(servers, tmp_path):
+    """The stripped server keeps only exported symbols: the static
+    function's frame must not take its exported neighbour's name, and its
+    module+offset must lead addr2line (on the unstripped copy) to it."""
+    stripped = STUCK_STATIC + ".stripped"
+    frames = handler_frames(stuck_report(servers, tmp_path, stripped), "stuck_static_server")
+    assert not any("exported_neighbour" in f for f in frames), frames
+    at = [re.fullmatch(r"stuck_static_server\.stripped\+0x([0-9a-f]+)", f) for f in frames]
+    offsets = [m.group(1) for m in at if m]
+    assert offsets, frames
+    named = subprocess.run(["addr2line", "-f", "-e", STUCK_STATIC, "0x" + offsets[0]],
+                           capture_output=True, text=True, check=True).stdout.split("\n")[0]
+    assert named == "compute_forever", (named, frames)
+
+
+def test_frames_are_named_where_a_symbol_covers_them(servers, tmp_path):
+    frames = handler_frames(stuck_report(servers, tmp_path, STUCK_STATIC), "stuck_static_server")
+    assert any(re.fullmatch(r"compute_forever\+0x[0-9a-f]+ \(stuck_static_server\)", f)
+               for f in frames), frames
+    assert any(re.fullmatch(r"pause\+0x[0-9a-f]+ \(libc\.so\.6\)", f) for f in frames), frames

@@ -21,6 +21,7 @@
 #include "signal/exits.h"
 #include "signal/signals.h"
 #include "tell/health.h"
+#include "tell/python.h"
 #include "tell/report.h"
 #include "track/children.h"
 #include "track/connections.h"
@@ -388,6 +389,7 @@ void *lc_drain_main(void *unused)
 	lc_signals_quiet_sigpipe();
 	set_phase(LC_PHASE_NOTICED);
 	lc_shutdown_fd_fire();
+	lc_python_resolve();
 	long overflows_at_signal = lc_handshake_overflows();
 	struct lc_scan before;
 	lc_connections_scan(&lc_table, signal_ns, false, &before);

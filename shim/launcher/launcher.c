@@ -225,8 +225,9 @@ int main(int argc, char **argv)
 	struct lc_config_error err;
 	int verbosity = 0, opt;
 	/* Hidden mode, run by the library at a deadline (report.c). */
-	if (argc == 3 && strcmp(argv[1], "--stacks") == 0)
-		return lc_print_stacks((pid_t)atoi(argv[2]));
+	if ((argc == 3 || (argc == 4 && strcmp(argv[3], "--python") == 0)) &&
+	    strcmp(argv[1], "--stacks") == 0)
+		return lc_print_stacks((pid_t)atoi(argv[2]), argc == 4);
 	opterr = 0;
 	/* '+': options end at PROGRAM; its own options are its own. */
 	while ((opt = getopt_long(argc, argv, "+:t:d:s:vq", options, NULL)) != -1) {

@@ -12,6 +12,7 @@
  * released before anything is printed: the reader may be one of the
  * threads that were stopped. */
 #include "launcher/stacks.h"
+#include "launcher/pystacks.h"
 #include "launcher/symbols.h"
 
 #include <dirent.h>
@@ -20,7 +21,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <sys/ptrace.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,6 +33,7 @@
 
 struct thread_stack {
 	pid_t tid;
+	uint64_t thread_pointer; /* its pthread_t (x86-64: FS base); 0 unknown */
 	char name[32];
 	int frames;
 	char frame[MAX_FRAMES][160];
@@ -47,6 +52,48 @@ static void thread_name(pid_t pid, pid_t tid, char *out, size_t size)
 			out[strcspn(out, "\n")] = '\0';
 		fclose(f);
 	}
+}
+
+static void print_json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+/* glibc's pthread_t is the thread's control block, which on x86-64 the
+ * FS register points to: what CPython prints as "Thread 0x...". */
+static uint64_t thread_pointer(pid_t tid)
+{
+#if defined(__x86_64__)
+	struct user_regs_struct regs;
+	if (ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0)
+		return regs.fs_base;
+#else
+	(void)tid;
+#endif
+	return 0;
+}
+
+static void print_python(const struct lc_py_thread *py)
+{
+	printf(", \"python\": [");
+	for (int k = 0; k < py->count; k++) {
+		printf("%s{\"file\": ", k ? ", " : "");
+		print_json_string(py->frames[k].file);
+		printf(", \"line\": %d, \"function\": ", py->frames[k].line);
+		print_json_string(py->frames[k].function);
+		printf("}");
+	}
+	printf("]");
 }
 
 static void unwind(unw_addr_space_t space, struct thread_stack *t)
@@ -69,23 +116,11 @@ static void unwind(unw_addr_space_t space, struct thread_stack *t)
 	_UPT_destroy(context);
 }
 
-static void print_json_string(const char *s)
+int lc_print_stacks(pid_t pid, bool python_on_stdin)
 {
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
-int lc_print_stacks(pid_t pid)
-{
+	/* Read before any thread is stopped: the writer is the program. */
+	if (python_on_stdin)
+		lc_py_load(stdin);
 	char dir[64];
 	snprintf(dir, sizeof dir, "/proc/%d/task", (int)pid);
 	DIR *d = opendir(dir);
@@ -109,6 +144,7 @@ int lc_print_stacks(pid_t pid)
 			ptrace(PTRACE_DETACH, tid, 0, 0);
 			continue;
 		}
+		t->thread_pointer = thread_pointer(tid);
 		t->frames = -1; /* stopped: to unwind */
 		count++;
 	}
@@ -130,6 +166,10 @@ int lc_print_stacks(pid_t pid)
 	for (int i = 0; i < count; i++) {
 		printf("%s{\"tid\": %d, \"name\": ", i ? ", " : "", (int)threads[i].tid);
 		print_json_string(threads[i].name);
+		const struct lc_py_thread *py =
+			threads[i].thread_pointer ? lc_py_find(threads[i].thread_pointer) : NULL;
+		if (py && py->count)
+			print_python(py);
 		printf(", \"frames\": [");
 		for (int k = 0; k < threads[i].frames; k++) {
 			if (k)

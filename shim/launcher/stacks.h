@@ -5,6 +5,10 @@
 
 #include <sys/types.h>
 
-int lc_print_stacks(pid_t pid);
+#include <stdbool.h>
+
+/* `python_on_stdin`: stdin holds CPython's traceback dump (--python), and
+ * each thread it names gains "python": [{file, line, function}...]. */
+int lc_print_stacks(pid_t pid, bool python_on_stdin);
 
 #endif

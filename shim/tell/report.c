@@ -1,5 +1,6 @@
 /* Shutdown report (see report.h). */
 #include "tell/report.h"
+#include "tell/python.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -150,14 +151,21 @@ static void capture_threads(int64_t budget_ns)
 		if (v / div || n)
 			pid_text[n++] = (char)('0' + v / div % 10);
 	pid_text[n] = '\0';
-	char *argv[] = {"lastcall", "--stacks", pid_text, NULL};
+	/* A CPython program's tracebacks go to the helper on its stdin: it
+	 * knows which thread each belongs to. */
+	int python = lc_python_dump();
+	char *argv[] = {"lastcall", "--stacks", pid_text, python >= 0 ? "--python" : NULL, NULL};
 	long child = lc_real_syscall(SYS_clone, 0, 0, 0, 0, 0, 0);
 	if (child == 0) {
 		lc_real_dup2(pipefd[1], STDOUT_FILENO);
+		if (python >= 0)
+			lc_real_dup2(python, STDIN_FILENO);
 		execve(path, argv, environ);
 		_exit(127);
 	}
 	lc_real_close(pipefd[1]);
+	if (python >= 0)
+		lc_real_close(python);
 	if (child < 0) {
 		lc_real_close(pipefd[0]);
 		return;
@@ -186,6 +194,8 @@ static void capture_threads(int64_t budget_ns)
 		threads_len--;
 	if (!threads_len || threads_json[0] != '[' || threads_json[threads_len - 1] != ']')
 		threads_len = 0;
+	else if (python >= 0)
+		lc_python_log_threads(threads_json, threads_len);
 }
 
 /* --- JSON --- */

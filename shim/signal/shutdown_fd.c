@@ -125,7 +125,8 @@ void lc_shutdown_fd_forget_in_child(void)
 		return;
 	}
 	/* The new pipe's file descriptions (nonblocking) take the numbers. */
-	if (dup3(ends[0], read_end, O_CLOEXEC) < 0 || dup3(ends[1], write_end, O_CLOEXEC) < 0)
+	if (lc_real_dup3(ends[0], read_end, O_CLOEXEC) < 0 ||
+	    lc_real_dup3(ends[1], write_end, O_CLOEXEC) < 0)
 		read_end = write_end = -1;
 	lc_real_close(ends[0]);
 	lc_real_close(ends[1]);

@@ -30,6 +30,12 @@ static struct lc_conn_view connections[LC_REPORT_MAX_CONNECTIONS];
 static _Atomic int connection_count;
 static char threads_json[512 * 1024];
 static size_t threads_len;
+/* asyncio's pending tasks, or why they could not be listed. */
+static char tasks_json[128 * 1024];
+static size_t tasks_len;
+static const char *tasks_why_not;
+/* At most this of the stacks' budget waits for the GIL. */
+#define TASKS_BUDGET_NS (200 * LC_NS_PER_MS)
 /* The stacks are taken by the drain thread (drain deadline) or the
  * watchdog (total deadline): one at a time, and a report written while
  * they are being taken (a third signal) goes without them. */
@@ -151,6 +157,16 @@ static void capture_threads(int64_t budget_ns)
 		if (v / div || n)
 			pid_text[n++] = (char)('0' + v / div % 10);
 	pid_text[n] = '\0';
+	/* First asyncio's tasks, under the GIL, for a bounded part of the
+	 * budget: the helper below stops every thread, the GIL's holder too. */
+	int64_t tasks_budget = budget_ns / 4 < TASKS_BUDGET_NS ? budget_ns / 4 : TASKS_BUDGET_NS;
+	int tasks = lc_python_tasks(tasks_budget, tasks_json, sizeof tasks_json, &tasks_why_not);
+	tasks_len = tasks > 0 ? (size_t)tasks : 0;
+	if (tasks_len)
+		lc_python_log_tasks(tasks_json, tasks_len);
+	else if (tasks_why_not)
+		lc_log2(LC_LOG_WARN, "python: no asyncio tasks: ", tasks_why_not);
+	budget_ns -= tasks_budget;
 	/* A CPython program's tracebacks go to the helper on its stdin: it
 	 * knows which thread each belongs to. */
 	int python = lc_python_dump();
@@ -346,6 +362,16 @@ static void build(const char *outcome)
 		put(threads_json);
 	} else {
 		put("[]");
+	}
+	if (threads_readable && tasks_len) {
+		put(",\n  ");
+		put_key("tasks");
+		tasks_json[tasks_len] = '\0';
+		put(tasks_json);
+	} else if (threads_readable && tasks_why_not) {
+		put(",\n  ");
+		put_key("tasks_unavailable");
+		put_string(tasks_why_not);
 	}
 	if (threads_readable)
 		pthread_mutex_unlock(&threads_lock);

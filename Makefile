@@ -40,14 +40,14 @@ FUZZ_SECONDS ?= 20
 BENCH_BINS := $(BUILD)/bench/calls $(BUILD)/bench/hold_server
 TEST_SERVERS := $(patsubst tests/e2e/servers/%.c,$(BUILD)/tests/servers/%,$(wildcard tests/e2e/servers/*.c))
 
-.PHONY: all programs layers test unit e2e demo bench fuzz run-fuzz sanitize install clean deps bench-deps fuzz-deps
-all: $(BUILD)/liblastcall.so $(BUILD)/lastcall $(DEMO_BINS)
+.PHONY: build-deps demo-deps all programs layers test unit e2e demo bench fuzz run-fuzz sanitize install clean deps bench-deps fuzz-deps
+all: build-deps $(BUILD)/liblastcall.so $(BUILD)/lastcall $(DEMO_BINS)
 
-$(BUILD)/lib/%.o: shim/%.c $(LIB_HDRS)
+$(BUILD)/lib/%.o: shim/%.c $(LIB_HDRS) | build-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) $(CFLAGS) $(SANITIZE) -c $< -o $@
 
-$(BUILD)/launcher/%.o: shim/%.c $(LIB_HDRS)
+$(BUILD)/launcher/%.o: shim/%.c $(LIB_HDRS) | build-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SANITIZE) -c $< -o $@
 
@@ -107,6 +107,14 @@ programs: all $(UNIT_TESTS) $(TEST_SERVERS)
 deps:
 	@tests/install-deps.sh
 
+# A fresh machine: every target installs what it needs first (as root),
+# or names the packages in one line.
+build-deps:
+	@tests/install-deps.sh build
+
+demo-deps:
+	@tests/install-deps.sh demo
+
 bench-deps:
 	@tests/install-deps.sh bench
 
@@ -130,7 +138,7 @@ test: deps
 	@tests/run-unit.sh $(UNIT_TESTS)
 	@$(PYTHON) -m pytest tests/e2e $(PYTEST_ARGS)
 
-demo: all
+demo: demo-deps all
 	@$(PYTHON) demo/side_by_side.py
 
 # Each target runs FUZZ_SECONDS from its kept corpus (tests/fuzz/corpus/);

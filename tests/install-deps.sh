@@ -1,38 +1,50 @@
 #!/bin/sh
-# Installs what `make test` needs (or, with "bench", what `make bench`
-# needs), when missing. As root it runs apt-get; otherwise it prints the
-# exact command and fails.
+# Installs, when missing, what a make target needs:
+#   build  make, make install (a compiler, libunwind's headers)
+#   demo   make demo (and python3)
+#   test   make test, make sanitize (stock servers, cmocka, pytest...)
+#   bench  make bench (test's, and wrk, matplotlib)
+#   fuzz   make fuzz (test's, and clang, llhttp's sources)
+# As root it runs apt-get; otherwise it prints, on one line, the command
+# to run and fails.
 set -eu
+mode="${1:-test}"
 packages=""
 need_pkg() { dpkg -s "$1" >/dev/null 2>&1 || packages="$packages $1"; }
 need_cmd() { command -v "$1" >/dev/null 2>&1 || packages="$packages $2"; }
 
-need_pkg libcmocka-dev
-need_pkg libunwind-dev
-need_pkg python3-pytest
-need_pkg python3-pytest-timeout
-need_pkg python3-fastapi
-need_pkg python3-uvicorn
 need_cmd gcc gcc
 need_cmd make make
-need_cmd node nodejs
-need_cmd redis-server redis-server
-need_cmd lighttpd lighttpd
-need_cmd curl curl
-need_cmd memcached memcached
-need_cmd nginx nginx-light
-need_cmd haproxy haproxy
-need_cmd valgrind valgrind
-[ -x /usr/bin/python3 ] || packages="$packages python3"
-if [ "${1:-}" = fuzz ]; then
+need_pkg libc6-dev
+need_pkg libunwind-dev
+if [ "$mode" != build ]; then
+	[ -x /usr/bin/python3 ] || packages="$packages python3"
+fi
+if [ "$mode" != build ] && [ "$mode" != demo ]; then
+	need_pkg libcmocka-dev
+	need_pkg python3-pytest
+	need_pkg python3-pytest-timeout
+	need_pkg python3-fastapi
+	need_pkg python3-uvicorn
+	need_cmd node nodejs
+	need_cmd redis-server redis-server
+	need_cmd lighttpd lighttpd
+	need_cmd curl curl
+	need_cmd memcached memcached
+	need_cmd nginx nginx-light
+	need_cmd haproxy haproxy
+	need_cmd valgrind valgrind
+	need_cmd strip binutils
+fi
+if [ "$mode" = fuzz ]; then
 	need_cmd clang clang
 	need_pkg node-llhttp
 fi
-if [ "${1:-}" = bench ]; then
+if [ "$mode" = bench ]; then
 	need_cmd wrk wrk
 	need_pkg python3-matplotlib
 fi
-target="make ${1:-test}"
+target="make $mode"
 
 [ -z "$packages" ] && exit 0
 if [ "$(id -u)" = 0 ]; then
@@ -46,7 +58,6 @@ if [ "$(id -u)" = 0 ]; then
 	rm -f /usr/sbin/policy-rc.d.lastcall
 	apt-get install -y -qq --no-install-recommends $packages >/dev/null
 else
-	echo "$target needs these packages; run as root:" >&2
-	echo "  apt-get update && apt-get install -y$packages" >&2
+	echo "$target needs packages: as root, run: apt-get update && apt-get install -y$packages" >&2
 	exit 1
 fi

@@ -219,8 +219,7 @@ static long still_waiting(struct lc_listener *l, int64_t now, int64_t half_open_
 
 /* Step 3: stop accepting. New handshakes are dropped first; the backlog
  * is served by the program's own accepts; then the listeners close. */
-static bool stop_accepting(const struct lc_deadlines *d, long overflows_at_signal,
-			   long *never_accepted)
+static bool stop_accepting(const struct lc_deadlines *d, long *never_accepted)
 {
 	static struct lc_listener_set listeners;
 	bool skipped = false;
@@ -233,7 +232,7 @@ static bool stop_accepting(const struct lc_deadlines *d, long overflows_at_signa
 		if (l->role != LC_LISTENER_OWNED)
 			continue;
 		/* Read before the SYN filter below, whose drops count too. */
-		long drops = lc_listener_drops(l);
+		long drops = lc_listener_overflow_drops(l);
 		if (drops > 0) {
 			dropped_before = true;
 			log_dropped_handshakes(l, drops);
@@ -246,6 +245,7 @@ static bool stop_accepting(const struct lc_deadlines *d, long overflows_at_signa
 		skipped = wait_for_events(grace_end - now) & LC_EV_SKIP;
 
 	int64_t half_open_until = lc_now_ns() + HALF_OPEN_PATIENCE_NS;
+	bool full_since_stop = false;
 	for (;;) {
 		long waiting = 0;
 		int empty_fds[LC_MAX_LISTENERS], n_empty = 0;
@@ -256,11 +256,18 @@ static bool stop_accepting(const struct lc_deadlines *d, long overflows_at_signa
 			if (queue_empty && listeners.items[i].role == LC_LISTENER_OWNED)
 				empty_fds[n_empty++] = listeners.items[i].fd;
 		}
-		/* Clients whose final ACK was dropped before the stop (or since
-		 * the signal, somewhere in this network namespace) may have left
-		 * no trace: they land on a retransmission, now that the backlog
-		 * has room, and are waited for until the patience ends. */
-		bool overflowed = dropped_before || lc_handshake_overflows() != overflows_at_signal;
+		/* Clients whose final ACK was dropped before the stop (or since,
+		 * when an accept queue of ours was full) may have left no trace:
+		 * they land on a retransmission, now that the backlog has room,
+		 * and are waited for until the patience ends. Only our own
+		 * listeners count: a process that owns none (a prefork worker)
+		 * has no client to wait for, whatever overflows elsewhere in
+		 * the network namespace (gunicorn's workers waited 2 s so). */
+		for (int i = 0; i < listeners.count; i++)
+			if (listeners.items[i].role == LC_LISTENER_OWNED &&
+			    lc_listener_queue_full(&listeners.items[i]))
+				full_since_stop = true;
+		bool overflowed = dropped_before || full_since_stop;
 		bool settled = !overflowed || now >= half_open_until;
 		if (lc_log_enabled(LC_LOG_DEBUG))
 			log_count("stopping: waiting for ", waiting,
@@ -390,7 +397,6 @@ void *lc_drain_main(void *unused)
 	set_phase(LC_PHASE_NOTICED);
 	lc_shutdown_fd_fire();
 	lc_python_resolve();
-	long overflows_at_signal = lc_handshake_overflows();
 	struct lc_scan before;
 	lc_connections_scan(&lc_table, signal_ns, false, &before);
 	atomic_store(&lc_rt.counts.accepted_before_signal, before.open);
@@ -405,7 +411,7 @@ void *lc_drain_main(void *unused)
 	if (!skipped)
 		skipped = !serve_during_delay(&d);
 	if (!skipped)
-		skipped = !stop_accepting(&d, overflows_at_signal, &never_accepted);
+		skipped = !stop_accepting(&d, &never_accepted);
 	if (!skipped)
 		drained = drain_connections(&d, signal_ns, &skipped);
 

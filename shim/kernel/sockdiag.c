@@ -88,10 +88,8 @@ long lc_syn_recv_count(unsigned port)
 }
 
 /* /proc/net/netstat has a "TcpExt:" line of names, then one of values. */
-long lc_handshake_overflows(void)
+long lc_tcpext_counter(const char *wanted)
 {
-	static const char *wanted[] = {"ListenOverflows", "ListenDrops", "SyncookiesSent",
-				       "TCPReqQFullDoCookies"};
 	char buf[8192];
 	int fd = LC_WITH_ROOM(open("/proc/net/netstat", O_RDONLY | O_CLOEXEC));
 	if (fd < 0)
@@ -105,7 +103,6 @@ long lc_handshake_overflows(void)
 	char *values = names ? strstr(names + 7, "TcpExt:") : NULL;
 	if (!values)
 		return -1;
-	long total = 0;
 	char *name_save = NULL, *value_save = NULL;
 	char *names_end = strchr(names, '\n');
 	char *values_end = strchr(values, '\n');
@@ -117,10 +114,9 @@ long lc_handshake_overflows(void)
 	char *value = strtok_r(values + 7, " ", &value_save);
 	for (; name && value; name = strtok_r(NULL, " ", &name_save),
 			      value = strtok_r(NULL, " ", &value_save))
-		for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++)
-			if (strcmp(name, wanted[i]) == 0)
-				total += strtol(value, NULL, 10);
-	return total;
+		if (strcmp(name, wanted) == 0)
+			return strtol(value, NULL, 10);
+	return -1;
 }
 
 #define TCP_STATE_FIN_WAIT1 4

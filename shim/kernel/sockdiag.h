@@ -11,13 +11,9 @@
 
 #include <stdint.h>
 
-/* Handshakes the kernel could not queue, in this network namespace:
- * dropped final ACKs (ListenOverflows, ListenDrops) and SYN cookies sent
- * (SyncookiesSent, TCPReqQFullDoCookies) — a cookie leaves no state on the
- * server at all, the connection lives on in the client's retransmissions.
- * A change between two reads means such clients may still be out there.
- * Returns the sum, or -1. */
-long lc_handshake_overflows(void);
+/* A counter of /proc/net/netstat's TcpExt line ("TCPDeferAcceptDrop"),
+ * for this network namespace, or -1. */
+long lc_tcpext_counter(const char *name);
 
 /* Bytes a TCP socket still has to deliver (sent but unacknowledged, or
  * unsent), looked up by its addresses: it works after the program closed

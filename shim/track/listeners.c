@@ -134,6 +134,20 @@ long lc_listener_drops(const struct lc_listener *l)
 	return (long)meminfo[SK_MEMINFO_DROPS];
 }
 
+long lc_listener_overflow_drops(const struct lc_listener *l)
+{
+	long drops = lc_listener_drops(l);
+	int defer = 0;
+	socklen_t len = sizeof defer;
+	if (drops <= 0 || getsockopt(l->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, &len) < 0 ||
+	    defer == 0)
+		return drops;
+	long deferred = lc_tcpext_counter("TCPDeferAcceptDrop");
+	if (deferred < 0)
+		return 0; /* cannot tell: a deferring listener drops by design */
+	return drops > deferred ? drops - deferred : 0;
+}
+
 /* For a listener, TCP_INFO's tcpi_unacked is the accept queue's length and
  * tcpi_sacked its limit. */
 static bool listener_tcp_info(const struct lc_listener *l, struct tcp_info *info)
@@ -142,6 +156,13 @@ static bool listener_tcp_info(const struct lc_listener *l, struct tcp_info *info
 	memset(info, 0, sizeof *info);
 	return l->tcp && getsockopt(l->fd, IPPROTO_TCP, TCP_INFO, info, &len) == 0 &&
 	       info->tcpi_state == 10 /* TCP_LISTEN */;
+}
+
+bool lc_listener_queue_full(const struct lc_listener *l)
+{
+	struct tcp_info info;
+	/* The kernel drops once the queue holds more than its limit. */
+	return listener_tcp_info(l, &info) && info.tcpi_unacked > info.tcpi_sacked;
 }
 
 long lc_listener_backlog_limit(const struct lc_listener *l)

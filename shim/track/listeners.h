@@ -50,6 +50,18 @@ void lc_listeners_find(struct lc_fdtable *t, struct lc_listener_set *set, int sk
  * filter, whose drops count too. */
 long lc_listener_drops(const struct lc_listener *l);
 
+/* Handshakes this listener dropped because its accept queue was full,
+ * as far as the kernel tells: lc_listener_drops(), less what a deferred
+ * accept (TCP_DEFER_ACCEPT, apache2's default "AcceptFilter http data")
+ * drops by design -- every client's bare final ACK, until its data comes.
+ * Those drops are only counted for the whole network namespace
+ * (TCPDeferAcceptDrop): a deferring listener's drops count as overflow
+ * only beyond that. Read before the stop's SYN filter. */
+long lc_listener_overflow_drops(const struct lc_listener *l);
+
+/* The accept queue is at its limit now. */
+bool lc_listener_queue_full(const struct lc_listener *l);
+
 /* The accept queue's limit (the program's listen() backlog, capped by
  * net.core.somaxconn), or -1. */
 long lc_listener_backlog_limit(const struct lc_listener *l);

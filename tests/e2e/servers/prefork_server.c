@@ -4,11 +4,15 @@
  *
  *   prefork_server PORT WORKERS
  *
+ * PREFORK_DEFER_ACCEPT=1 sets TCP_DEFER_ACCEPT on the listener, as
+ * apache2's default "AcceptFilter http data" does.
+ *
  * Prints "worker PID" for each worker, "accept error ..." if a worker's
  * accept ever fails, and "master: all workers exited" at the end. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +74,9 @@ int main(int argc, char **argv)
 	setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[1]))};
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int defer = 5;
+	if (getenv("PREFORK_DEFER_ACCEPT"))
+		setsockopt(listener, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof defer);
 	if (bind(listener, (struct sockaddr *)&a, sizeof a) < 0 || listen(listener, 128) < 0)
 		return 1;
 	struct sigaction sa;

@@ -197,6 +197,14 @@ int lc_real_listen(int fd, int backlog)
 	return real_fn(fd, backlog);
 }
 
+int lc_real_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
+{
+	BIND(int (*)(int, int, int, struct epoll_event *), epoll_ctl);
+	if (!real_fn)
+		return (int)raw_syscall6(SYS_epoll_ctl, epfd, op, fd, (long)event, 0, 0);
+	return real_fn(epfd, op, fd, event);
+}
+
 int lc_real_close_unbound(int fd)
 {
 	int (*real_fn)(int) = (int (*)(int))bind_symbol(&lc_real_close_slot, "close");

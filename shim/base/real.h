@@ -23,6 +23,8 @@ _Noreturn void lc_real_exit(int status);
  * past its deadline under TSan). */
 _Noreturn void lc_exit_group(int status);
 int lc_real_listen(int fd, int backlog);
+struct epoll_event;
+int lc_real_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event);
 /* close, accept and accept4 are on the hot path of every server: their
  * bound addresses are read inline, and only the first call (or one made
  * while binding) goes out of line. */

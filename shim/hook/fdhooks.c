@@ -3,6 +3,7 @@
 #include "track/fdtable.h"
 
 #include <errno.h>
+#include <sys/epoll.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <poll.h>
@@ -163,6 +164,25 @@ int lc_listen(int fd, int backlog)
 }
 
 static int close_recorded(int fd);
+
+/* An epoll registration belongs to the open file: when lastcall stopped
+ * a listener, the stand-in it put on the number has none, and the
+ * program's own removal (EPOLL_CTL_DEL) or change (MOD) of it, at its
+ * shutdown, fails with ENOENT -- lighttpd logged "fdevent event_del
+ * failed on fd 3" at every stop under lastcall. The registration is gone,
+ * as the removal asked; a change is moot on a socket that never wakes. */
+int lc_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
+{
+	int saved = errno;
+	int r = lc_real_epoll_ctl(epfd, op, fd, event);
+	if (__builtin_expect(r < 0, 0) && errno == ENOENT &&
+	    (op == EPOLL_CTL_DEL || op == EPOLL_CTL_MOD) &&
+	    lc_fdtable_kind(&lc_table, fd) == LC_FD_STOPPED_LISTENER) {
+		errno = saved; /* as a successful call leaves it */
+		return 0;
+	}
+	return r;
+}
 
 int lc_close(int fd)
 {

@@ -10,6 +10,8 @@
 
 int lc_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_accept4);
 int lc_listen(int fd, int backlog);
+struct epoll_event;
+int lc_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event);
 int lc_close(int fd);
 int lc_close_range(unsigned first, unsigned last, int flags);
 void lc_closefrom(int lowfd);

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -45,6 +46,11 @@ LC_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 LC_EXPORT int listen(int fd, int backlog)
 {
 	return lc_listen(fd, backlog);
+}
+
+LC_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
+{
+	return lc_epoll_ctl(epfd, op, fd, event);
 }
 
 LC_EXPORT int close(int fd)

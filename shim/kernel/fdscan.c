@@ -159,3 +159,29 @@ int lc_threads_waiting_on(int fd)
 	lc_for_each_number("/proc/self/task", check_task, &search);
 	return search.found;
 }
+
+bool lc_thread_sleeping(int tid)
+{
+	char path[64] = "/proc/self/task/", buf[512];
+	size_t n = strlen(path);
+	char digits[16];
+	int d = 0;
+	do
+		digits[d++] = (char)('0' + tid % 10);
+	while ((tid /= 10) > 0 && d < 15);
+	while (d > 0)
+		path[n++] = digits[--d];
+	memcpy(path + n, "/stat", 6);
+	int fd = LC_WITH_ROOM(open(path, O_RDONLY | O_CLOEXEC));
+	if (fd < 0)
+		return false;
+	ssize_t got = lc_real_read(fd, buf, sizeof buf - 1);
+	lc_real_close(fd);
+	if (got <= 0)
+		return false;
+	buf[got] = '\0';
+	/* "TID (comm) S ...": comm may hold spaces and parentheses, so the
+	 * state follows the last ')'. */
+	char *paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' && paren[2] == 'S';
+}

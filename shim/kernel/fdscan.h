@@ -5,6 +5,8 @@
 #ifndef LASTCALL_FDSCAN_H
 #define LASTCALL_FDSCAN_H
 
+#include <stdbool.h>
+
 typedef void (*lc_fd_visitor)(int fd, void *ctx);
 
 /* Calls visit for each open fd. Returns the number visited, -1 on error. */
@@ -24,5 +26,9 @@ int lc_threads_waiting_on(int fd);
  * recvfrom, recvmsg): a thread-per-connection server waiting for the next
  * request. Returns how many threads, filling up to `max` fds. */
 int lc_threads_reading(int *fds, int max);
+
+/* Thread `tid` of this process sleeps in a system call right now (state
+ * S in /proc/self/task/TID/stat): a signal sent now interrupts it. */
+bool lc_thread_sleeping(int tid);
 
 #endif

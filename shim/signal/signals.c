@@ -3,14 +3,17 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/real.h"
 #include "base/runtime.h"
+#include "kernel/fdscan.h"
 #include "signal/dispositions.h"
 #include "signal/exits.h"
 
@@ -255,6 +258,29 @@ static void send_to_self(int sig)
 		kill(getpid(), sig);
 }
 
+/* A handler that only sets a flag must find the thread it lands on asleep
+ * in its wait, which the signal interrupts (EINTR) so that the loop sees
+ * the flag at once. lastcall hands the signal back the moment the program
+ * closes its last connection: the drain thread, woken by that close, can
+ * preempt the program between its `while (!stop)` test and its
+ * epoll_wait, and the handler then runs before the wait, which sleeps its
+ * whole timeout (lighttpd: 1 s, in 17 of 62 stops). A plain SIGTERM almost
+ * never lands in that window; this one is aimed at it. So it waits, at
+ * most HANDBACK_SETTLE_NS, for the main thread (where the kernel delivers
+ * a process-directed signal first) to be asleep. A thread going to sleep
+ * signals nobody: this is a bounded poll of /proc, by necessity. */
+#define HANDBACK_SETTLE_NS (10 * LC_NS_PER_MS)
+#define HANDBACK_LOOK_NS (250 * 1000)
+
+static void wait_for_main_thread_asleep(void)
+{
+	int64_t until = lc_now_ns() + HANDBACK_SETTLE_NS;
+	while (!lc_thread_sleeping(getpid()) && lc_now_ns() < until) {
+		struct timespec ts = lc_timespec(HANDBACK_LOOK_NS);
+		nanosleep(&ts, NULL);
+	}
+}
+
 enum lc_handback_mode lc_signals_hand_back(int exit_status)
 {
 	int sig = atomic_load(&lc_rt.first_signal);
@@ -269,6 +295,7 @@ enum lc_handback_mode lc_signals_hand_back(int exit_status)
 		lc_line_str(&line, " to the program's handler");
 		lc_line_emit(&line, LC_LOG_INFO);
 		atomic_store(&handback_mode, LC_HANDBACK_HANDLER);
+		wait_for_main_thread_asleep();
 		send_to_self(sig);
 		return LC_HANDBACK_HANDLER;
 	}

@@ -11,10 +11,15 @@
 
 #define MAX_LEAVING 4096
 
+/* The states apart from the addresses, and scanned only up to the highest
+ * slot ever used: the exit phase asks on every wakeup, and walking 4096
+ * entries of 520 bytes (first touch: 520 page faults) cost the hand-back
+ * 3.5 ms after the program's last close. */
+static _Atomic int state[MAX_LEAVING]; /* 0 free, 1 being filled, 2 leaving */
 static struct {
-	_Atomic int state; /* 0 free, 1 being filled, 2 leaving */
 	struct sockaddr_storage local, peer;
 } leaving[MAX_LEAVING];
+static _Atomic int slots_used;
 
 void lc_leaving_note(int fd)
 {
@@ -29,23 +34,26 @@ void lc_leaving_note(int fd)
 		return;
 	for (int i = 0; i < MAX_LEAVING; i++) {
 		int expected = 0;
-		if (!atomic_compare_exchange_strong(&leaving[i].state, &expected, 1))
+		if (!atomic_compare_exchange_strong(&state[i], &expected, 1))
 			continue;
 		leaving[i].local = local;
 		leaving[i].peer = peer;
-		atomic_store(&leaving[i].state, 2);
+		int used = atomic_load(&slots_used);
+		while (used < i + 1 && !atomic_compare_exchange_weak(&slots_used, &used, i + 1))
+			;
+		atomic_store(&state[i], 2);
 		return;
 	}
 }
 
 int lc_leaving_count(void)
 {
-	int count = 0;
-	for (int i = 0; i < MAX_LEAVING; i++) {
-		if (atomic_load(&leaving[i].state) != 2)
+	int count = 0, used = atomic_load(&slots_used);
+	for (int i = 0; i < used; i++) {
+		if (atomic_load(&state[i]) != 2)
 			continue;
 		if (lc_tcp_send_queue(&leaving[i].local, &leaving[i].peer) == 0)
-			atomic_store(&leaving[i].state, 0);
+			atomic_store(&state[i], 0);
 		else
 			count++;
 	}

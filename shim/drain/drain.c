@@ -355,9 +355,12 @@ static bool drain_connections(const struct lc_deadlines *d, int64_t started_ns, 
 		int children = lc_children_holding(child_fds, LC_MAX_LISTENERS, now - started_ns, true,
 						   &child_idle);
 		atomic_fetch_add(&lc_rt.counts.closed_idle, child_idle);
-		/* Replies the program closed on but the kernel still sends: no
-		 * event announces their last ACK, so they ride the tick too. */
-		int leaving = scan.open == 0 && children == 0 ? lc_leaving_count() : 0;
+		/* Replies the program (or a prefork worker of it) closed on but
+		 * the kernel still sends: no event announces their last ACK, so
+		 * they ride the tick too. */
+		long leaving = scan.open == 0 && children == 0
+				       ? lc_leaving_count() + lc_children_replies_leaving()
+				       : 0;
 		if (scan.open == 0 && children == 0 && leaving == 0) {
 			lc_report_mark(LC_T_DRAINED);
 			struct lc_line line;

@@ -253,3 +253,34 @@ int lc_inbound_inodes(const unsigned *ports, int nports, uint64_t *out, int max)
 		return -1;
 	return search.count;
 }
+
+struct orphan_search {
+	const unsigned *ports;
+	int nports;
+	long count;
+};
+
+static void count_orphan(const struct inet_diag_msg *d, void *opaque)
+{
+	struct orphan_search *search = opaque;
+	if (d->idiag_inode != 0 || lc_reply_bytes_unacked(d->idiag_state, d->idiag_wqueue) <= 0)
+		return;
+	unsigned sport = ntohs(d->id.idiag_sport);
+	for (int i = 0; i < search->nports; i++)
+		if (search->ports[i] == sport) {
+			search->count++;
+			return;
+		}
+}
+
+long lc_orphans_sending(const unsigned *ports, int nports)
+{
+	if (nports == 0)
+		return 0;
+	struct orphan_search search = {.ports = ports, .nports = nports, .count = 0};
+	unsigned states = (1U << TCP_STATE_FIN_WAIT1) | (1U << TCP_STATE_CLOSING) |
+			  (1U << TCP_STATE_LAST_ACK);
+	if (diag_dump_all(states, count_orphan, &search) < 0)
+		return -1;
+	return search.count;
+}

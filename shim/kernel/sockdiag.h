@@ -40,6 +40,12 @@ long lc_unix_backlog(uint64_t ino);
  * they are held (a prefork worker). Returns how many (up to max), or -1. */
 int lc_inbound_inodes(const unsigned *ports, int nports, uint64_t *out, int max);
 
+/* Closed TCP sockets (no owner left: FIN_WAIT1, CLOSING, LAST_ACK) whose
+ * local port is one of `ports` and that still hold reply bytes to
+ * deliver: connections a prefork worker closed after writing its last
+ * bytes into the kernel. Returns how many, or -1. */
+long lc_orphans_sending(const unsigned *ports, int nports);
+
 /* Number of SYN_RECV sockets with local port `port` (IPv4 and IPv6), or
  * -1 if the kernel cannot say. */
 long lc_syn_recv_count(unsigned port);

@@ -99,6 +99,14 @@ void lc_children_set_ports(const unsigned *ports, int n)
 			listener_ports[listener_port_count++] = ports[i];
 }
 
+long lc_children_replies_leaving(void)
+{
+	if (atomic_load(&lc_rt.forks) == 0 || listener_port_count == 0)
+		return 0;
+	long n = lc_orphans_sending(listener_ports, listener_port_count);
+	return n > 0 ? n : 0;
+}
+
 struct holding_search {
 	const struct child *child;
 	int pidfd;

@@ -28,6 +28,12 @@ void lc_children_set_ports(const unsigned *ports, int n);
  * exits). `age_ns` stands in for the unknown age of a child's connection. */
 int lc_children_holding(int *pidfds, int max, int64_t age_ns, bool close_idle, long *closed_idle);
 
+/* Replies on our listeners' connections that a child closed with bytes
+ * still queued (orphaned sockets the kernel is still sending): a prefork
+ * worker's last megabytes of a download. 0 in a process that never
+ * forked (the dump walks every TCP socket of the host). */
+long lc_children_replies_leaving(void);
+
 /* Is a live child forked with this connection (by inode)? Such a
  * connection is busy whatever its TCP state says: a CGI script writes its
  * output through it after the parent's own headers went out. */

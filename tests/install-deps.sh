@@ -33,6 +33,8 @@ if [ "$mode" != build ] && [ "$mode" != demo ]; then
 	need_cmd memcached memcached
 	need_cmd nginx nginx-light
 	need_cmd haproxy haproxy
+	need_cmd apache2 apache2
+	need_cmd gunicorn gunicorn
 	need_cmd valgrind valgrind
 	need_cmd strip binutils
 fi

@@ -1,6 +1,6 @@
 """No trace in the program's own logs: at a shutdown under lastcall, a
 stock server's stderr and stdout hold no line its plain stop with the
-same signal lacks -- lastcall's own "lastcall[PID]:" lines apart, and
+same signal lacks (apache2: tests/e2e/test_apache.py) -- lastcall's own "lastcall[PID]:" lines apart, and
 numbers (times, PIDs, ports) aside. lighttpd logged "fdevent event_del
 failed on fd 3: No such file or directory" at every stop under lastcall:
 the stand-in put over its stopped listener has no epoll registration."""
@@ -50,8 +50,13 @@ def python(tmp_path, port):
         ("stdout", r"Serving HTTP on")
 
 
+def gunicorn(tmp_path, port):
+    return ["gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--chdir", SERVERS,
+            "wsgi_app:app"], "/", ("stderr", r"Booting worker")
+
+
 SERVER_KINDS = {"lighttpd": lighttpd, "nginx": nginx, "redis": redis, "memcached": memcached,
-                "node": node, "python": python}
+                "node": node, "python": python, "gunicorn": gunicorn}
 
 
 def program_lines(server):
@@ -64,7 +69,8 @@ def program_lines(server):
 def one_stop(servers, tmp_path, kind, under_lastcall):
     port = free_port()
     argv, path, (stream, ready) = SERVER_KINDS[kind](tmp_path, port)
-    server = servers(argv, lastcall_args=() if under_lastcall else None, log_level="info")
+    server = servers(argv, lastcall_args=() if under_lastcall else None, log_level="info",
+                     own_session=True)
     server.wait_for(ready, stream=stream)
     if path:  # one request served, as in production
         outcome = Outcome()

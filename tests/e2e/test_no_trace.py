@@ -1,13 +1,16 @@
 """No trace in the program's own logs: at a shutdown under lastcall, a
-stock server's stderr and stdout hold no line its plain stop with the
-same signal lacks (apache2: tests/e2e/test_apache.py) -- lastcall's own "lastcall[PID]:" lines apart, and
+stock server's stderr and stdout hold no line its plain stop lacks (with
+SIGTERM, or its own graceful signal where SIGTERM is not graceful:
+haproxy's SIGUSR1; apache2: tests/e2e/test_apache.py) -- lastcall's own "lastcall[PID]:" lines apart, and
 numbers (times, PIDs, ports) aside. lighttpd logged "fdevent event_del
 failed on fd 3: No such file or directory" at every stop under lastcall:
 the stand-in put over its stopped listener has no epoll registration."""
 import os
 import re
+import select
 import signal
 import socket
+import time
 
 import pytest
 
@@ -52,11 +55,29 @@ def python(tmp_path, port):
 
 def gunicorn(tmp_path, port):
     return ["gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--chdir", SERVERS,
-            "wsgi_app:app"], "/", ("stderr", r"Booting worker")
+            "wsgi_app:app"], "/", ("stderr", r"Booting worker", 2)
+
+
+def haproxy(tmp_path, port):
+    conf = tmp_path / "haproxy.cfg"
+    conf.write_text("global\n    log stderr format raw local0 info\n"
+                    "defaults\n    mode http\n    log global\n    timeout client 5s\n"
+                    "    timeout server 5s\n    timeout connect 1s\n"
+                    f"frontend web\n    bind 127.0.0.1:{port}\n"
+                    "    http-request return status 200 content-type text/plain string ok\n")
+    # -Ws: it tells its service manager (we play it) when it is ready
+    return ["haproxy", "-Ws", "-db", "-f", str(conf)], "/", ("notify", None)
+
+
+# A server's own graceful stop, where it is not SIGTERM: under lastcall
+# SIGTERM is handed back after the drain, and a worker whose default
+# action it is ends with exit(0), as haproxy's soft stop (SIGUSR1) ends
+# its worker.
+GRACEFUL = {"haproxy": signal.SIGUSR1}
 
 
 SERVER_KINDS = {"lighttpd": lighttpd, "nginx": nginx, "redis": redis, "memcached": memcached,
-                "node": node, "python": python, "gunicorn": gunicorn}
+                "node": node, "python": python, "gunicorn": gunicorn, "haproxy": haproxy}
 
 
 def program_lines(server):
@@ -68,10 +89,24 @@ def program_lines(server):
 
 def one_stop(servers, tmp_path, kind, under_lastcall):
     port = free_port()
-    argv, path, (stream, ready) = SERVER_KINDS[kind](tmp_path, port)
+    argv, path, (stream, ready, *times) = SERVER_KINDS[kind](tmp_path, port)
+    env, notify = None, None
+    if stream == "notify":
+        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        notify.bind(str(tmp_path / "notify"))
+        env = {"NOTIFY_SOCKET": str(tmp_path / "notify")}
     server = servers(argv, lastcall_args=() if under_lastcall else None, log_level="info",
-                     own_session=True)
-    server.wait_for(ready, stream=stream)
+                     own_session=True, env=env)
+    if notify:
+        for _ in range(10):  # bounded: a few status messages, then READY=1
+            assert select.select([notify], [], [], 10)[0], server.stderr_text()
+            if b"READY=1" in notify.recv(4096):
+                break
+        else:
+            raise AssertionError("never READY=1")
+        notify.close()
+    else:
+        wait_for_lines(server, ready, times[0] if times else 1)
     if path:  # one request served, as in production
         outcome = Outcome()
         http_get(port, path, outcome)
@@ -80,9 +115,21 @@ def one_stop(servers, tmp_path, kind, under_lastcall):
         with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
             c.sendall(b"PING\r\n" if kind == "redis" else b"version\r\n")
             assert c.recv(100)
-    server.send(signal.SIGTERM)
+    server.send(signal.SIGTERM if under_lastcall else GRACEFUL.get(kind, signal.SIGTERM))
     server.wait_exit(20)
     return program_lines(server)
+
+
+def wait_for_lines(server, pattern, count, timeout=15):
+    """Until `count` lines of stderr or stdout match (woken by each line)."""
+    regex = re.compile(pattern)
+    deadline = time.monotonic() + timeout
+    with server._cond:
+        while sum(bool(regex.search(line)) for _, line in
+                  server.lines + server.stdout_lines) < count:
+            left = deadline - time.monotonic()
+            assert left > 0, server.stderr_text()
+            server._cond.wait(left)
 
 
 @pytest.mark.parametrize("kind", sorted(SERVER_KINDS))

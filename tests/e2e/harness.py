@@ -5,12 +5,15 @@ Waiting is event-driven: a reader thread collects the server's stderr and
 wakes waiters when a line arrives; clients set events as they progress.
 Every wait has a bound. Only processes started here are signalled, by pid.
 """
+import atexit
 import os
 import re
 import resource
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -34,6 +37,17 @@ PYTHON = "/usr/bin/python3"
 def preload_by_hand():
     """LD_PRELOAD for loading the library without the launcher."""
     return f"{LIBRARY} {SANITIZER_RUNTIME}".strip()
+
+
+def world_readable_dir():
+    """A fresh directory that a server's unprivileged workers can read
+    (nginx's and apache's www-data, python's CGI user nobody): in the
+    system's temporary directory, because pytest's own tree and a clone
+    made with `mktemp -d` are root-only (0700) above it. Removed at exit."""
+    path = tempfile.mkdtemp(prefix="lastcall-test-")
+    os.chmod(path, 0o755)
+    atexit.register(shutil.rmtree, path, True)
+    return path
 
 
 def free_port():

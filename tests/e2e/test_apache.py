@@ -8,18 +8,16 @@ import os
 import re
 import signal
 import socket
-import tempfile
 import time
 
-from harness import BUILD, Outcome, free_port, http_get, in_thread
+from harness import Outcome, free_port, http_get, in_thread, world_readable_dir
 
 SIZE = 4 * 1024 * 1024
 
 
 def apache_setup(port):
     # apache's children run as www-data: what they read must be reachable
-    root = tempfile.mkdtemp(dir=BUILD)
-    os.chmod(root, 0o755)
+    root = world_readable_dir()
     www = os.path.join(root, "www")
     os.mkdir(www)
     os.chmod(www, 0o755)
@@ -104,7 +102,7 @@ def test_apache_alone_cuts_its_downloads(servers):
 
 def program_lines(server):
     # times, pids and each run's own directory made alike
-    return {re.sub(r"\d+", "N", re.sub(r"/tmp\w+/", "/DIR/", re.sub(r"^\[[^]]*\] ", "", line))).rstrip()
+    return {re.sub(r"\d+", "N", re.sub(r"lastcall-test-[^/]+/", "DIR/", re.sub(r"^\[[^]]*\] ", "", line))).rstrip()
             for line in server.stderr_text().splitlines()
             if line.strip() and not line.startswith("lastcall[")}
 

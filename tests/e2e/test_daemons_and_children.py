@@ -6,11 +6,10 @@ import select
 import shutil
 import signal
 import socket
-import tempfile
 import time
 
-from harness import (BUILD, PYTHON, SERVERS, Outcome, connect_refused, free_port, http_get, in_thread,
-                     wait_for_file, wait_for_file_line)
+from harness import (PYTHON, SERVERS, Outcome, connect_refused, free_port, http_get, in_thread,
+                     wait_for_file, wait_for_file_line, world_readable_dir)
 
 
 def wait_pid_exit(pid, timeout):
@@ -63,8 +62,7 @@ def test_redis_daemonize_yes_drains(servers, tmp_path):
 def test_cgi_children_run_untouched_and_finish(servers):
     # python's CGI handler drops to user nobody before exec: the scripts
     # must be reachable by it (pytest's own temporary tree is root-only)
-    tmp_path = tempfile.mkdtemp(dir=BUILD)
-    os.chmod(tmp_path, 0o755)
+    tmp_path = world_readable_dir()
     shutil.copytree(os.path.join(os.path.dirname(__file__), "cgi-bin"), os.path.join(tmp_path, "cgi-bin"))
     port = free_port()
     server = servers([PYTHON, "-m", "http.server", "--cgi", str(port), "--bind", "127.0.0.1"],

@@ -4,20 +4,19 @@ import hashlib
 import os
 import signal
 import socket
-import tempfile
 import time
 
 import pytest
 
-from harness import BUILD, Outcome, connect_refused, free_port, http_get, in_thread
+from harness import (Outcome, connect_refused, free_port, http_get, in_thread,
+                     world_readable_dir)
 
 SIZE = 16 * 1024 * 1024
 
 
 def nginx_setup(port):
     # nginx's workers run as nobody: everything they read must be reachable
-    root = tempfile.mkdtemp(dir=BUILD)
-    os.chmod(root, 0o755)
+    root = world_readable_dir()
     www = os.path.join(root, "www")
     os.mkdir(www)
     os.chmod(www, 0o755)

@@ -121,6 +121,23 @@ static const char *find(const char *p, const char *end, const char *what)
 	return NULL;
 }
 
+/* "<who> stuck in <function> (<file's base name>:<line>)" */
+static void log_stuck(const char *who, const char *function, const char *file, long line_no)
+{
+	const char *base = strrchr(file, '/');
+	struct lc_line line;
+	lc_line_start(&line);
+	lc_line_str(&line, who);
+	lc_line_str(&line, " stuck in ");
+	lc_line_str(&line, function);
+	lc_line_str(&line, " (");
+	lc_line_str(&line, base ? base + 1 : file);
+	lc_line_str(&line, ":");
+	lc_line_int(&line, line_no);
+	lc_line_str(&line, ")");
+	lc_line_emit(&line, LC_LOG_WARN);
+}
+
 void lc_python_log_threads(const char *json, size_t len)
 {
 	const char *end = json + len;
@@ -137,19 +154,9 @@ void lc_python_log_threads(const char *json, size_t len)
 			const char *fn_at = find(p, thread_end, "\"function\": \"");
 			if (line_at && fn_at) {
 				json_string(fn_at + 13, thread_end, function, sizeof function);
-				const char *base = strrchr(file, '/');
-				struct lc_line line;
-				lc_line_start(&line);
-				lc_line_str(&line, "thread ");
-				lc_line_int(&line, tid);
-				lc_line_str(&line, " stuck in ");
-				lc_line_str(&line, function);
-				lc_line_str(&line, " (");
-				lc_line_str(&line, base ? base + 1 : file);
-				lc_line_str(&line, ":");
-				lc_line_int(&line, atol(line_at + 8));
-				lc_line_str(&line, ")");
-				lc_line_emit(&line, LC_LOG_WARN);
+				char who[32];
+				snprintf(who, sizeof who, "thread %ld", tid);
+				log_stuck(who, function, file, atol(line_at + 8));
 			}
 		}
 		at = next;
@@ -301,18 +308,8 @@ void lc_python_log_tasks(const char *json, size_t len)
 		}
 		if (!function[0])
 			continue;
-		const char *base = strrchr(file, '/');
-		struct lc_line line;
-		lc_line_start(&line);
-		lc_line_str(&line, "task ");
-		lc_line_str(&line, name);
-		lc_line_str(&line, " stuck in ");
-		lc_line_str(&line, function);
-		lc_line_str(&line, " (");
-		lc_line_str(&line, base ? base + 1 : file);
-		lc_line_str(&line, ":");
-		lc_line_int(&line, line_no);
-		lc_line_str(&line, ")");
-		lc_line_emit(&line, LC_LOG_WARN);
+		char who[128];
+		snprintf(who, sizeof who, "task %s", name);
+		log_stuck(who, function, file, line_no);
 	}
 }

@@ -7,10 +7,9 @@ holds no line its own stop lacks."""
 import os
 import re
 import signal
-import socket
 import time
 
-from harness import Outcome, free_port, http_get, in_thread, world_readable_dir
+from harness import Outcome, connect_refused, free_port, http_get, in_thread, world_readable_dir
 
 SIZE = 4 * 1024 * 1024
 
@@ -73,12 +72,8 @@ def test_apache_downloads_complete_without_overflow_patience(servers):
     server.send(signal.SIGTERM)
     server.wait_for(r"listeners closed \(1")
     began = time.monotonic()
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1.0).close()
-        refused = False
-    except ConnectionRefusedError:
-        refused = True
-    assert refused and time.monotonic() - began < 0.5, "a new client hung"
+    assert connect_refused(port, timeout=1.0) and time.monotonic() - began < 0.5, \
+        "a new client hung"
     for outcome in got:
         assert outcome.done.wait(30)
         assert outcome.ok and len(outcome.body) == SIZE, outcome

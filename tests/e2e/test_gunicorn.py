@@ -9,8 +9,8 @@ import signal
 import threading
 import time
 
-from harness import SERVERS, Outcome, free_port, http_get, in_thread
-from test_listener_drops import overflow_a_listener_of_our_own
+from harness import SERVERS, free_port, in_thread
+from test_listener_drops import finish, overflow_a_listener_of_our_own, slow_requests
 
 
 def start(servers, port, under):
@@ -28,22 +28,16 @@ def start(servers, port, under):
 def test_gunicorn_waits_for_no_overflow_elsewhere(servers):
     port = free_port()
     server = start(servers, port, True)
-    outcomes = [Outcome() for _ in range(2)]
-    for outcome in outcomes:
-        in_thread(http_get, port, "/slow?ms=600", outcome)
+    outcomes = slow_requests(port, 2, 600)
     stop = threading.Event()
     flood = in_thread(overflow_a_listener_of_our_own, stop)
     time.sleep(0.3)  # the requests are in the workers, the flood going
     server.send(signal.SIGTERM)
     try:
-        for outcome in outcomes:
-            assert outcome.done.wait(10)
-            assert outcome.ok, outcome
-        assert server.wait_exit(15) == 0, server.stderr_text()
+        after = finish(server, outcomes)
     finally:
         stop.set()
         flood.join(5)
-    after = server.exit_time - max(o.done_time for o in outcomes)
     print(f"\ngunicorn: exit {after * 1000:+.0f} ms from the last response")
     assert not server.has_line(r"handshakes overflowed"), server.stderr_text()
     drained = [float(m) for m in re.findall(r"drained in ([0-9.]+)s", server.stderr_text())]
@@ -57,15 +51,9 @@ def test_gunicorn_waits_for_no_overflow_elsewhere(servers):
 def test_gunicorn_alone_for_comparison(servers):
     port = free_port()
     server = start(servers, port, False)
-    outcomes = [Outcome() for _ in range(2)]
-    for outcome in outcomes:
-        in_thread(http_get, port, "/slow?ms=600", outcome)
+    outcomes = slow_requests(port, 2, 600)
     time.sleep(0.3)  # the requests are in the workers
     server.send(signal.SIGTERM)
-    for outcome in outcomes:
-        assert outcome.done.wait(10)
-        assert outcome.ok, outcome
-    assert server.wait_exit(15) == 0
-    after = server.exit_time - max(o.done_time for o in outcomes)
+    after = finish(server, outcomes)
     print(f"\ngunicorn alone: exit {after * 1000:+.0f} ms from the last response")
     assert after < 1.2

@@ -10,7 +10,7 @@ import socket
 import threading
 import time
 
-from harness import PREFORK_SERVER, Outcome, free_port, http_get, in_thread
+from harness import PREFORK_SERVER, Outcome, connect_refused, free_port, http_get, in_thread
 
 PATIENCE = 2.0  # drain.c HALF_OPEN_PATIENCE_NS
 
@@ -41,12 +41,8 @@ def test_deferred_accepts_are_not_overflow(servers):
     server.send(signal.SIGTERM)
     server.wait_for(r"listeners closed")
     began = time.monotonic()
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1.0).close()
-        refused = False
-    except ConnectionRefusedError:
-        refused = True
-    assert refused and time.monotonic() - began < 0.5, "a new client hung"
+    assert connect_refused(port, timeout=1.0) and time.monotonic() - began < 0.5, \
+        "a new client hung"
     after_last = finish(server, outcomes)
     assert not server.has_line(r"overflowed"), server.stderr_text()
     assert after_last < 0.5, f"exit {after_last:.3f} s after the last response"

@@ -48,6 +48,11 @@ static long raw_syscall6(long n, long a1, long a2, long a3, long a4, long a5, lo
 	return ret;
 }
 
+long lc_raw_syscall6(long n, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+	return raw_syscall6(n, a1, a2, a3, a4, a5, a6);
+}
+
 static void *bind_symbol(_Atomic(void *) *slot, const char *name)
 {
 	void *fn = atomic_load_explicit(slot, memory_order_acquire);
@@ -77,6 +82,15 @@ pid_t lc_real_fork(void)
 _Noreturn void lc_real_exit(int status)
 {
 	BIND(void (*)(int), exit);
+	if (real_fn)
+		real_fn(status);
+	raw_syscall6(SYS_exit_group, status, 0, 0, 0, 0, 0);
+	__builtin_unreachable();
+}
+
+_Noreturn void lc_real__exit(int status)
+{
+	BIND(void (*)(int), _exit);
 	if (real_fn)
 		real_fn(status);
 	raw_syscall6(SYS_exit_group, status, 0, 0, 0, 0, 0);

@@ -17,11 +17,15 @@
 
 pid_t lc_real_fork(void);
 _Noreturn void lc_real_exit(int status);
+_Noreturn void lc_real__exit(int status);
 /* Ends the process now, through the system call itself: a deadline that
  * holds even where _exit() is interposed (a sanitizer runtime's _exit
  * runs its finaliser, which takes locks: seen hanging a forking program
  * past its deadline under TSan). */
 _Noreturn void lc_exit_group(int status);
+/* A system call made here, never bound through dlsym (which may lock or
+ * allocate): for signal handlers. Sets errno and returns -1 on error. */
+long lc_raw_syscall6(long n, long a1, long a2, long a3, long a4, long a5, long a6);
 int lc_real_listen(int fd, int backlog);
 struct epoll_event;
 int lc_real_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event);

@@ -86,6 +86,8 @@ void lc_runtime_reset_in_child(void)
 		lc_real_close(lc_rt.wake_fd);
 	lc_rt.wake_fd = -1;
 	atomic_store(&lc_rt.running_pid, 0);
+	atomic_store(&lc_rt.drain_tid, 0);
+	lc_rt.health_here = false;
 	lc_set_phase(LC_PHASE_SERVING);
 	atomic_store(&lc_rt.events, 0);
 	atomic_store(&lc_rt.signals_received, 0);

@@ -74,6 +74,8 @@ struct lc_runtime {
 
 	/* The process whose drain thread runs (0: none in this process). */
 	_Atomic pid_t running_pid;
+	_Atomic pid_t drain_tid; /* its drain thread, once started */
+	bool health_here;	 /* this process serves the health endpoint */
 	int wake_fd; /* eventfd read by the drain thread */
 	_Atomic int events;
 	struct lc_watch watch;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "base/clock.h"
@@ -15,6 +16,7 @@
 #include "base/log.h"
 #include "base/runtime.h"
 #include "drain/watchdog.h"
+#include "kernel/proctree.h"
 #include "kernel/sockdiag.h"
 #include "signal/cleanups.h"
 #include "signal/shutdown_fd.h"
@@ -120,6 +122,16 @@ static void log_notice(int sig, long connections, int children, int64_t total_ns
 	}
 	lc_line_str(&line, " (deadline ");
 	lc_line_duration(&line, total_ns);
+	/* Who sent it: an orchestrator, a wrapper's forward (signal/wrapper.h). */
+	pid_t sender = lc_signals_sender();
+	if (sender > 0) {
+		char comm[32];
+		lc_proc_comm(sender, comm, sizeof comm);
+		lc_line_str(&line, "; sent by ");
+		lc_line_str(&line, comm);
+		lc_line_str(&line, " ");
+		lc_line_int(&line, sender);
+	}
 	lc_line_str(&line, ")");
 	lc_line_emit(&line, LC_LOG_INFO);
 }
@@ -207,8 +219,17 @@ static long still_waiting(struct lc_listener *l, int64_t now, int64_t half_open_
 			  bool *queue_empty)
 {
 	*queue_empty = true;
-	if (l->role == LC_LISTENER_INHERITED)
+	if (l->role == LC_LISTENER_INHERITED) {
+		/* Once the owner shuts the listener down, a thread of ours
+		 * blocked in accept() on it is woken with EINVAL and the
+		 * accept wrapper points the fd at a stand-in (which listens,
+		 * on an address nobody reaches): that is the owner's stop. */
+		struct lc_fd_snapshot now_there;
+		if (lc_fdtable_get(&lc_table, l->fd, &now_there) &&
+		    now_there.kind == LC_FD_STOPPED_LISTENER)
+			return 0;
 		return lc_owner_phase(l->owner) >= LC_PHASE_NOTICED && lc_still_listening(l->fd);
+	}
 	if (l->role != LC_LISTENER_OWNED)
 		return 0;
 	long queued = lc_listener_backlog(l);
@@ -387,12 +408,17 @@ static bool drain_connections(const struct lc_deadlines *d, int64_t started_ns, 
 void *lc_drain_main(void *unused)
 {
 	(void)unused;
+	pid_t tid = (pid_t)lc_raw_syscall6(SYS_gettid, 0, 0, 0, 0, 0, 0);
+	atomic_store(&lc_rt.drain_tid, tid);
 	while (!(wait_for_events(-1) & LC_EV_SIGNAL))
 		;
+	/* The handler renamed it already, unless it came before the tid. */
+	lc_name_thread(tid, LC_DRAIN_THREAD_DRAINING);
 
 	/* Step 1: notice. */
 	int64_t signal_ns = lc_now_ns();
 	lc_report_mark(LC_T_SIGNAL);
+	lc_report_note_sender(lc_signals_sender());
 	lc_health_note_signal();
 	struct lc_deadlines d = lc_deadlines_from(&lc_rt.cfg, signal_ns);
 	lc_watchdog_arm(d.total_ns);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "base/addr.h"
@@ -18,9 +19,11 @@
 #include "drain/drain.h"
 #include "drain/watchdog.h"
 #include "kernel/fdscan.h"
+#include "kernel/proctree.h"
 #include "signal/exits.h"
 #include "signal/shutdown_fd.h"
 #include "signal/signals.h"
+#include "signal/wrapper.h"
 #include "tell/health.h"
 #include "tell/report.h"
 #include "track/children.h"
@@ -38,7 +41,7 @@ static void load_config(void)
 	if (lc_config_from_env(&lc_rt.cfg, env_lookup, &err) < 0) {
 		/* Refused before main: the program does not start. */
 		fprintf(stderr, "lastcall: %s\n", err.message);
-		_exit(2);
+		lc_real__exit(2);
 	}
 	lc_log_set_level(lc_rt.cfg.log_level);
 }
@@ -116,7 +119,7 @@ void lc_trace_listener(int fd)
  * or sigwait program), the kernel delivers them here. */
 static int start_drain_thread(void)
 {
-	return lc_thread_start("lastcall-drain", lc_drain_main, NULL, &lc_rt.cfg.signals,
+	return lc_thread_start(LC_DRAIN_THREAD_READY, lc_drain_main, NULL, &lc_rt.cfg.signals,
 			       LC_THREAD_SMALL_STACK);
 }
 
@@ -170,6 +173,7 @@ static void after_fork_child(void)
 	lc_runtime_reset_in_child();
 	pthread_mutex_init(&activation_lock, NULL);
 	lc_signals_forget_in_child();
+	lc_wrapper_forget_in_child();
 	lc_shutdown_fd_forget_in_child();
 	lc_children_reset();
 	lc_health_forget_in_child();
@@ -211,10 +215,11 @@ static void start_health_endpoint(void)
 	if (lc_health_start(&lc_rt.cfg.health, error, sizeof error) < 0) {
 		fprintf(stderr, "lastcall: LASTCALL_HEALTH %s: cannot bind: %s\n",
 			getenv("LASTCALL_HEALTH"), error);
-		_exit(2);
+		lc_real__exit(2);
 	}
 	snprintf(pid, sizeof pid, "%d", (int)getpid());
 	setenv("LASTCALL_HEALTH_PID", pid, 1);
+	lc_rt.health_here = true;
 }
 
 static void before_fork(void);
@@ -228,6 +233,13 @@ __attribute__((constructor)) static void lc_init(void)
 	lc_rt.socket_activated = socket_activation_for_us();
 	lc_rt.own_page = lc_shared_page_new();
 	start_health_endpoint();
+	/* Every process, server or not: a wrapper (sh, npm) must catch the
+	 * signal that would end it before its servers have drained, and
+	 * most wrappers create their children with vfork or clone, which no
+	 * wrapper of lastcall's sees (signal/wrapper.h). The program's own
+	 * view of its dispositions is kept (signal/dispositions.h). */
+	lc_signals_install();
+	atexit(lc_wrapper_at_exit);
 	/* A socket-activated service is a server from its first instruction,
 	 * and may sit in epoll_wait for a long time before its first accept. */
 	if (lc_rt.socket_activated)

@@ -6,6 +6,7 @@
  * Each interposed function has three layers, as in socket_wrapper: the
  * export here, its logic (hook/fdhooks.c, signal/signals.c) and the real
  * function (base/real.c). */
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -31,6 +32,31 @@ LC_EXPORT pid_t fork(void)
 LC_EXPORT void exit(int status)
 {
 	lc_exit(status);
+}
+
+/* _Exit is glibc's alias of _exit, a symbol of its own. */
+LC_EXPORT void _exit(int status)
+{
+	lc_underscore_exit(status);
+}
+
+LC_EXPORT void _Exit(int status)
+{
+	lc_underscore_exit(status);
+}
+
+LC_EXPORT int kill(pid_t pid, int sig)
+{
+	return lc_kill(pid, sig);
+}
+
+LC_EXPORT int killpg(pid_t group, int sig)
+{
+	if (group < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return lc_kill(-group, sig);
 }
 
 LC_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)

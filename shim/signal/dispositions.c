@@ -50,6 +50,13 @@ void lc_disp_kernel_action(const struct lc_disposition *d, lc_siginfo_handler ou
 {
 	int flags = atomic_load(&d->flags);
 	memset(out, 0, sizeof *out);
+	if (lc_disp_kind(d) == LC_DISP_IGNORE) {
+		/* Ignored in the kernel itself: an ignored signal stays ignored
+		 * across exec (a shell's `trap '' TERM`, its background jobs'
+		 * SIGINT), and a handler would not be. */
+		out->sa_handler = SIG_IGN;
+		return;
+	}
 	out->sa_sigaction = ours;
 	memcpy(&out->sa_mask, &d->mask, sizeof out->sa_mask);
 	out->sa_flags = SA_SIGINFO | (flags & (SA_RESTART | SA_ONSTACK | SA_NODEFER));

@@ -28,7 +28,7 @@ enum lc_disp_kind lc_disp_kind(const struct lc_disposition *d);
 enum lc_disp_kind lc_disp_kind_of(const struct sigaction *act);
 
 /* The sigaction lastcall installs in the kernel while it manages the
- * signal: its own handler, with the program's mask and the program's
+ * signal: SIG_IGN where the program ignores it; otherwise its own handler, with the program's mask and the program's
  * SA_RESTART/SA_ONSTACK/SA_NODEFER so that system calls are interrupted or
  * restarted exactly as the program expects. Never SA_RESETHAND (emulated). */
 void lc_disp_kernel_action(const struct lc_disposition *d, lc_siginfo_handler ours,

@@ -1,7 +1,9 @@
 /* Exits at the end of a shutdown (see exits.h). */
 #include "signal/exits.h"
+#include "signal/wrapper.h"
 
 #include <poll.h>
+#include <sys/syscall.h>
 #include <stdatomic.h>
 
 #include "base/log.h"
@@ -26,8 +28,21 @@ static void yield_to_a_forced_end(void)
 _Noreturn void lc_exit(int status)
 {
 	yield_to_a_forced_end();
+	lc_wrapper_before_exit();
 	atomic_store(&lc_rt.program_exiting, 1);
 	lc_real_exit(status);
+}
+
+_Noreturn void lc_underscore_exit(int status)
+{
+	lc_wrapper_before_exit();
+	lc_real__exit(status);
+}
+
+int lc_kill(pid_t pid, int sig)
+{
+	lc_wrapper_note_kill(pid, sig);
+	return (int)lc_raw_syscall6(SYS_kill, pid, sig, 0, 0, 0, 0);
 }
 
 void lc_note_exit_started(void)

@@ -4,9 +4,16 @@
 #ifndef LASTCALL_EXITS_H
 #define LASTCALL_EXITS_H
 
+#include <sys/types.h>
+
 /* The program's exit(): noted, so that lastcall never runs a second exit
  * alongside it (see lc_exit_for_default_action). */
 _Noreturn void lc_exit(int status);
+/* The program's _exit()/_Exit(): a wrapper's exit during a shutdown
+ * waits for its draining children first (signal/wrapper.h). */
+_Noreturn void lc_underscore_exit(int status);
+/* The program's kill(): noted by a wrapper during a shutdown. */
+int lc_kill(pid_t pid, int sig);
 /* lastcall's own exit() for a signal whose default action the program
  * kept. When the program is already inside its own exit() (a thread
  * called it, a handler runs), a second exit() from here would run the rest

@@ -16,6 +16,8 @@
 #include "kernel/fdscan.h"
 #include "signal/dispositions.h"
 #include "signal/exits.h"
+#include "signal/wrapper.h"
+#include "kernel/proctree.h"
 
 /* The program's signalfds, with the full mask it asked for. The kernel
  * copy has the shutdown signals removed until the hand-back: a signalfd
@@ -37,15 +39,21 @@ static _Atomic int sigwaited_any;
  * dispositions themselves). */
 static struct lc_disposition disp[NSIG];
 static _Atomic int installed;
+/* The process these records belong to. A vfork child (dash runs most
+ * commands in one) shares this memory until it execs, and resets its
+ * signals there: its calls must reach its own kernel table, never
+ * rewrite its parent's records. */
+static _Atomic pid_t records_pid;
 /* The first signal's siginfo, and the hand-back under way. */
 static siginfo_t first_info;
+static _Atomic int64_t first_ns;
 static _Atomic int handback_mode;
 static _Atomic int handback_pending; /* signal number being handed back */
 
 static bool lc_is_managed(int sig)
 {
 	return sig > 0 && sig < NSIG && atomic_load(&installed) &&
-	       sigismember(&lc_rt.cfg.signals, sig) == 1;
+	       sigismember(&lc_rt.cfg.signals, sig) == 1 && atomic_load(&records_pid) == getpid();
 }
 
 enum lc_disp_kind lc_signals_program_disposition(int sig)
@@ -53,10 +61,16 @@ enum lc_disp_kind lc_signals_program_disposition(int sig)
 	return lc_disp_kind(&disp[sig]);
 }
 
+pid_t lc_signals_sender(void)
+{
+	return first_info.si_code == SI_USER || first_info.si_code == SI_QUEUE ? first_info.si_pid : 0;
+}
+
 void lc_signals_forget_in_child(void)
 {
 	atomic_store(&handback_mode, LC_HANDBACK_NONE);
 	atomic_store(&handback_pending, 0);
+	atomic_store(&records_pid, getpid());
 }
 
 static void on_shutdown_signal(int sig, siginfo_t *info, void *ucontext);
@@ -91,6 +105,7 @@ void lc_signals_install(void)
 		lc_disp_kernel_action(&disp[sig], on_shutdown_signal, &ours);
 		lc_real_sigaction(sig, &ours, NULL);
 	}
+	atomic_store(&records_pid, getpid());
 	atomic_store(&installed, 1);
 }
 
@@ -125,10 +140,18 @@ static void on_shutdown_signal(int sig, siginfo_t *info, void *ucontext)
 {
 	int saved_errno = errno;
 
-	if (!drain_runs_here()) {
-		/* A process that never accepted (a fork child, say): lastcall is
-		 * not here, the program's own disposition applies. */
+	if (atomic_load(&records_pid) != getpid()) {
+		/* A vfork child before its exec: its parent's state is not its
+		 * own to change; it gets what it inherited. */
 		deliver_to_program(sig, info, ucontext);
+		goto out;
+	}
+	if (!drain_runs_here()) {
+		/* A process that never served: a wrapper forwards and holds
+		 * (signal/wrapper.h); otherwise the program's own disposition
+		 * applies, as if lastcall were not here. */
+		if (lc_wrapper_signal(sig, info, lc_disp_kind(&disp[sig])) == LC_WRAPPER_DELIVER)
+			deliver_to_program(sig, info, ucontext);
 		goto out;
 	}
 	int expected = sig;
@@ -158,9 +181,22 @@ static void on_shutdown_signal(int sig, siginfo_t *info, void *ucontext)
 		goto out;
 	}
 
+	if (atomic_load(&lc_rt.signals_received) > 0 &&
+	    lc_signal_is_duplicate(atomic_load(&lc_rt.first_signal), first_info.si_pid,
+				   first_info.si_code, atomic_load(&first_ns), sig, info, lc_now_ns())) {
+		/* A group's signal and its wrapper's forward of it: one
+		 * shutdown, told twice. */
+		log_signal_line_at(LC_LOG_DEBUG, "", sig, " again from another sender: the same shutdown");
+		goto out;
+	}
 	int n = atomic_fetch_add(&lc_rt.signals_received, 1) + 1;
 	if (n == 1) {
 		first_info = *info;
+		atomic_store(&first_ns, lc_now_ns());
+		/* Tells a wrapper above that this server drains (proctree.h). */
+		pid_t drain_tid = atomic_load(&lc_rt.drain_tid);
+		if (drain_tid > 0)
+			lc_name_thread(drain_tid, LC_DRAIN_THREAD_DRAINING);
 		atomic_store(&lc_rt.first_signal, sig);
 		/* Without --delay, responses say Connection: close from this very
 		 * moment, not from when the drain thread gets the CPU. */
@@ -255,7 +291,7 @@ static void send_to_self(int sig)
 	atomic_store(&handback_pending, sig);
 	siginfo_t info = first_info;
 	if (lc_real_syscall(SYS_rt_sigqueueinfo, getpid(), sig, (long)&info, 0, 0, 0) < 0)
-		kill(getpid(), sig);
+		lc_raw_syscall6(SYS_kill, getpid(), sig, 0, 0, 0, 0);
 }
 
 /* A handler that only sets a flag must find the thread it lands on asleep
@@ -330,7 +366,7 @@ int lc_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 		lc_disp_read(d, old);
 	if (act) {
 		struct sigaction ours;
-		if (lc_log_enabled(LC_LOG_DEBUG)) {
+		if (lc_log_enabled(LC_LOG_DEBUG) && drain_runs_here()) {
 			enum lc_disp_kind kind = lc_disp_kind_of(act);
 			log_signal_line_at(LC_LOG_DEBUG, "the program sets ", sig,
 					   kind == LC_DISP_DEFAULT  ? " to its default action (kept aside until the drain)"
@@ -408,7 +444,9 @@ int lc_signalfd(int fd, const sigset_t *mask, int flags)
 	if (!mask)
 		return lc_real_signalfd(fd, mask, flags);
 	sigset_t kernel_mask = *mask;
-	if (atomic_load(&installed) &&
+	/* Only a server's drain takes the signals from its signalfds: a
+	 * process that does not serve reads them itself, as without lastcall. */
+	if (atomic_load(&installed) && drain_runs_here() &&
 	    atomic_load(&handback_mode) != LC_HANDBACK_PENDING)
 		for (int sig = 1; sig < NSIG; sig++)
 			if (lc_is_managed(sig))

@@ -70,6 +70,8 @@ void lc_signalfds_strip(void);
 bool lc_signal_has_consumer(int sig);
 /* The disposition the program set for a shutdown signal (its view). */
 enum lc_disp_kind lc_signals_program_disposition(int sig);
+/* Who sent the first shutdown signal (0: the kernel, a terminal). */
+pid_t lc_signals_sender(void);
 /* After fork: no hand-back is under way in the child. */
 void lc_signals_forget_in_child(void);
 

@@ -21,6 +21,7 @@
 #include "base/log.h"
 #include "base/real.h"
 #include "base/runtime.h"
+#include "kernel/proctree.h"
 
 
 extern char **environ;
@@ -56,7 +57,7 @@ bool lc_report_wanted(void)
 	/* One report per service: a forked worker leaves it to the process
 	 * that was started, unless that one is gone (a daemon's). */
 	struct lc_shared_page *parent = lc_rt.parent_page;
-	return !parent || kill(atomic_load(&parent->pid), 0) != 0;
+	return !parent || lc_raw_syscall6(SYS_kill, atomic_load(&parent->pid), 0, 0, 0, 0, 0) != 0;
 }
 
 void lc_report_mark(enum lc_report_time which)
@@ -177,7 +178,7 @@ static void capture_threads(int64_t budget_ns)
 		if (python >= 0)
 			lc_real_dup2(python, STDIN_FILENO);
 		execve(path, argv, environ);
-		_exit(127);
+		lc_real__exit(127);
 	}
 	lc_real_close(pipefd[1]);
 	if (python >= 0)
@@ -203,7 +204,7 @@ static void capture_threads(int64_t budget_ns)
 		threads_len += (size_t)got;
 	}
 	lc_real_close(pipefd[0]);
-	kill((pid_t)child, SIGKILL); /* done or out of time */
+	lc_raw_syscall6(SYS_kill, child, SIGKILL, 0, 0, 0, 0); /* done or out of time */
 	waitpid((pid_t)child, NULL, __WALL);
 	/* Only a complete array goes in the report. */
 	while (threads_len && (threads_json[threads_len - 1] == '\n'))
@@ -272,6 +273,16 @@ static void put_key(const char *key)
 	put(": ");
 }
 
+static pid_t sender_pid;
+static char sender_command[32];
+
+void lc_report_note_sender(pid_t pid)
+{
+	sender_pid = pid;
+	if (pid > 0)
+		lc_proc_comm(pid, sender_command, sizeof sender_command);
+}
+
 static void build(const char *outcome)
 {
 	static const char *time_names[] = {"signal", "listeners_closed", "drained", "exit"};
@@ -286,6 +297,20 @@ static void build(const char *outcome)
 	put(", ");
 	put_key("signal");
 	put_string(lc_signal_name(atomic_load(&lc_rt.first_signal), name));
+	if (sender_pid > 0) {
+		put(", ");
+		put_key("signal_from");
+		put("{");
+		put_key("pid");
+		put_int(sender_pid);
+		put(", ");
+		put_key("command");
+		put_string(sender_command);
+		put(", ");
+		put_key("parent");
+		put(sender_pid == getppid() ? "true" : "false");
+		put("}");
+	}
 	put(",\n  ");
 	put_key("outcome");
 	put_string(outcome);

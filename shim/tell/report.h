@@ -20,6 +20,9 @@ enum lc_report_time { LC_T_SIGNAL, LC_T_LISTENERS_CLOSED, LC_T_DRAINED, LC_T_EXI
 
 bool lc_report_wanted(void);
 void lc_report_mark(enum lc_report_time which);
+/* The process that sent the first signal (0: none), named now, while it
+ * is alive: a wrapper's forward, an orchestrator's kill. */
+void lc_report_note_sender(pid_t pid);
 /* Connections still open, recorded between begin and end by one thread
  * at a time (the scan itself may come before begin); begin waits `wait_ns` at most (-1: as long as it takes) and
  * returns false if it could not. */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "base/fdroom.h"
@@ -59,7 +60,7 @@ static void consider_fd(int fd, void *opaque)
 		l->owner = (pid_t)seen.accepted_ns;
 		/* Inherited from a process that still runs (a prefork master);
 		 * one that is gone (a daemon's first process) left it to us. */
-		if (l->owner != getpid() && kill(l->owner, 0) == 0)
+		if (l->owner != getpid() && lc_raw_syscall6(SYS_kill, l->owner, 0, 0, 0, 0, 0) == 0)
 			l->role = LC_LISTENER_INHERITED;
 		else
 			l->owner = getpid();

@@ -185,18 +185,26 @@ class Server:
         return code
 
     def descendants(self):
-        """Pids of the processes this server started (workers, children)."""
+        """Pids of the processes this server started (workers, children),
+        from every process's parent in /proc/PID/stat (the kernel's
+        task/TID/children list needs CONFIG_PROC_CHILDREN, which not every
+        kernel has)."""
+        parents = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            parents[int(entry)] = int(stat[stat.rindex(")") + 2:].split()[1])
         found, queue = [], [self.pid]
         while queue:
-            pid = queue.pop()
-            try:
-                for tid in os.listdir(f"/proc/{pid}/task"):
-                    with open(f"/proc/{pid}/task/{tid}/children") as f:
-                        kids = [int(k) for k in f.read().split()]
-                    found += kids
-                    queue += kids
-            except OSError:
-                pass
+            parent = queue.pop()
+            kids = [pid for pid, ppid in parents.items() if ppid == parent]
+            found += kids
+            queue += kids
         return found
 
     def stop(self):

@@ -6,8 +6,11 @@ const port = Number(process.argv[2]);
 const withHandler = process.argv[3] === 'handler';
 let inFlight = 0;
 
+const logRequests = !!process.env.NODE_LOG_REQUESTS;
+
 const server = http.createServer((req, res) => {
   inFlight++;
+  if (logRequests) console.log(`request ${req.url}`);
   const url = new URL(req.url, 'http://localhost');
   const ms = Number(url.searchParams.get('ms') || 0);
   setTimeout(() => {

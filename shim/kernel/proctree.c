@@ -1,0 +1,256 @@
+/* The process tree from /proc (see proctree.h). */
+#include "kernel/proctree.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/fdroom.h"
+#include "base/real.h"
+#include "kernel/fdscan.h"
+
+/* Deep enough for npm → sh → bash → node; a bound, so a loop in a
+ * corrupted parent chain (a pid reused between two reads) cannot recurse
+ * for ever. */
+#define MAX_DEPTH 16
+
+static char *put_number(char *p, long v)
+{
+	char digits[24];
+	int d = 0;
+	do
+		digits[d++] = (char)('0' + v % 10);
+	while ((v /= 10) > 0 && d < 23);
+	while (d > 0)
+		*p++ = digits[--d];
+	return p;
+}
+
+/* "/proc/PID/rest", or "/proc/PID/task/TID/rest" with tid > 0. */
+static void proc_path(char *out, pid_t pid, pid_t tid, const char *rest)
+{
+	char *p = out;
+	memcpy(p, "/proc/", 6);
+	p = put_number(p + 6, pid);
+	if (tid > 0) {
+		memcpy(p, "/task/", 6);
+		p = put_number(p + 6, tid);
+	}
+	*p++ = '/';
+	strcpy(p, rest);
+}
+
+/* Reads a small /proc file whole; returns its length, -1 if unreadable. */
+static ssize_t read_small(const char *path, char *buf, size_t size)
+{
+	int fd = LC_WITH_ROOM(open(path, O_RDONLY | O_CLOEXEC));
+	if (fd < 0)
+		return -1;
+	ssize_t got = lc_real_read(fd, buf, size - 1);
+	lc_real_close(fd);
+	if (got < 0)
+		return -1;
+	buf[got] = '\0';
+	return got;
+}
+
+static long parse_long(const char **p)
+{
+	long v = 0;
+	while (**p == ' ')
+		(*p)++;
+	bool negative = **p == '-';
+	if (negative)
+		(*p)++;
+	for (; **p >= '0' && **p <= '9'; (*p)++)
+		v = v * 10 + (**p - '0');
+	return negative ? -v : v;
+}
+
+bool lc_proc_is_ours(void)
+{
+	char link[32];
+	ssize_t n = readlink("/proc/self", link, sizeof link - 1);
+	if (n <= 0)
+		return false;
+	link[n] = '\0';
+	const char *p = link;
+	return parse_long(&p) == (long)getpid() && *p == '\0';
+}
+
+static void add_process(int pid, void *ctx)
+{
+	struct lc_proctree *tree = ctx;
+	if (tree->n >= LC_PROCTREE_MAX) {
+		tree->truncated = true;
+		return;
+	}
+	char path[64], buf[512];
+	proc_path(path, pid, 0, "stat");
+	if (read_small(path, buf, sizeof buf) <= 0)
+		return; /* exited meanwhile */
+	/* "PID (comm) S PPID PGRP ...": comm may hold spaces and
+	 * parentheses, so the fields follow the last ')'. */
+	const char *p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || !p[2])
+		return;
+	p += 3; /* past the state letter */
+	struct lc_proc *proc = &tree->procs[tree->n++];
+	proc->pid = pid;
+	proc->ppid = (pid_t)parse_long(&p);
+	proc->pgid = (pid_t)parse_long(&p);
+}
+
+int lc_proctree_read(struct lc_proctree *tree)
+{
+	tree->n = 0;
+	tree->truncated = false;
+	if (lc_for_each_number("/proc", add_process, tree) < 0)
+		return -1;
+	return tree->n;
+}
+
+int lc_proctree_children(const struct lc_proctree *tree, pid_t parent, pid_t *out, int max)
+{
+	int found = 0;
+	for (int i = 0; i < tree->n && found < max; i++)
+		if (tree->procs[i].ppid == parent && tree->procs[i].pid != parent)
+			out[found++] = tree->procs[i].pid;
+	return found;
+}
+
+struct thread_look {
+	pid_t pid;
+	enum lc_server_state state;
+};
+
+static void look_at_thread(int tid, void *ctx)
+{
+	struct thread_look *look = ctx;
+	char path[80], name[32];
+	proc_path(path, look->pid, tid, "comm");
+	ssize_t n = read_small(path, name, sizeof name);
+	if (n <= 0)
+		return;
+	if (name[n - 1] == '\n')
+		name[n - 1] = '\0';
+	if (strcmp(name, LC_DRAIN_THREAD_DRAINING) == 0)
+		look->state = LC_SERVER_DRAINING;
+	else if (strcmp(name, LC_DRAIN_THREAD_READY) == 0 && look->state == LC_SERVER_NONE)
+		look->state = LC_SERVER_READY;
+}
+
+/* A shutdown signal in the process's shared pending set ("ShdPnd:", hex,
+ * bit sig-1): sent, not yet taken by a handler. */
+static bool shutdown_signal_pending(pid_t pid, const sigset_t *shutdown_signals)
+{
+	char path[64], buf[2048];
+	proc_path(path, pid, 0, "status");
+	if (read_small(path, buf, sizeof buf) <= 0)
+		return false;
+	const char *line = strstr(buf, "\nShdPnd:");
+	if (!line)
+		return false;
+	const char *p = line + 8;
+	while (*p == '\t' || *p == ' ')
+		p++;
+	unsigned long long mask = 0;
+	for (; *p && *p != '\n'; p++) {
+		int digit = *p >= '0' && *p <= '9'   ? *p - '0'
+			    : *p >= 'a' && *p <= 'f' ? *p - 'a' + 10
+						     : -1;
+		if (digit < 0)
+			return false;
+		mask = mask << 4 | (unsigned)digit;
+	}
+	for (int sig = 1; sig <= 64 && sig < NSIG; sig++)
+		if ((mask >> (sig - 1) & 1) && sigismember(shutdown_signals, sig) == 1)
+			return true;
+	return false;
+}
+
+enum lc_server_state lc_server_state(pid_t pid, const sigset_t *shutdown_signals)
+{
+	char path[64];
+	proc_path(path, pid, 0, "task");
+	struct thread_look look = {.pid = pid, .state = LC_SERVER_NONE};
+	lc_for_each_number(path, look_at_thread, &look);
+	if (look.state == LC_SERVER_READY && shutdown_signal_pending(pid, shutdown_signals))
+		look.state = LC_SERVER_DRAINING;
+	return look.state;
+}
+
+static enum lc_server_state subtree_state(const struct lc_proctree *tree, pid_t pid,
+					  const sigset_t *shutdown_signals, int depth)
+{
+	enum lc_server_state state = lc_server_state(pid, shutdown_signals);
+	if (state == LC_SERVER_DRAINING || depth >= MAX_DEPTH)
+		return state;
+	for (int i = 0; i < tree->n; i++) {
+		if (tree->procs[i].ppid != pid || tree->procs[i].pid == pid)
+			continue;
+		enum lc_server_state below =
+			subtree_state(tree, tree->procs[i].pid, shutdown_signals, depth + 1);
+		if (below > state)
+			state = below;
+		if (state == LC_SERVER_DRAINING)
+			break;
+	}
+	return state;
+}
+
+enum lc_server_state lc_subtree_server_state(const struct lc_proctree *tree, pid_t pid,
+					     const sigset_t *shutdown_signals)
+{
+	return subtree_state(tree, pid, shutdown_signals, 0);
+}
+
+static bool subtree_any(const struct lc_proctree *tree, const struct lc_proc *proc,
+			bool (*marked)(pid_t, pid_t, void *), void *ctx, int depth)
+{
+	if (marked(proc->pid, proc->pgid, ctx))
+		return true;
+	if (depth >= MAX_DEPTH)
+		return false;
+	for (int i = 0; i < tree->n; i++)
+		if (tree->procs[i].ppid == proc->pid && tree->procs[i].pid != proc->pid &&
+		    subtree_any(tree, &tree->procs[i], marked, ctx, depth + 1))
+			return true;
+	return false;
+}
+
+bool lc_subtree_any(const struct lc_proctree *tree, pid_t pid,
+		    bool (*marked)(pid_t pid, pid_t pgid, void *ctx), void *ctx)
+{
+	for (int i = 0; i < tree->n; i++)
+		if (tree->procs[i].pid == pid)
+			return subtree_any(tree, &tree->procs[i], marked, ctx, 0);
+	return false;
+}
+
+void lc_proc_comm(pid_t pid, char *out, size_t size)
+{
+	char path[64];
+	proc_path(path, pid, 0, "comm");
+	ssize_t n = size > 1 ? read_small(path, out, size) : -1;
+	if (n <= 0) {
+		if (size > 1)
+			strcpy(out, "?");
+		return;
+	}
+	if (out[n - 1] == '\n')
+		out[n - 1] = '\0';
+}
+
+void lc_name_thread(pid_t tid, const char *name)
+{
+	char path[80];
+	proc_path(path, getpid(), tid, "comm");
+	/* /proc/self/task/TID/comm of our own threads: writable by us. */
+	int fd = LC_WITH_ROOM(open(path, O_WRONLY | O_CLOEXEC));
+	if (fd < 0)
+		return;
+	ssize_t ignored = lc_real_write(fd, name, strlen(name));
+	(void)ignored;
+	lc_real_close(fd);
+}

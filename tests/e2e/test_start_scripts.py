@@ -6,6 +6,7 @@ the status it would have had without lastcall.
 
 Each case records, for the closing figures, when the last byte reached
 the client and when the server and the wrapper exited (printed with -s)."""
+import json
 import os
 import re
 import select
@@ -139,14 +140,14 @@ def report(case, outcomes, server_exit, wrapper_exit, signal_time):
 
 
 def run_download_case(tmp_path, argv, server_comm, expected_status, as_pid1=False, case="",
-                      server_log="stderr"):
+                      server_log="stderr", lastcall_args=()):
     """The scripts read their port from $PORT; the server's own log goes to
     `server_log` of the wrapper."""
     write_site(tmp_path)
     port = free_port()
     env = {"PORT": str(port)}
     server = (namespace_pid1(argv, tmp_path, env=env) if as_pid1
-              else Server(argv, cwd=tmp_path, env=env))
+              else Server(argv, cwd=tmp_path, env=env, lastcall_args=lastcall_args))
     try:
         server.wait_for(r"listening on", timeout=20, stream=server_log)
         target = wrapper_pid(server, as_pid1)
@@ -184,10 +185,18 @@ def test_sh_start_script_with_python_in_the_foreground(tmp_path, as_pid1):
     http.server in the foreground: the downloads complete, then sh ends as
     SIGTERM ends it (as PID 1: exit 143 instead of ignoring it)."""
     (tmp_path / "start.sh").write_text(START_SH.format(python=PYTHON))
+    report = tmp_path / "report.json"
     server = run_download_case(tmp_path, ["sh", "start.sh"], "python3",
                                143 if as_pid1 else -signal.SIGTERM, as_pid1,
-                               case=f"sh start.sh{' as PID 1' if as_pid1 else ''}")
+                               case=f"sh start.sh{' as PID 1' if as_pid1 else ''}",
+                               lastcall_args=("--report", str(report)))
     assert "after" not in server.stdout_text()  # the script ended with sh, as SIGTERM ends it
+    if not as_pid1:
+        # The server's report says where its signal came from: its wrapper.
+        sent = json.loads(report.read_text())["signal_from"]
+        assert sent["command"] == "sh" and sent["parent"] is True and sent["pid"] == server.pid, sent
+        assert re.search(rf"SIGTERM: draining \d+ connections? \(deadline 25s; sent by sh {server.pid}\)",
+                         server.stderr_text())
 
 
 def test_nested_bash_scripts(tmp_path):

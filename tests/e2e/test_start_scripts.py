@@ -132,6 +132,17 @@ def wrapper_pid(server, as_pid1):
     return [pid for pid, _, _ in descendants_of(server.pid)][0]
 
 
+def assert_wrapper_ended_after(server, server_exit):
+    """The wrapper saw its server exit before it ended (its own log line
+    says so: the order of two threads' wake-ups here is not proof of it),
+    and ended at once: within 1 s even on a loaded machine (measured:
+    under 15 ms)."""
+    assert server_exit is not None, server.stderr_text()
+    assert re.search(r"the (child|children) exited [\d.]+s after the signal", server.stderr_text()), \
+        server.stderr_text()
+    assert abs(server.exit_time - server_exit) < 1.0, server.stderr_text()
+
+
 def report(case, outcomes, server_exit, wrapper_exit, signal_time):
     last_byte = max(o.done_time for o in outcomes)
     print(f"\n{case}: last byte +{last_byte - signal_time:.3f}s after the signal; "
@@ -164,10 +175,7 @@ def run_download_case(tmp_path, argv, server_comm, expected_status, as_pid1=Fals
         outcomes = [o for o, _ in clients]
         assert all(o.ok and len(o.body) == BIG for o in outcomes), (outcomes, server.stderr_text())
         server_exit = watch.join()
-        assert server_exit is not None and server_exit <= server.exit_time, server.stderr_text()
-        # The wrapper ends at once when its server has: within 1 s even on
-        # a loaded machine (measured: under 15 ms).
-        assert server.exit_time - server_exit < 1.0, server.stderr_text()
+        assert_wrapper_ended_after(server, server_exit)
         assert status == expected_status, (status, server.stderr_text())
         report(case or " ".join(argv), outcomes, server_exit, server.exit_time, signal_time)
         return server
@@ -257,8 +265,7 @@ def run_request_case(tmp_path, argv, expected_status, as_pid1=False, case=""):
         outcomes = [o for o, _ in clients]
         assert all(o.ok and o.body == b"done 1500\n" for o in outcomes), (outcomes, server.stderr_text())
         server_exit = watch.join()
-        assert server_exit is not None and server_exit <= server.exit_time, server.stderr_text()
-        assert server.exit_time - server_exit < 1.0, server.stderr_text()
+        assert_wrapper_ended_after(server, server_exit)
         assert server_exit > max(o.done_time for o in outcomes) - 0.05
         assert status == expected_status, (status, server.stderr_text())
         report(case, outcomes, server_exit, server.exit_time, signal_time)

@@ -103,6 +103,55 @@ static void give_up(struct lc_h1 *h, struct lc_h1_side *s)
 	STORE(h->proto, LOAD(h->proto) == LC_PROTO_UNKNOWN ? LC_PROTO_OTHER : LC_PROTO_LOST);
 }
 
+/* --- HTTP/2 (proto/h2.h) on this connection --- */
+
+static void h2_event(struct lc_h1 *h, enum lc_h2_event e)
+{
+	if (e & LC_H2_PROGRAM_GOAWAY)
+		/* The program says goodbye itself: lastcall adds none. */
+		STORE(h->h2_goaway, LC_H2_GOAWAY_SENT);
+	if (e & LC_H2_LOST)
+		STORE(h->proto, LC_PROTO_LOST);
+}
+
+static void h2_read(struct lc_h1 *h, const char *p, size_t n)
+{
+	enum lc_h2_event e = lc_h2_read(&h->h2_read, &h->h2_open, p, n);
+	STORE(h->req_busy, !lc_h2_at_boundary(&h->h2_read) || h->h2_read.preface > 0);
+	h2_event(h, e);
+}
+
+static void h2_wrote(struct lc_h1 *h, const char *p, size_t n)
+{
+	enum lc_h2_event e = lc_h2_wrote(&h->h2_write, &h->h2_open, p, n);
+	STORE(h->resp_busy, !lc_h2_at_boundary(&h->h2_write));
+	if ((e & LC_H2_LOST) && LOAD(h->proto) == LC_PROTO_UNKNOWN)
+		h->h2_early = 2; /* whatever it is, it is not HTTP/2 */
+	else
+		h2_event(h, e);
+}
+
+/* The first bytes the program reads are the HTTP/2 client preface (at
+ * least "PRI ", which no HTTP/1.x request starts with). */
+static bool starts_h2(const char *p, size_t n)
+{
+	size_t m = n < LC_H2_PREFACE_LEN ? n : LC_H2_PREFACE_LEN;
+	return m >= 4 && memcmp(p, LC_H2_PREFACE, m) == 0;
+}
+
+static void become_h2(struct lc_h1 *h)
+{
+	memset(&h->h2_read, 0, sizeof h->h2_read);
+	h->h2_read.preface = LC_H2_PREFACE_LEN;
+	if (h->h2_early == 2) {
+		STORE(h->proto, LC_PROTO_LOST);
+		return;
+	}
+	if (!h->h2_early)
+		memset(&h->h2_write, 0, sizeof h->h2_write);
+	STORE(h->proto, LC_PROTO_H2);
+}
+
 static bool followed(const struct lc_h1 *h)
 {
 	uint8_t proto = LOAD(h->proto);
@@ -563,7 +612,12 @@ static size_t step(struct feed *f, const char *p, size_t n)
 			if (s->pos != 3)
 				s->flags &= (uint16_t)~F_PRI;
 			if (s->flags & F_PRI) {
-				give_up(h, s); /* "PRI * HTTP/2.0": HTTP/2 prior knowledge */
+				/* "PRI * HTTP/2.0": HTTP/2 prior knowledge, its
+				 * preface read in pieces. The rest is frames. */
+				become_h2(h);
+				h->h2_read.preface = LC_H2_PREFACE_LEN - 4;
+				if (LOAD(h->proto) == LC_PROTO_H2)
+					h2_read(h, p + 1, n - 1);
 				return n;
 			}
 			s->state = S_TARGET;
@@ -862,7 +916,17 @@ static void feed(struct feed *f, const char *p, size_t n)
 
 void lc_h1_read(struct lc_h1 *h, const char *p, size_t n)
 {
-	STORE(h->read_seen, LOAD(h->read_seen) + (uint32_t)n);
+	uint32_t before = LOAD(h->read_seen);
+	STORE(h->read_seen, before + (uint32_t)n);
+	uint8_t proto = LOAD(h->proto);
+	if (proto == LC_PROTO_UNKNOWN && before == 0 && h->req.state == S_START && starts_h2(p, n)) {
+		become_h2(h);
+		proto = LOAD(h->proto);
+	}
+	if (proto == LC_PROTO_H2) {
+		h2_read(h, p, n);
+		return;
+	}
 	if (!followed(h))
 		return;
 	/* Whole request heads, as they nearly always come: line by line. */
@@ -877,11 +941,20 @@ void lc_h1_read(struct lc_h1 *h, const char *p, size_t n)
 	}
 	struct feed f = {.h = h, .s = &h->req};
 	feed(&f, p, n);
+	if (h->h2_early && LOAD(h->proto) == LC_PROTO_HTTP1)
+		give_up(h, &h->req); /* it wrote something else before the request */
 }
 
 void lc_h1_read_unseen(struct lc_h1 *h, uint64_t n)
 {
 	STORE(h->read_seen, LOAD(h->read_seen) + (uint32_t)n);
+	if (LOAD(h->proto) == LC_PROTO_H2) {
+		if (h->h2_read.pos == 0 && n <= h->h2_read.left && !h->h2_read.preface)
+			h->h2_read.left -= (uint32_t)n; /* inside a payload */
+		else
+			STORE(h->proto, LC_PROTO_LOST);
+		return;
+	}
 	if (!followed(h))
 		return;
 	struct lc_h1_side *s = &h->req;
@@ -904,6 +977,19 @@ _Static_assert(S_BODY == LC_H1_STATE_BODY, "http1.h's fast path knows S_BODY");
 void lc_h1_wrote_more(struct lc_h1 *h, const char *p, size_t n, bool closing,
 		      struct lc_h1_edits *edits, size_t base, uint32_t before)
 {
+	uint8_t proto = LOAD(h->proto);
+	if (proto == LC_PROTO_UNKNOWN && !h->h2_early && before == (uint32_t)base && n > 0 &&
+	    p[0] != 'H' && h->resp.state == S_START) {
+		/* Written before any request, and not a status line: an HTTP/2
+		 * server's SETTINGS, say. Followed as frames, in case. */
+		memset(&h->h2_write, 0, sizeof h->h2_write);
+		h->h2_early = 1;
+	}
+	if (proto == LC_PROTO_H2 || (proto == LC_PROTO_UNKNOWN && h->h2_early)) {
+		if (h->h2_early != 2)
+			h2_wrote(h, p, n);
+		return;
+	}
 	if (!followed(h))
 		return;
 	uint32_t seen_before = before - (uint32_t)base;
@@ -921,6 +1007,13 @@ void lc_h1_wrote_more(struct lc_h1 *h, const char *p, size_t n, bool closing,
 void lc_h1_wrote_unseen(struct lc_h1 *h, uint64_t n)
 {
 	STORE(h->written_seen, LOAD(h->written_seen) + (uint32_t)n);
+	if (LOAD(h->proto) == LC_PROTO_H2) {
+		if (h->h2_write.pos == 0 && n <= h->h2_write.left)
+			h->h2_write.left -= (uint32_t)n; /* inside a payload */
+		else
+			STORE(h->proto, LC_PROTO_LOST);
+		return;
+	}
 	if (!followed(h))
 		return;
 	struct lc_h1_side *s = &h->resp;
@@ -940,6 +1033,13 @@ void lc_h1_wrote_unseen(struct lc_h1 *h, uint64_t n)
 
 enum lc_h1_verdict lc_h1_judge(const struct lc_h1 *h)
 {
+	if (LOAD(h->proto) == LC_PROTO_H2)
+		/* Done once no stream is open and neither side is inside a
+		 * frame: a client that wants more opens a stream on another
+		 * connection (it has the GOAWAY, or gets it before the close). */
+		return lc_h2_open_streams(&h->h2_open) > 0 || LOAD(h->req_busy) || LOAD(h->resp_busy)
+			       ? LC_H1_BUSY
+			       : LC_H1_DONE;
 	if (LOAD(h->proto) != LC_PROTO_HTTP1)
 		return LC_H1_NOT_HTTP;
 	uint16_t waiting = (uint16_t)(LOAD(h->requests) - LOAD(h->responses));
@@ -960,8 +1060,24 @@ static void bytes_text(char *out, size_t size, uint32_t n)
 		snprintf(out, size, "%.1f MiB", n / (1024.0 * 1024.0));
 }
 
+static void h2_describe(const struct lc_h1 *h, char *out, size_t size)
+{
+	int open = lc_h2_open_streams(&h->h2_open);
+	const char *goaway = LOAD(h->h2_goaway) == LC_H2_GOAWAY_SENT ? ", GOAWAY sent" : "";
+	if (open > 0)
+		snprintf(out, size, "h2: %d open stream%s%s", open, open == 1 ? "" : "s", goaway);
+	else if (LOAD(h->resp_busy) || LOAD(h->req_busy))
+		snprintf(out, size, "h2: no open stream, inside a frame%s", goaway);
+	else
+		snprintf(out, size, "h2: no open stream%s", goaway);
+}
+
 void lc_h1_describe(const struct lc_h1 *h, char *out, size_t size)
 {
+	if (LOAD(h->proto) == LC_PROTO_H2) {
+		h2_describe(h, out, size);
+		return;
+	}
 	uint16_t requests = LOAD(h->requests), responses = LOAD(h->responses);
 	char sent[32];
 	bytes_text(sent, sizeof sent, LOAD(h->written_seen) - LOAD(h->resp_started));

@@ -1,8 +1,9 @@
 /* Layer proto/: what a connection's protocol says, from the bytes the
  * program reads and writes. Pure: no system calls, no globals; the hooks
  * feed it (hook/iohooks.c), the drain asks it (track/connections.c).
- * HTTP/1.x here; HTTP/2 and WebSocket are to sit beside it. May call:
- * nothing of lastcall's.
+ * HTTP/1.x here, HTTP/2 beside it (proto/h2.h: a connection whose
+ * client sends the HTTP/2 preface switches to it); WebSocket is to sit
+ * beside them. May call: nothing of lastcall's.
  *
  * HTTP/1.x framing, both ways. Requests from what the program reads:
  * recognition (a request line "METHOD target HTTP/1.x"), where each
@@ -24,12 +25,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto/h2.h"
+
 enum lc_proto {
 	LC_PROTO_UNKNOWN = 0, /* nothing read yet, or the request line is incomplete */
 	LC_PROTO_HTTP1,	      /* requests and responses followed */
 	LC_PROTO_OTHER,	      /* not HTTP/1.x in the clear (TLS, HTTP/2, Redis, after 101) */
 	LC_PROTO_LOST,	      /* HTTP/1.x the tracker could not follow (bytes it did not
 			       * see, malformed framing): judged as if OTHER */
+	LC_PROTO_H2,	      /* HTTP/2 in the clear: frames and streams followed */
 };
 
 /* A keep-alive connection idle between two requests when the listeners
@@ -64,32 +68,62 @@ struct lc_h1_side {
 };
 
 struct lc_h1 {
-	struct lc_h1_side req;	/* what the program read */
-	struct lc_h1_side resp; /* what it wrote */
+	union {
+		struct lc_h1_side req;	   /* what the program read */
+		struct lc_h2_side h2_read; /* the same, on an HTTP/2 connection */
+	};
+	union {
+		struct lc_h1_side resp;	    /* what it wrote */
+		struct lc_h2_side h2_write; /* the same, on an HTTP/2 connection */
+	};
 	_Atomic uint8_t proto;
-	_Atomic uint8_t req_busy;  /* a request head or body is partly read */
-	_Atomic uint8_t resp_busy; /* a response is partly written */
+	_Atomic uint8_t req_busy;  /* a request head or body (a frame) is partly read */
+	_Atomic uint8_t resp_busy; /* a response (a frame) is partly written */
 	_Atomic uint8_t last_close; /* the last complete response said Connection: close */
-	uint8_t ins_sent;	    /* bytes of LC_H1_CLOSE_HEADER already sent */
+	uint8_t ins_sent;	    /* bytes of LC_H1_CLOSE_HEADER (HTTP/2: of the GOAWAY)
+				     * already sent */
 	_Atomic uint8_t shape;	    /* of the response being written, for the drain's
 				     * words (enum shape in http1.c) */
-	_Atomic uint16_t requests;  /* request heads read (wraps) */
-	_Atomic uint16_t responses; /* final responses complete (wraps) */
-	_Atomic uint16_t head_mask; /* bit n % 16: request n was HEAD */
-	uint16_t status;	    /* of the response being written */
-	_Atomic uint16_t chunks;    /* of the response being written (saturating) */
+	/* HTTP/2: the GOAWAY lastcall sends from the signal on
+	 * (LC_H2_GOAWAY_*). */
+	_Atomic uint8_t h2_goaway;
+	/* The program wrote first, and not "HTTP/": an HTTP/2 server's
+	 * SETTINGS before the client's preface is read. Its frames are
+	 * followed from the start, in case the preface comes (2: they were
+	 * not frames). */
+	uint8_t h2_early;
+	union {
+		struct {
+			_Atomic uint16_t requests;  /* request heads read (wraps) */
+			_Atomic uint16_t responses; /* final responses complete (wraps) */
+			_Atomic uint16_t head_mask; /* bit n % 16: request n was HEAD */
+			uint16_t status;	    /* of the response being written */
+		};
+		/* HTTP/2: its open streams (a change wakes the drain as a
+		 * response's end does). */
+		struct lc_h2_streams h2_open;
+	};
+	_Atomic uint16_t chunks; /* of the response being written (saturating) */
+	/* A program thread is inside a read or write of this connection:
+	 * the kernel may already count bytes the counts below do not yet
+	 * (set before the system call, cleared after the tracker saw its
+	 * bytes). A disagreement seen then proves nothing. */
+	_Atomic uint8_t in_read, in_write;
 	/* Low 32 bits of the bytes the program read and the bytes that left
 	 * through its writes (lastcall's insertions included): checked against
 	 * the kernel's own counts to find what the wrappers missed. */
 	_Atomic uint32_t read_seen;
 	_Atomic uint32_t written_seen;
 	_Atomic uint32_t resp_started; /* written_seen when the current response began */
-	/* A program thread is inside a read or write of this connection:
-	 * the kernel may already count bytes the counts above do not yet
-	 * (set before the system call, cleared after the tracker saw its
-	 * bytes). A disagreement seen then proves nothing. */
-	_Atomic uint8_t in_read, in_write;
 };
+
+enum { LC_H2_GOAWAY_NONE, LC_H2_GOAWAY_WRITER, LC_H2_GOAWAY_DRAIN, LC_H2_GOAWAY_SENT };
+
+_Static_assert(sizeof(struct lc_h2_side) == sizeof(struct lc_h1_side),
+	       "an HTTP/2 side overlays an HTTP/1.x side");
+_Static_assert(__builtin_offsetof(struct lc_h2_side, pos) ==
+		       __builtin_offsetof(struct lc_h1_side, state),
+	       "the fast path's state byte is an HTTP/2 side's pos (0-8), never in a body");
 
 /* One change lastcall makes to the program's bytes while it writes a
  * response head after the signal. Offsets count the program's bytes of

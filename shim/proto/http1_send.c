@@ -9,6 +9,7 @@
  * part is finished before the program's next byte (the tracker keeps
  * how much of it left). */
 #include "proto/http1_send.h"
+#include "proto/h2_send.h"
 
 #include <errno.h>
 #include <string.h>
@@ -131,6 +132,8 @@ static ssize_t give_up_editing(struct lc_h1 *h, const struct iovec *iov, int iov
 ssize_t lc_h1_send(struct lc_h1 *h, const struct iovec *iov, int iovcnt, bool closing,
 		   lc_h1_send_fn send, void *ctx)
 {
+	if (atomic_load_explicit(&h->proto, memory_order_relaxed) == LC_PROTO_H2)
+		return lc_h2_send(h, iov, iovcnt, closing, send, ctx);
 	closing = closing && atomic_load_explicit(&h->proto, memory_order_relaxed) == LC_PROTO_HTTP1;
 	if (!closing)
 		return send_as_made(h, iov, iovcnt, false, send, ctx);

@@ -17,6 +17,7 @@
 #include "base/runtime.h"
 #include "kernel/probe.h"
 #include "proto/http1.h"
+#include "proto/h2_send.h"
 #include "judge/idle.h"
 #include "kernel/fdscan.h"
 #include "track/children.h"
@@ -112,6 +113,41 @@ static bool shut_down(int fd, uint64_t ino, enum shut_if when)
 		shutdown(dup, SHUT_RDWR);
 	lc_real_close(dup);
 	return ok;
+}
+
+/* An HTTP/2 connection closed because no stream is open gets lastcall's
+ * GOAWAY first (proto/h2.h), unless the program sent one or a write of
+ * the program's carried it: the client then opens its next stream
+ * elsewhere instead of on a connection it sees end. Only between two of
+ * the program's frames, and with no program thread inside a write (its
+ * bytes and ours would share the stream); 17 bytes into a send queue the
+ * scan found empty leave whole. */
+static void say_goaway(struct lc_fdtable *t, int fd, uint64_t ino)
+{
+	struct lc_h1 *h = lc_fdtable_h1(t, fd);
+	if (!h || atomic_load(&h->proto) != LC_PROTO_H2 ||
+	    atomic_load_explicit(&h->in_write, memory_order_acquire) || atomic_load(&h->resp_busy))
+		return;
+	/* From nothing, or the rest of one a program write began (a write
+	 * cut short inside it, with nothing more from the program). */
+	uint8_t expected = LC_H2_GOAWAY_NONE;
+	if (!atomic_compare_exchange_strong(&h->h2_goaway, &expected, LC_H2_GOAWAY_DRAIN)) {
+		expected = LC_H2_GOAWAY_WRITER;
+		if (!atomic_compare_exchange_strong(&h->h2_goaway, &expected, LC_H2_GOAWAY_DRAIN))
+			return;
+	}
+	size_t left = LC_H2_GOAWAY_LEN - h->ins_sent;
+	int dup = lc_real_fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	struct stat st;
+	if (dup >= 0 && fstat(dup, &st) == 0 && (uint64_t)st.st_ino == ino) {
+		ssize_t sent = lc_real_send(dup, lc_h2_goaway + (LC_H2_GOAWAY_LEN - left), left,
+					    MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (sent > 0)
+			atomic_fetch_add(&h->written_seen, (uint32_t)sent);
+	}
+	if (dup >= 0)
+		lc_real_close(dup);
+	atomic_store(&h->h2_goaway, LC_H2_GOAWAY_SENT);
 }
 
 /* Can the framing tracker's word be taken? Its counts of the bytes the
@@ -322,6 +358,8 @@ void lc_connections_scan(struct lc_fdtable *t, int64_t now_ns, bool close_idle,
 		char peer[LC_ADDR_TEXT];
 		if (close_idle && lc_log_enabled(LC_LOG_DEBUG))
 			lc_peer_text(fd, peer);
+		if (close_idle && look.by_protocol)
+			say_goaway(t, fd, seen.ino);
 		if (close_idle &&
 		    shut_down(fd, seen.ino, look.by_protocol ? SHUT_IF_NO_UNREAD : SHUT_IF_QUIET)) {
 			if (slot)

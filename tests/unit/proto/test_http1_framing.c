@@ -155,7 +155,6 @@ static void other_protocols_are_not_http(void **state)
 	(void)state;
 	static const char *const others[] = {
 		"\x16\x03\x01\x02\x00",			   /* TLS ClientHello */
-		"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",	   /* HTTP/2 prior knowledge */
 		"*1\r\n$4\r\nPING\r\n",			   /* Redis */
 		"get key\r\n",				   /* memcached */
 		"SET a b\r\n",				   /* Redis inline */
@@ -167,9 +166,14 @@ static void other_protocols_are_not_http(void **state)
 		assert_int_equal(lc_h1_judge(&h), LC_H1_NOT_HTTP);
 		assert_int_equal(h.proto, LC_PROTO_OTHER);
 	}
+	/* A server that speaks first is followed as HTTP/2 frames in case
+	 * (an HTTP/2 server's SETTINGS); its client's bytes decide. */
 	lc_h1_reset(&h);
 	writes("+OK server speaks first\r\n");
+	assert_int_equal(lc_h1_judge(&h), LC_H1_NOT_HTTP);
+	reads("PING\r\n");
 	assert_int_equal(h.proto, LC_PROTO_OTHER);
+	assert_int_equal(lc_h1_judge(&h), LC_H1_NOT_HTTP);
 }
 
 static void switching_protocols_leaves_http(void **state)

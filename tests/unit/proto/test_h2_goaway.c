@@ -1,0 +1,145 @@
+/* lastcall's GOAWAY from the signal on, under a fake kernel that takes
+ * arbitrary partial counts (and now and then none: EAGAIN): the client
+ * receives the program's frames byte for byte with one GOAWAY inserted
+ * whole between two of them, at the first boundary after the signal; the
+ * program is told exactly how many of its own bytes left; a program's own
+ * later GOAWAY is left as it is. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/http1.h"
+#include "proto/http1_send.h"
+
+struct kernel {
+	unsigned char received[16384];
+	size_t len;
+	unsigned seed;
+	size_t max; /* 0: takes everything */
+};
+
+static ssize_t fake_send(void *ctx, const struct iovec *iov, int iovcnt, bool edited)
+{
+	(void)edited;
+	struct kernel *k = ctx;
+	size_t total = 0;
+	for (int i = 0; i < iovcnt; i++)
+		total += iov[i].iov_len;
+	size_t take = total;
+	if (k->max) {
+		if (rand_r(&k->seed) % 5 == 0) {
+			errno = EAGAIN;
+			return -1;
+		}
+		take = 1 + (size_t)rand_r(&k->seed) % k->max;
+		if (take > total)
+			take = total;
+	}
+	size_t left = take;
+	for (int i = 0; i < iovcnt && left > 0; i++) {
+		size_t n = iov[i].iov_len < left ? iov[i].iov_len : left;
+		memcpy(k->received + k->len, iov[i].iov_base, n);
+		k->len += n;
+		left -= n;
+	}
+	return (ssize_t)take;
+}
+
+static size_t frame(unsigned char *out, uint32_t len, uint8_t type, uint8_t flags, uint32_t stream)
+{
+	out[0] = (unsigned char)(len >> 16);
+	out[1] = (unsigned char)(len >> 8);
+	out[2] = (unsigned char)len;
+	out[3] = type;
+	out[4] = flags;
+	out[5] = (unsigned char)(stream >> 24);
+	out[6] = (unsigned char)(stream >> 16);
+	out[7] = (unsigned char)(stream >> 8);
+	out[8] = (unsigned char)stream;
+	for (uint32_t i = 0; i < len; i++)
+		out[9 + i] = (unsigned char)('a' + (stream + i) % 26);
+	return 9 + len;
+}
+
+/* A nonblocking program writing `n` bytes in writes of at most `chunk`,
+ * `closing` from byte `signal_at` on. */
+static void program_writes(struct lc_h1 *h, struct kernel *k, const unsigned char *p, size_t n,
+			   size_t chunk, size_t signal_at)
+{
+	size_t done = 0;
+	for (int calls = 0; done < n && calls < 200000; calls++) {
+		size_t len = n - done < chunk ? n - done : chunk;
+		if (done < signal_at && done + len > signal_at)
+			len = signal_at - done; /* the signal lands between two writes */
+		struct iovec v = {.iov_base = (void *)(p + done), .iov_len = len};
+		ssize_t r = lc_h1_send(h, &v, 1, done >= signal_at, fake_send, k);
+		if (r > 0) {
+			assert_true((size_t)r <= len);
+			done += (size_t)r;
+		} else {
+			assert_true(r == 0 || errno == EAGAIN);
+		}
+	}
+	assert_int_equal(done, n);
+}
+
+static void goaway_goes_between_frames_whole_and_once(void **state)
+{
+	(void)state;
+	unsigned char out[8192];
+	size_t n = 0, ends[16];
+	int frames = 0;
+	n += frame(out + n, 6, 0x4, 0, 0), ends[frames++] = n;	      /* SETTINGS */
+	n += frame(out + n, 40, 0x1, 0x4, 1), ends[frames++] = n;     /* HEADERS */
+	n += frame(out + n, 1000, 0x0, 0, 1), ends[frames++] = n;     /* DATA */
+	n += frame(out + n, 300, 0x0, 0, 1), ends[frames++] = n;      /* DATA */
+	n += frame(out + n, 2000, 0x0, 0x1, 1), ends[frames++] = n;   /* DATA, END_STREAM */
+	n += frame(out + n, 8, 0x7, 0, 0), ends[frames++] = n;	      /* its own GOAWAY */
+	unsigned char client[64];
+	memcpy(client, LC_H2_PREFACE, LC_H2_PREFACE_LEN);
+	size_t nc = LC_H2_PREFACE_LEN + frame(client + LC_H2_PREFACE_LEN, 20, 0x1, 0x4, 1);
+
+	for (unsigned seed = 1; seed <= 200; seed++) {
+		for (size_t chunk = 1; chunk <= 4096; chunk = chunk * 3 + 1) {
+			size_t signal_at = (seed * 97) % n;
+			struct lc_h1 h;
+			struct kernel k = {.seed = seed, .max = seed % 3 == 0 ? 0 : 1 + seed % 29};
+			lc_h1_reset(&h);
+			lc_h1_read(&h, (const char *)client, nc);
+			assert_int_equal(h.proto, LC_PROTO_H2);
+			program_writes(&h, &k, out, n, chunk, signal_at);
+			/* where it goes: the first frame boundary at or after the
+			 * signal, unless that is past the program's own GOAWAY
+			 * (a last-stream-id may never grow again) */
+			size_t at = 0;
+			for (int f = 0; at < signal_at && f < frames; f++)
+				at = ends[f];
+			if (at > ends[frames - 2])
+				at = n + 1;
+			if (at > n) {
+				assert_int_equal(k.len, n);
+				assert_memory_equal(k.received, out, n);
+			} else {
+				assert_int_equal(k.len, n + LC_H2_GOAWAY_LEN);
+				assert_memory_equal(k.received, out, at);
+				assert_memory_equal(k.received + at, lc_h2_goaway, LC_H2_GOAWAY_LEN);
+				assert_memory_equal(k.received + at + LC_H2_GOAWAY_LEN, out + at, n - at);
+			}
+			assert_int_equal(h.written_seen, k.len);
+			assert_int_equal(lc_h2_open_streams(&h.h2_open), 0);
+		}
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(goaway_goes_between_frames_whole_and_once),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

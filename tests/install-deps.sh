@@ -26,6 +26,8 @@ if [ "$mode" != build ] && [ "$mode" != demo ]; then
 	need_pkg python3-pytest-timeout
 	need_pkg python3-fastapi
 	need_pkg python3-uvicorn
+	need_pkg python3-grpcio
+	need_pkg python3-websockets
 	need_cmd node nodejs
 	need_cmd redis-server redis-server
 	need_cmd lighttpd lighttpd

@@ -122,19 +122,19 @@ static bool shut_down(int fd, uint64_t ino, enum shut_if when)
  * the program's frames, and with no program thread inside a write (its
  * bytes and ours would share the stream); 17 bytes into a send queue the
  * scan found empty leave whole. */
-static void say_goaway(struct lc_fdtable *t, int fd, uint64_t ino)
+static bool say_goaway(struct lc_fdtable *t, int fd, uint64_t ino)
 {
 	struct lc_h1 *h = lc_fdtable_h1(t, fd);
 	if (!h || atomic_load(&h->proto) != LC_PROTO_H2 ||
 	    atomic_load_explicit(&h->in_write, memory_order_acquire) || atomic_load(&h->resp_busy))
-		return;
+		return false;
 	/* From nothing, or the rest of one a program write began (a write
 	 * cut short inside it, with nothing more from the program). */
 	uint8_t expected = LC_H2_GOAWAY_NONE;
 	if (!atomic_compare_exchange_strong(&h->h2_goaway, &expected, LC_H2_GOAWAY_DRAIN)) {
 		expected = LC_H2_GOAWAY_WRITER;
 		if (!atomic_compare_exchange_strong(&h->h2_goaway, &expected, LC_H2_GOAWAY_DRAIN))
-			return;
+			return false;
 	}
 	size_t left = LC_H2_GOAWAY_LEN - h->ins_sent;
 	int dup = lc_real_fcntl(fd, F_DUPFD_CLOEXEC, 3);
@@ -148,6 +148,7 @@ static void say_goaway(struct lc_fdtable *t, int fd, uint64_t ino)
 	if (dup >= 0)
 		lc_real_close(dup);
 	atomic_store(&h->h2_goaway, LC_H2_GOAWAY_SENT);
+	return true;
 }
 
 /* Can the framing tracker's word be taken? Its counts of the bytes the
@@ -358,8 +359,8 @@ void lc_connections_scan(struct lc_fdtable *t, int64_t now_ns, bool close_idle,
 		char peer[LC_ADDR_TEXT];
 		if (close_idle && lc_log_enabled(LC_LOG_DEBUG))
 			lc_peer_text(fd, peer);
-		if (close_idle && look.by_protocol)
-			say_goaway(t, fd, seen.ino);
+		if (close_idle && look.by_protocol && say_goaway(t, fd, seen.ino))
+			lc_h1_describe(lc_fdtable_h1(t, fd), look.what, sizeof look.what);
 		if (close_idle &&
 		    shut_down(fd, seen.ino, look.by_protocol ? SHUT_IF_NO_UNREAD : SHUT_IF_QUIET)) {
 			if (slot)

@@ -279,6 +279,7 @@ void lc_config_defaults(struct lc_config *cfg)
 	cfg->cleanup_timeout_ns = 5LL * 1000000000LL;
 	cfg->drain_timeout_ns = -1;
 	cfg->delay_ns = 0;
+	cfg->ws_quiet_ns = LC_WS_QUIET_DEFAULT_NS;
 	sigemptyset(&cfg->signals);
 	sigaddset(&cfg->signals, SIGTERM);
 	sigaddset(&cfg->signals, SIGINT);
@@ -372,6 +373,9 @@ int lc_config_from_env(struct lc_config *cfg, const char *(*getenv_fn)(const cha
 	}
 	if ((v = getenv_fn("LASTCALL_DELAY")) &&
 	    lc_parse_duration(v, &cfg->delay_ns, "LASTCALL_DELAY", err) < 0)
+		return -1;
+	if ((v = getenv_fn("LASTCALL_WS_QUIET")) &&
+	    lc_parse_duration(v, &cfg->ws_quiet_ns, "LASTCALL_WS_QUIET", err) < 0)
 		return -1;
 	if ((v = getenv_fn("LASTCALL_SIGNALS")) &&
 	    lc_parse_signal_list(v, &cfg->signals, "LASTCALL_SIGNALS", err) < 0)

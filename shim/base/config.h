@@ -25,11 +25,20 @@ struct lc_health_addr {
 	unsigned port;
 };
 
+/* The WebSocket quiet time's default: an agent's answer pauses for tool
+ * calls and reasoning for seconds between frames (issue 18's streams: 1
+ * to 3 s), and a connection idle that long at the signal has very likely
+ * nothing coming; 5 s leaves room for both within the 20 s drain. */
+#define LC_WS_QUIET_DEFAULT_NS (5 * 1000 * 1000 * 1000LL)
+
 struct lc_config {
 	int64_t timeout_ns;
 	int64_t drain_timeout_ns; /* always set after lc_config_finish */
 	int64_t cleanup_timeout_ns;
 	int64_t delay_ns;
+	/* A WebSocket connection between messages is idle once quiet both
+	 * ways this long (proto/ws.h). */
+	int64_t ws_quiet_ns;
 	sigset_t signals;
 	enum lc_log_level log_level;
 	struct lc_health_addr health;

@@ -43,6 +43,7 @@ static void usage(FILE *out)
 	      "      --cleanup-timeout DUR  time kept for the exit phase (5s)\n"
 	      "  -d, --delay DUR            keep serving this long before closing listeners (0)\n"
 	      "  -s, --signals LIST         signals that start a shutdown (TERM,INT)\n"
+	      "      --ws-quiet DUR         a WebSocket quiet both ways this long is idle (5s)\n"
 	      "      --health ADDR:PORT     /ready, /live, /status endpoint (off)\n"
 	      "      --report PATH          write the shutdown report as JSON (- = stderr)\n"
 	      "  -v, -q                     more / less logging (info; -v debug, -q warn)\n"
@@ -207,13 +208,14 @@ static void prepend_preload(const char *library)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_DRAIN = 256, OPT_CLEANUP, OPT_HEALTH, OPT_REPORT, OPT_VERSION, OPT_HELP };
+	enum { OPT_DRAIN = 256, OPT_CLEANUP, OPT_HEALTH, OPT_REPORT, OPT_WS_QUIET, OPT_VERSION, OPT_HELP };
 	static const struct option options[] = {
 		{"timeout", required_argument, NULL, 't'},
 		{"drain-timeout", required_argument, NULL, OPT_DRAIN},
 		{"cleanup-timeout", required_argument, NULL, OPT_CLEANUP},
 		{"delay", required_argument, NULL, 'd'},
 		{"signals", required_argument, NULL, 's'},
+		{"ws-quiet", required_argument, NULL, OPT_WS_QUIET},
 		{"health", required_argument, NULL, OPT_HEALTH},
 		{"report", required_argument, NULL, OPT_REPORT},
 		{"verbose", no_argument, NULL, 'v'},
@@ -243,6 +245,9 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			set_duration("--delay", "LASTCALL_DELAY", optarg);
+			break;
+		case OPT_WS_QUIET:
+			set_duration("--ws-quiet", "LASTCALL_WS_QUIET", optarg);
 			break;
 		case 's': {
 			sigset_t set;

@@ -131,6 +131,37 @@ static void h2_wrote(struct lc_h1 *h, const char *p, size_t n)
 		h2_event(h, e);
 }
 
+/* --- WebSocket (proto/ws.h) on this connection --- */
+
+static void ws_fed(struct lc_h1 *h, int e, bool from_client)
+{
+	if (e & LC_WS_NOT_WS) {
+		STORE(h->proto, LC_PROTO_OTHER); /* not WebSocket: the kernel's view */
+		return;
+	}
+	if (from_client) {
+		STORE(h->req_busy, !lc_ws_between_messages(&h->ws_read));
+		if (e & LC_WS_CLOSE)
+			STORE(h->last_close, 1); /* the client's Close: it is leaving */
+	} else {
+		STORE(h->resp_busy, !lc_ws_between_messages(&h->ws_write));
+		if (e & LC_WS_CLOSE)
+			STORE(h->h2_goaway, LC_H2_GOAWAY_SENT); /* the program says goodbye */
+	}
+}
+
+/* After a 101: both directions start at a frame boundary. */
+static void become_ws(struct lc_h1 *h)
+{
+	memset(&h->ws_read, 0, sizeof h->ws_read);
+	memset(&h->ws_write, 0, sizeof h->ws_write);
+	STORE(h->ws_goodbye_ns, 0);
+	STORE(h->h2_goaway, LC_H2_GOAWAY_NONE);
+	STORE(h->last_close, 0);
+	STORE(h->req_busy, 0);
+	STORE(h->resp_busy, 0);
+}
+
 /* The first bytes the program reads are the HTTP/2 client preface (at
  * least "PRI ", which no HTTP/1.x request starts with). */
 static bool starts_h2(const char *p, size_t n)
@@ -315,10 +346,12 @@ static void response_head_done(struct lc_h1 *h)
 	struct lc_h1_side *s = &h->resp;
 	if (h->status >= 100 && h->status < 200) {
 		if (h->status == 101) {
-			/* Switching protocols: WebSocket, h2c. Not HTTP/1 any more. */
+			/* Switching protocols: WebSocket (followed from the next
+			 * byte on, its frames checked: lc_h1_wrote_more), or h2c
+			 * (whose preface is no WebSocket frame). */
 			message_done(h, s, true);
-			STORE(h->proto, LC_PROTO_OTHER);
-			s->state = S_DEAD;
+			STORE(h->proto, LC_PROTO_WS);
+			s->state = S_DEAD; /* ends this feed */
 			return;
 		}
 		s->state = S_START; /* interim (100 Continue, 103): the final one follows */
@@ -927,6 +960,10 @@ void lc_h1_read(struct lc_h1 *h, const char *p, size_t n)
 		h2_read(h, p, n);
 		return;
 	}
+	if (proto == LC_PROTO_WS) {
+		ws_fed(h, lc_ws_feed(&h->ws_read, p, n, true), true);
+		return;
+	}
 	if (!followed(h))
 		return;
 	/* Whole request heads, as they nearly always come: line by line. */
@@ -948,6 +985,10 @@ void lc_h1_read(struct lc_h1 *h, const char *p, size_t n)
 void lc_h1_read_unseen(struct lc_h1 *h, uint64_t n)
 {
 	STORE(h->read_seen, LOAD(h->read_seen) + (uint32_t)n);
+	if (LOAD(h->proto) == LC_PROTO_WS) {
+		STORE(h->proto, LC_PROTO_OTHER);
+		return;
+	}
 	if (LOAD(h->proto) == LC_PROTO_H2) {
 		if (h->h2_read.pos == 0 && n <= h->h2_read.left && !h->h2_read.preface)
 			h->h2_read.left -= (uint32_t)n; /* inside a payload */
@@ -990,6 +1031,10 @@ void lc_h1_wrote_more(struct lc_h1 *h, const char *p, size_t n, bool closing,
 			h2_wrote(h, p, n);
 		return;
 	}
+	if (proto == LC_PROTO_WS) {
+		ws_fed(h, lc_ws_feed(&h->ws_write, p, n, false), false);
+		return;
+	}
 	if (!followed(h))
 		return;
 	uint32_t seen_before = before - (uint32_t)base;
@@ -1002,11 +1047,22 @@ void lc_h1_wrote_more(struct lc_h1 *h, const char *p, size_t n, bool closing,
 	struct feed f = {.h = h, .s = &h->resp, .response = true, .closing = closing,
 			 .edits = edits, .base = base, .seen_before = seen_before};
 	feed(&f, p, n);
+	if (LOAD(h->proto) == LC_PROTO_WS) {
+		/* The 101's head ended in this write. Frames written in the
+		 * same write after it are not followed: not WebSocket then. */
+		become_ws(h);
+		if (f.base - base < n)
+			STORE(h->proto, LC_PROTO_OTHER);
+	}
 }
 
 void lc_h1_wrote_unseen(struct lc_h1 *h, uint64_t n)
 {
 	STORE(h->written_seen, LOAD(h->written_seen) + (uint32_t)n);
+	if (LOAD(h->proto) == LC_PROTO_WS) {
+		STORE(h->proto, LC_PROTO_OTHER);
+		return;
+	}
 	if (LOAD(h->proto) == LC_PROTO_H2) {
 		if (h->h2_write.pos == 0 && n <= h->h2_write.left)
 			h->h2_write.left -= (uint32_t)n; /* inside a payload */
@@ -1033,6 +1089,8 @@ void lc_h1_wrote_unseen(struct lc_h1 *h, uint64_t n)
 
 enum lc_h1_verdict lc_h1_judge(const struct lc_h1 *h)
 {
+	if (LOAD(h->proto) == LC_PROTO_WS)
+		return LOAD(h->req_busy) || LOAD(h->resp_busy) ? LC_H1_BUSY : LC_H1_WS_BETWEEN;
 	if (LOAD(h->proto) == LC_PROTO_H2)
 		/* Done once no stream is open and neither side is inside a
 		 * frame: a client that wants more opens a stream on another
@@ -1072,8 +1130,24 @@ static void h2_describe(const struct lc_h1 *h, char *out, size_t size)
 		snprintf(out, size, "h2: no open stream%s", goaway);
 }
 
+static void ws_describe(const struct lc_h1 *h, char *out, size_t size)
+{
+	const char *where = LOAD(h->resp_busy)  ? "sending a message"
+			    : LOAD(h->req_busy) ? "receiving a message"
+						: "between messages";
+	if (LOAD(h->h2_goaway) == LC_H2_GOAWAY_SENT)
+		snprintf(out, size, "websocket: %s, Close sent%s", where,
+			 LOAD(h->last_close) ? ", the client's Close came back" : "");
+	else
+		snprintf(out, size, "websocket: %s", where);
+}
+
 void lc_h1_describe(const struct lc_h1 *h, char *out, size_t size)
 {
+	if (LOAD(h->proto) == LC_PROTO_WS) {
+		ws_describe(h, out, size);
+		return;
+	}
 	if (LOAD(h->proto) == LC_PROTO_H2) {
 		h2_describe(h, out, size);
 		return;
@@ -1094,6 +1168,7 @@ void lc_h1_describe(const struct lc_h1 *h, char *out, size_t size)
 		snprintf(out, size, "http/1.x: keep-alive, between requests (%u answered)",
 			 responses);
 		return;
+	case LC_H1_WS_BETWEEN: /* described above */
 	case LC_H1_BUSY:
 		break;
 	}

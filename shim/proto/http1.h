@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "proto/h2.h"
+#include "proto/ws.h"
 
 enum lc_proto {
 	LC_PROTO_UNKNOWN = 0, /* nothing read yet, or the request line is incomplete */
@@ -34,6 +35,7 @@ enum lc_proto {
 	LC_PROTO_LOST,	      /* HTTP/1.x the tracker could not follow (bytes it did not
 			       * see, malformed framing): judged as if OTHER */
 	LC_PROTO_H2,	      /* HTTP/2 in the clear: frames and streams followed */
+	LC_PROTO_WS,	      /* WebSocket after a 101: frames followed */
 };
 
 /* A keep-alive connection idle between two requests when the listeners
@@ -71,10 +73,12 @@ struct lc_h1 {
 	union {
 		struct lc_h1_side req;	   /* what the program read */
 		struct lc_h2_side h2_read; /* the same, on an HTTP/2 connection */
+		struct lc_ws_side ws_read; /* on a WebSocket */
 	};
 	union {
 		struct lc_h1_side resp;	    /* what it wrote */
 		struct lc_h2_side h2_write; /* the same, on an HTTP/2 connection */
+		struct lc_ws_side ws_write; /* on a WebSocket */
 	};
 	_Atomic uint8_t proto;
 	_Atomic uint8_t req_busy;  /* a request head or body (a frame) is partly read */
@@ -84,8 +88,9 @@ struct lc_h1 {
 				     * already sent */
 	_Atomic uint8_t shape;	    /* of the response being written, for the drain's
 				     * words (enum shape in http1.c) */
-	/* HTTP/2: the GOAWAY lastcall sends from the signal on
-	 * (LC_H2_GOAWAY_*). */
+	/* HTTP/2: the GOAWAY lastcall sends from the signal on; WebSocket:
+	 * its Close 1001 (LC_H2_GOAWAY_*: none, a writer's, the drain's, sent;
+	 * also "sent" once the program said goodbye itself). */
 	_Atomic uint8_t h2_goaway;
 	/* The program wrote first, and not "HTTP/": an HTTP/2 server's
 	 * SETTINGS before the client's preface is read. Its frames are
@@ -102,6 +107,10 @@ struct lc_h1 {
 		/* HTTP/2: its open streams (a change wakes the drain as a
 		 * response's end does). */
 		struct lc_h2_streams h2_open;
+		/* WebSocket: when the drain saw the goodbye sent
+		 * (CLOCK_MONOTONIC; 0: not yet), for the wait for the
+		 * client's Close. */
+		_Atomic int64_t ws_goodbye_ns;
 	};
 	_Atomic uint16_t chunks; /* of the response being written (saturating) */
 	/* A program thread is inside a read or write of this connection:
@@ -119,6 +128,10 @@ struct lc_h1 {
 
 enum { LC_H2_GOAWAY_NONE, LC_H2_GOAWAY_WRITER, LC_H2_GOAWAY_DRAIN, LC_H2_GOAWAY_SENT };
 
+_Static_assert(sizeof(struct lc_ws_side) == sizeof(struct lc_h1_side) &&
+		       __builtin_offsetof(struct lc_ws_side, pos) ==
+			       __builtin_offsetof(struct lc_h1_side, state),
+	       "a WebSocket side overlays an HTTP/1.x side; its pos (0-14) is the state byte");
 _Static_assert(sizeof(struct lc_h2_side) == sizeof(struct lc_h1_side),
 	       "an HTTP/2 side overlays an HTTP/1.x side");
 _Static_assert(__builtin_offsetof(struct lc_h2_side, pos) ==
@@ -200,6 +213,8 @@ enum lc_h1_verdict {
 			       * waiting for its response */
 	LC_H1_DONE,	      /* complete, and its last response said Connection: close */
 	LC_H1_BETWEEN,	      /* complete, keep-alive: the client may send again */
+	LC_H1_WS_BETWEEN,     /* WebSocket between messages both ways: idle after
+			       * the quiet time, then closed with Close 1001 */
 };
 enum lc_h1_verdict lc_h1_judge(const struct lc_h1 *h);
 

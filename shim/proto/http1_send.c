@@ -110,6 +110,26 @@ static bool build(struct edited *e, const struct iovec *iov, int iovcnt,
 	return add_program(e, iov, iovcnt, at, total);
 }
 
+static size_t iov_total(const struct iovec *iov, int iovcnt)
+{
+	size_t total = 0;
+	for (int i = 0; i < iovcnt; i++)
+		total += iov[i].iov_len;
+	return total;
+}
+
+/* A WebSocket lastcall said goodbye on (Close 1001, from the drain thread:
+ * track/connections.c): RFC 6455 allows no data frame after a Close, so
+ * what the program writes from then on is not sent — it is told it was,
+ * as a peer that had closed its end would have let it believe. */
+static bool swallowed_after_close(const struct lc_h1 *h)
+{
+	uint8_t goodbye = atomic_load_explicit(&h->h2_goaway, memory_order_relaxed);
+	/* ins_sent: lastcall's own Close, not the program's */
+	return goodbye == LC_H2_GOAWAY_DRAIN ||
+	       (goodbye == LC_H2_GOAWAY_SENT && h->ins_sent == LC_WS_CLOSE_LEN);
+}
+
 static ssize_t send_as_made(struct lc_h1 *h, const struct iovec *iov, int iovcnt, bool closing,
 			    lc_h1_send_fn send, void *ctx)
 {
@@ -134,6 +154,9 @@ ssize_t lc_h1_send(struct lc_h1 *h, const struct iovec *iov, int iovcnt, bool cl
 {
 	if (atomic_load_explicit(&h->proto, memory_order_relaxed) == LC_PROTO_H2)
 		return lc_h2_send(h, iov, iovcnt, closing, send, ctx);
+	if (atomic_load_explicit(&h->proto, memory_order_relaxed) == LC_PROTO_WS &&
+	    swallowed_after_close(h))
+		return (ssize_t)iov_total(iov, iovcnt);
 	closing = closing && atomic_load_explicit(&h->proto, memory_order_relaxed) == LC_PROTO_HTTP1;
 	if (!closing)
 		return send_as_made(h, iov, iovcnt, false, send, ctx);

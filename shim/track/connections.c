@@ -151,6 +151,82 @@ static bool say_goaway(struct lc_fdtable *t, int fd, uint64_t ino)
 	return true;
 }
 
+/* A WebSocket's Close 1001 ("going away"), between two of the program's
+ * messages, with no program thread inside a write (as say_goaway); from
+ * then on the program's writes are not sent (proto/http1_send.c). */
+static bool say_ws_close(struct lc_fdtable *t, int fd, uint64_t ino)
+{
+	struct lc_h1 *h = lc_fdtable_h1(t, fd);
+	if (!h || atomic_load(&h->proto) != LC_PROTO_WS ||
+	    atomic_load_explicit(&h->in_write, memory_order_acquire) || atomic_load(&h->resp_busy))
+		return false;
+	uint8_t expected = LC_H2_GOAWAY_NONE;
+	if (!atomic_compare_exchange_strong(&h->h2_goaway, &expected, LC_H2_GOAWAY_DRAIN))
+		return false;
+	int dup = lc_real_fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	struct stat st;
+	if (dup >= 0 && fstat(dup, &st) == 0 && (uint64_t)st.st_ino == ino) {
+		ssize_t sent = lc_real_send(dup, lc_ws_close_going_away, LC_WS_CLOSE_LEN,
+					    MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (sent > 0)
+			atomic_fetch_add(&h->written_seen, (uint32_t)sent);
+	}
+	if (dup >= 0)
+		lc_real_close(dup);
+	h->ins_sent = LC_WS_CLOSE_LEN; /* lastcall's Close, not the program's */
+	atomic_store(&h->ws_goodbye_ns, lc_now_ns());
+	atomic_store(&h->h2_goaway, LC_H2_GOAWAY_SENT);
+	return true;
+}
+
+/* A program thread inside a write of a quiet WebSocket when lastcall
+ * would say goodbye (a ping, say): looked at again this soon. Leaving a
+ * write signals nobody. */
+#define WS_WRITER_RETRY_NS (10 * LC_NS_PER_MS)
+
+/* After a Close (lastcall's or the program's), the client's own Close is
+ * waited for this long; then the connection is closed anyway. */
+#define WS_CLOSE_WAIT_NS (1000 * LC_NS_PER_MS)
+
+/* A WebSocket between messages both ways (SPEC step 4): idle once quiet
+ * both ways for the quiet time — then lastcall says goodbye first — and
+ * closed once the client's Close came back. */
+static void judge_websocket(struct lc_h1 *h, struct lc_conn_look *out)
+{
+	int64_t now = lc_now_ns();
+	if (atomic_load(&h->h2_goaway) == LC_H2_GOAWAY_SENT) {
+		int64_t since = atomic_load(&h->ws_goodbye_ns);
+		if (!since) { /* the program's own Close: waited for the same way */
+			int64_t unset = 0;
+			atomic_compare_exchange_strong(&h->ws_goodbye_ns, &unset, now);
+			since = now;
+		}
+		if (atomic_load(&h->last_close) || now - since >= WS_CLOSE_WAIT_NS) {
+			out->finished = true;
+			return;
+		}
+		out->activity = LC_BUSY;
+		out->recheck_ns = since + WS_CLOSE_WAIT_NS;
+		return;
+	}
+	int64_t quiet;
+	if (out->probe.tcp) {
+		uint32_t ms = out->probe.ms_since_data_sent < out->probe.ms_since_data_recv
+				      ? out->probe.ms_since_data_sent
+				      : out->probe.ms_since_data_recv;
+		quiet = (int64_t)ms * LC_NS_PER_MS;
+	} else { /* no TCP_INFO: quiet since the stop, at least */
+		int64_t stop = atomic_load(&lc_rt.stopping_ns);
+		quiet = stop ? now - stop : 0;
+	}
+	if (quiet >= lc_rt.cfg.ws_quiet_ns) {
+		out->ws_goodbye_due = true;
+		return;
+	}
+	out->activity = LC_BUSY;
+	out->recheck_ns = now + (lc_rt.cfg.ws_quiet_ns - quiet);
+}
+
 /* Can the framing tracker's word be taken? Its counts of the bytes the
  * program read and wrote must be the kernel's: bytes received less those
  * still unread, bytes written (each may be one more: a FIN takes a
@@ -261,6 +337,8 @@ void lc_connection_look(struct lc_fdtable *t, int fd, const struct lc_fd_snapsho
 		/* Its last response complete: what is still queued to the client
 		 * leaves before the FIN. A request already here is answered. */
 		out->activity = http == LC_H1_BUSY || out->probe.unread ? LC_BUSY : LC_IDLE;
+		if (out->activity == LC_IDLE && http == LC_H1_WS_BETWEEN)
+			judge_websocket(h, out);
 		/* Counts that disagree once: a read or write under way (the
 		 * kernel's count moves before the hook's), or the first sign of
 		 * bytes missed. Not closed on the tracker's word this time. */
@@ -359,6 +437,24 @@ void lc_connections_scan(struct lc_fdtable *t, int64_t now_ns, bool close_idle,
 		char peer[LC_ADDR_TEXT];
 		if (close_idle && lc_log_enabled(LC_LOG_DEBUG))
 			lc_peer_text(fd, peer);
+		if (close_idle && look.ws_goodbye_due) {
+			/* Close 1001 now; the connection closes when the
+			 * client's Close comes back (or the wait ends). */
+			out->busy++;
+			int64_t again = lc_now_ns() + (say_ws_close(t, fd, seen.ino)
+							      ? WS_CLOSE_WAIT_NS
+							      : WS_WRITER_RETRY_NS);
+			if (!out->next_change_ns || again < out->next_change_ns)
+				out->next_change_ns = again;
+			if (lc_log_enabled(LC_LOG_DEBUG)) {
+				struct lc_line line;
+				lc_line_start(&line);
+				lc_line_str(&line, "websocket quiet: Close 1001 to fd ");
+				lc_line_int(&line, fd);
+				lc_line_emit(&line, LC_LOG_DEBUG);
+			}
+			continue;
+		}
 		if (close_idle && look.by_protocol && say_goaway(t, fd, seen.ino))
 			lc_h1_describe(lc_fdtable_h1(t, fd), look.what, sizeof look.what);
 		if (close_idle &&
@@ -433,8 +529,10 @@ long lc_connections_cut(struct lc_fdtable *t, bool cut, bool from_watchdog,
 		}
 		say_why_stalled(&line, &look.probe);
 		lc_line_emit(&line, LC_LOG_WARN);
-		if (cut)
+		if (cut) {
+			say_ws_close(t, fd, seen.ino); /* a WebSocket hears Close 1001, not a bare FIN */
 			shut_down(fd, seen.ino, SHUT_ANYWAY);
+		}
 	}
 	return count;
 }

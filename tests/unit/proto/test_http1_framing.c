@@ -182,9 +182,15 @@ static void switching_protocols_leaves_http(void **state)
 	reads("GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
 	writes("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
 	       "Connection: Upgrade\r\n\r\n");
-	assert_int_equal(lc_h1_judge(&h), LC_H1_NOT_HTTP);
+	/* WebSocket from here (proto/ws.h, tests/unit/proto/test_ws_framing.c) */
+	assert_int_equal(h.proto, LC_PROTO_WS);
+	assert_int_equal(lc_h1_judge(&h), LC_H1_WS_BETWEEN);
 	writes("\x81\x05hello");
+	assert_int_equal(h.proto, LC_PROTO_WS);
+	/* a client frame without a mask is no WebSocket: the kernel's view */
+	reads("\x81\x02hi");
 	assert_int_equal(h.proto, LC_PROTO_OTHER);
+	assert_int_equal(lc_h1_judge(&h), LC_H1_NOT_HTTP);
 }
 
 static void chunked_is_only_the_last_coding(void **state)

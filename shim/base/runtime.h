@@ -48,6 +48,7 @@ struct lc_counts {
 	_Atomic long served_from_backlog;
 	_Atomic long closed_idle;
 	_Atomic long closed_by_protocol; /* of closed_idle: the protocol said done */
+	_Atomic long closed_after_quiet; /* WebSockets sent Close 1001 after the quiet time */
 	_Atomic long drained;
 	_Atomic long cut_at_deadline;
 };

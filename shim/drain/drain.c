@@ -369,6 +369,7 @@ static bool drain_connections(const struct lc_deadlines *d, int64_t started_ns, 
 		int64_t scan_ns = lc_now_ns() - now;
 		atomic_fetch_add(&lc_rt.counts.closed_idle, scan.closed_idle);
 		atomic_fetch_add(&lc_rt.counts.closed_by_protocol, scan.closed_by_protocol);
+		atomic_fetch_add(&lc_rt.counts.closed_after_quiet, scan.closed_after_quiet);
 		/* Children answering on connections they were forked with: woken
 		 * when one exits (pidfd); the tick covers one that lives on. */
 		int child_fds[LC_MAX_LISTENERS];

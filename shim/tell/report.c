@@ -340,6 +340,9 @@ static void build(const char *outcome)
 	put_key("closed_by_protocol");
 	put_int(atomic_load(&lc_rt.counts.closed_by_protocol));
 	put(", ");
+	put_key("closed_after_quiet");
+	put_int(atomic_load(&lc_rt.counts.closed_after_quiet));
+	put(", ");
 	put_key("drained");
 	put_int(atomic_load(&lc_rt.counts.drained));
 	put(", ");

@@ -202,7 +202,9 @@ static void judge_websocket(struct lc_h1 *h, struct lc_conn_look *out)
 			since = now;
 		}
 		if (atomic_load(&h->last_close) || now - since >= WS_CLOSE_WAIT_NS) {
-			out->finished = true;
+			/* Done by the protocol only if the program said goodbye;
+			 * lastcall's Close was a guess (counted apart). */
+			out->finished = h->ins_sent != LC_WS_CLOSE_LEN;
 			return;
 		}
 		out->activity = LC_BUSY;
@@ -441,9 +443,9 @@ void lc_connections_scan(struct lc_fdtable *t, int64_t now_ns, bool close_idle,
 			/* Close 1001 now; the connection closes when the
 			 * client's Close comes back (or the wait ends). */
 			out->busy++;
-			int64_t again = lc_now_ns() + (say_ws_close(t, fd, seen.ino)
-							      ? WS_CLOSE_WAIT_NS
-							      : WS_WRITER_RETRY_NS);
+			bool said = say_ws_close(t, fd, seen.ino);
+			out->closed_after_quiet += said;
+			int64_t again = lc_now_ns() + (said ? WS_CLOSE_WAIT_NS : WS_WRITER_RETRY_NS);
 			if (!out->next_change_ns || again < out->next_change_ns)
 				out->next_change_ns = again;
 			if (lc_log_enabled(LC_LOG_DEBUG)) {

@@ -17,6 +17,8 @@ struct lc_scan {
 	long busy;	      /* of which busy */
 	long closed_idle;     /* idle ones shut down by this scan */
 	long closed_by_protocol; /* of which the protocol said were done */
+	long closed_after_quiet; /* WebSockets lastcall sent Close 1001 after the quiet
+				  * time: a guess, counted apart */
 	int64_t next_change_ns; /* when a first-request grace ends (0: none) */
 };
 

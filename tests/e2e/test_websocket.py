@@ -49,12 +49,14 @@ def run(busy, idle, count, ms, lastcall_args=(), graceful=False, lastcall=True):
         server.stop()
 
 
-def test_answers_complete_and_every_client_gets_1001():
+def test_answers_complete_and_every_client_gets_1001(tmp_path):
     """2 clients mid-answer (5 parts 1 s apart), 1 idle, --ws-quiet 2s:
     both answers complete; all three get Close 1001; the idle one within
     the quiet time of its last frame, the busy ones within it of their
     answers' end; exit 0 once they have gone."""
-    results, server, signal_time, status = run(2, 1, 5, 1000, lastcall_args=("--ws-quiet", "2s"))
+    report = tmp_path / "report.json"
+    results, server, signal_time, status = run(2, 1, 5, 1000,
+                                               lastcall_args=("--ws-quiet", "2s", "--report", str(report)))
     busy = [r for r in results if r["kind"] == "busy"]
     idle = [r for r in results if r["kind"] == "idle"]
     assert all(r["parts"] == 5 for r in busy), (results, server.stderr_text())
@@ -67,6 +69,10 @@ def test_answers_complete_and_every_client_gets_1001():
     assert status == 0 and server.has_line(r"drained in"), server.stderr_text()
     assert server.exit_time - last_part < 1.0, (results, server.exit_time)
     assert not server.has_line(r"cut"), server.stderr_text()
+    # Closed on a guess (the quiet time), counted apart from a protocol's end.
+    counts = json.loads(report.read_text())["counts"]
+    assert counts["closed_after_quiet"] == 3 and counts["cut_at_deadline"] == 0, counts
+    assert json.loads(report.read_text())["outcome"] == "drained"
     print(f"\nwebsocket: idle client closed (1001) +{idle[0]['at'] - signal_time:.3f}s, answers' last "
           f"close +{last_part - signal_time:.3f}s, exit +{server.exit_time - signal_time:.3f}s after the signal")
 

@@ -34,7 +34,7 @@ LAUNCHER_OBJS := $(patsubst shim/%.c,$(BUILD)/launcher/%.o,$(LAUNCHER_SRCS))
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/*/test_*.c))
 DEMO_BINS := $(BUILD)/demo/naive_server $(BUILD)/demo/token_stream
-FUZZ_TARGETS := duration signal_list health_addr health_request env http1_framing http1_rewrite h2_goaway
+FUZZ_TARGETS := duration signal_list health_addr health_request env http1_framing http1_rewrite h2_goaway frames
 FUZZ_BINS := $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS))
 FUZZ_SECONDS ?= 20
 BENCH_BINS := $(BUILD)/bench/calls $(BUILD)/bench/hold_server
@@ -91,12 +91,16 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_SRCS) 
 # The HTTP/1.x tracker against llhttp, node's parser: its C sources come
 # with Debian's node-llhttp and are compiled into this fuzzer only.
 LLHTTP_DIR := /usr/share/llhttp
-PROTO_SRCS := shim/proto/http1.c shim/proto/http1_send.c shim/proto/h2.c shim/proto/h2_send.c
+PROTO_SRCS := shim/proto/http1.c shim/proto/http1_send.c shim/proto/h2.c shim/proto/h2_send.c shim/proto/ws.c
 $(BUILD)/fuzz/fuzz_http1_framing: tests/fuzz/fuzz_http1_framing.c $(PROTO_SRCS) $(LIB_HDRS) | $(BUILD)/fuzz
 	clang $(FUZZ_FLAGS) -I/usr/share/include/llhttp -Wno-unused-parameter -o $@ $< $(PROTO_SRCS) \
 		$(LLHTTP_DIR)/llhttp.c $(LLHTTP_DIR)/api.c $(LLHTTP_DIR)/http.c
 
 $(BUILD)/fuzz/fuzz_http1_rewrite: tests/fuzz/fuzz_http1_rewrite.c $(PROTO_SRCS) $(LIB_HDRS) | $(BUILD)/fuzz
+	clang $(FUZZ_FLAGS) -o $@ $< $(PROTO_SRCS)
+
+# HTTP/2 and WebSocket frames, whole against cut.
+$(BUILD)/fuzz/fuzz_frames: tests/fuzz/fuzz_frames.c $(PROTO_SRCS) $(LIB_HDRS) | $(BUILD)/fuzz
 	clang $(FUZZ_FLAGS) -o $@ $< $(PROTO_SRCS)
 
 # HTTP/2 frames and lastcall's GOAWAY under partial writes.

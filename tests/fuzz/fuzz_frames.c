@@ -1,0 +1,73 @@
+/* HTTP/2 and WebSocket frame tracking does not depend on how the bytes
+ * were cut: any bytes, fed whole and fed in random pieces, both ways,
+ * leave the same verdict, the same open streams, the same state.
+ *
+ * Input: byte 0 picks the protocol (even: HTTP/2 after the client
+ * preface; odd: WebSocket after a 101) and seeds the cuts; byte 1 how
+ * many of the rest the client sends (the rest the program writes). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/http1.h"
+
+static void start(struct lc_h1 *h, bool websocket)
+{
+	static const char upgrade[] = "GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+	static const char switching[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+					"Connection: Upgrade\r\n\r\n";
+	lc_h1_reset(h);
+	if (websocket) {
+		lc_h1_read(h, upgrade, sizeof upgrade - 1);
+		lc_h1_wrote(h, switching, sizeof switching - 1, false, NULL, 0);
+	} else {
+		lc_h1_read(h, LC_H2_PREFACE, LC_H2_PREFACE_LEN);
+	}
+}
+
+static void feed(struct lc_h1 *h, const uint8_t *p, size_t n, bool from_client, unsigned *seed)
+{
+	for (size_t at = 0; at < n;) {
+		size_t piece = seed ? 1 + (size_t)rand_r(seed) % 11 : n - at;
+		if (piece > n - at)
+			piece = n - at;
+		if (from_client)
+			lc_h1_read(h, (const char *)p + at, piece);
+		else
+			lc_h1_wrote(h, (const char *)p + at, piece, false, NULL, 0);
+		at += piece;
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 2)
+		return 0;
+	bool websocket = data[0] & 1;
+	unsigned seed = data[0];
+	const uint8_t *rest = data + 2;
+	size_t n = size - 2, from_client = data[1] % (n + 1);
+	struct lc_h1 whole, cut;
+	start(&whole, websocket);
+	start(&cut, websocket);
+	/* the client first, then the program: each side is one thread's */
+	feed(&whole, rest, from_client, true, NULL);
+	feed(&whole, rest + from_client, n - from_client, false, NULL);
+	feed(&cut, rest, from_client, true, &seed);
+	feed(&cut, rest + from_client, n - from_client, false, &seed);
+	if (whole.proto != cut.proto || lc_h1_judge(&whole) != lc_h1_judge(&cut) ||
+	    whole.read_seen != cut.read_seen || whole.written_seen != cut.written_seen)
+		abort();
+	if (whole.proto == LC_PROTO_H2 &&
+	    (lc_h2_open_streams(&whole.h2_open) != lc_h2_open_streams(&cut.h2_open) ||
+	     memcmp(&whole.h2_read, &cut.h2_read, sizeof whole.h2_read) != 0 ||
+	     memcmp(&whole.h2_write, &cut.h2_write, sizeof whole.h2_write) != 0 ||
+	     whole.h2_goaway != cut.h2_goaway))
+		abort();
+	if (whole.proto == LC_PROTO_WS &&
+	    (memcmp(&whole.ws_read, &cut.ws_read, sizeof whole.ws_read) != 0 ||
+	     memcmp(&whole.ws_write, &cut.ws_write, sizeof whole.ws_write) != 0 ||
+	     whole.last_close != cut.last_close || whole.h2_goaway != cut.h2_goaway))
+		abort();
+	return 0;
+}

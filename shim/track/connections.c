@@ -122,9 +122,8 @@ static bool shut_down(int fd, uint64_t ino, enum shut_if when)
  * the program's frames, and with no program thread inside a write (its
  * bytes and ours would share the stream); 17 bytes into a send queue the
  * scan found empty leave whole. */
-static bool say_goaway(struct lc_fdtable *t, int fd, uint64_t ino)
+static bool say_goaway(struct lc_h1 *h, int fd, uint64_t ino)
 {
-	struct lc_h1 *h = lc_fdtable_h1(t, fd);
 	if (!h || atomic_load(&h->proto) != LC_PROTO_H2 ||
 	    atomic_load_explicit(&h->in_write, memory_order_acquire) || atomic_load(&h->resp_busy))
 		return false;
@@ -457,8 +456,11 @@ void lc_connections_scan(struct lc_fdtable *t, int64_t now_ns, bool close_idle,
 			}
 			continue;
 		}
-		if (close_idle && look.by_protocol && say_goaway(t, fd, seen.ino))
-			lc_h1_describe(lc_fdtable_h1(t, fd), look.what, sizeof look.what);
+		/* Looked up once: the program may close the fd meanwhile, and
+		 * the table then has no framing for it (the memory stays). */
+		struct lc_h1 *framing = lc_fdtable_h1(t, fd);
+		if (close_idle && look.by_protocol && say_goaway(framing, fd, seen.ino))
+			lc_h1_describe(framing, look.what, sizeof look.what);
 		if (close_idle &&
 		    shut_down(fd, seen.ino, look.by_protocol ? SHUT_IF_NO_UNREAD : SHUT_IF_QUIET)) {
 			if (slot)

@@ -3,6 +3,7 @@
  *   calls close_file|accept_empty|close_connection BATCHES [threaded]
  *   calls accept_badfd|close_connection_badfd BATCHES [threaded]
  *   calls write_file|read_file|write_http_body|write_http_head BATCHES [threaded]
+ *   calls write_h2_frame|write_ws_frame BATCHES [threaded]
  *
  * Prints two figures in ns per call: the call as the program makes it
  * (through lastcall's wrapper when it is preloaded) and the C library's
@@ -350,6 +351,53 @@ static void bench_http_head(int batches, struct totals *t)
 	}
 }
 
+/* Each write is one whole frame of 64 bytes (9-byte header, DATA on
+ * stream 1) on a connection whose client sent the HTTP/2 preface. */
+static void bench_h2_frame(int batches, struct totals *t)
+{
+	int client, conn = http_connection(&client);
+	static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+				      "\x00\x00\x00\x04\x00\x00\x00\x00\x00"	 /* SETTINGS */
+				      "\x00\x00\x01\x01\x04\x00\x00\x00\x01" "h"; /* HEADERS, stream 1 */
+	char buf[sizeof preface];
+	if (send(client, preface, sizeof preface - 1, 0) < 0 ||
+	    read(conn, buf, sizeof preface - 1) != (ssize_t)(sizeof preface - 1))
+		die("preface");
+	char frame[64] = {0, 0, 55, 0, 0, 0, 0, 0, 1};
+	memcpy(frame + 9, small, sizeof frame - 9);
+	for (int b = 0; b < 2 * batches; b++) {
+		bool direct = abba_direct(b);
+		drain_client(client);
+		long long start = now_ns();
+		(direct ? timed_direct_write : timed_via_symbol_write)(conn, frame, sizeof frame, BATCH);
+		*(direct ? &t->direct : &t->via_symbol) += now_ns() - start;
+	}
+}
+
+/* Each write is one whole unmasked text frame of 64 bytes on a WebSocket
+ * (after the program's 101 answer). */
+static void bench_ws_frame(int batches, struct totals *t)
+{
+	int client, conn = http_connection(&client);
+	static const char upgrade[] = "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+	static const char switching[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+					"Connection: Upgrade\r\n\r\n";
+	char buf[sizeof upgrade];
+	if (send(client, upgrade, sizeof upgrade - 1, 0) < 0 ||
+	    read(conn, buf, sizeof upgrade - 1) != (ssize_t)(sizeof upgrade - 1) ||
+	    write(conn, switching, sizeof switching - 1) < 0)
+		die("upgrade");
+	char frame[64] = {(char)0x81, 62};
+	memcpy(frame + 2, small, sizeof frame - 2);
+	for (int b = 0; b < 2 * batches; b++) {
+		bool direct = abba_direct(b);
+		drain_client(client);
+		long long start = now_ns();
+		(direct ? timed_direct_write : timed_via_symbol_write)(conn, frame, sizeof frame, BATCH);
+		*(direct ? &t->direct : &t->via_symbol) += now_ns() - start;
+	}
+}
+
 static void *idle_thread(void *unused)
 {
 	(void)unused;
@@ -406,6 +454,10 @@ int main(int argc, char **argv)
 		bench_http_body(batches, &t);
 	else if (strcmp(argv[1], "write_http_head") == 0)
 		bench_http_head(batches, &t);
+	else if (strcmp(argv[1], "write_h2_frame") == 0)
+		bench_h2_frame(batches, &t);
+	else if (strcmp(argv[1], "write_ws_frame") == 0)
+		bench_ws_frame(batches, &t);
 	else {
 		fprintf(stderr, "calls: unknown call %s\n", argv[1]);
 		return 2;

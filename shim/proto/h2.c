@@ -62,6 +62,40 @@ static void stream_ends(struct lc_h2_streams *open, uint32_t id)
 							memory_order_relaxed, memory_order_relaxed));
 }
 
+/* The header is complete: the frame's meaning. */
+static enum lc_h2_event frame_begins(struct lc_h2_side *s, struct lc_h2_streams *open,
+				     bool from_client)
+{
+	s->pos = 0;
+	s->left = s->length;
+	enum lc_h2_event event = LC_H2_OK;
+	if (from_client) {
+		if (s->type == T_HEADERS && !stream_opens(open, s->stream))
+			event = LC_H2_LOST;
+	} else {
+		if ((s->type == T_DATA || s->type == T_HEADERS) && (s->flags & FLAG_END_STREAM))
+			stream_ends(open, s->stream);
+		if (s->type == T_GOAWAY)
+			event = LC_H2_PROGRAM_GOAWAY;
+		if (s->type == T_PUSH_PROMISE)
+			event = LC_H2_LOST; /* a stream of the program's own: not followed */
+	}
+	if (s->type == T_RST_STREAM)
+		stream_ends(open, s->stream);
+	return event;
+}
+
+/* A whole header at once: the common case, a frame per write. */
+static enum lc_h2_event whole_header(struct lc_h2_side *s, struct lc_h2_streams *open,
+				     const unsigned char *p, bool from_client)
+{
+	s->length = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+	s->type = p[3];
+	s->flags = p[4];
+	s->stream = ((uint32_t)p[5] & 0x7f) << 24 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 8 | p[8];
+	return frame_begins(s, open, from_client);
+}
+
 /* A header byte; at the ninth, the frame's meaning. */
 static enum lc_h2_event header_byte(struct lc_h2_side *s, struct lc_h2_streams *open,
 				    unsigned char c, bool from_client)
@@ -91,23 +125,7 @@ static enum lc_h2_event header_byte(struct lc_h2_side *s, struct lc_h2_streams *
 		break;
 	}
 	s->stream = s->stream << 8 | c;
-	s->pos = 0;
-	s->left = s->length;
-	enum lc_h2_event event = LC_H2_OK;
-	if (from_client) {
-		if (s->type == T_HEADERS && !stream_opens(open, s->stream))
-			event = LC_H2_LOST;
-	} else {
-		if ((s->type == T_DATA || s->type == T_HEADERS) && (s->flags & FLAG_END_STREAM))
-			stream_ends(open, s->stream);
-		if (s->type == T_GOAWAY)
-			event = LC_H2_PROGRAM_GOAWAY;
-		if (s->type == T_PUSH_PROMISE)
-			event = LC_H2_LOST; /* a stream of the program's own: not followed */
-	}
-	if (s->type == T_RST_STREAM)
-		stream_ends(open, s->stream);
-	return event;
+	return frame_begins(s, open, from_client);
 }
 
 static enum lc_h2_event feed(struct lc_h2_side *s, struct lc_h2_streams *open, const char *p,
@@ -122,11 +140,17 @@ static enum lc_h2_event feed(struct lc_h2_side *s, struct lc_h2_streams *open, c
 			n -= skip;
 			continue;
 		}
-		seen |= header_byte(s, open, (unsigned char)*p, from_client);
+		if (s->pos == 0 && n >= 9) {
+			seen |= whole_header(s, open, (const unsigned char *)p, from_client);
+			p += 9;
+			n -= 9;
+		} else {
+			seen |= header_byte(s, open, (unsigned char)*p, from_client);
+			p++;
+			n--;
+		}
 		if (seen & LC_H2_LOST)
 			return (enum lc_h2_event)seen;
-		p++;
-		n--;
 	}
 	return (enum lc_h2_event)seen;
 }

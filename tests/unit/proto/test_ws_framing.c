@@ -129,14 +129,15 @@ static void what_is_not_websocket(void **state)
 	lc_h1_read(&h, LC_H2_PREFACE, LC_H2_PREFACE_LEN);
 	assert_int_equal(h.proto, LC_PROTO_OTHER);
 
-	/* frames written in the 101's own write are not followed */
+	/* frames written in the 101's own write are followed from there */
 	lc_h1_reset(&h);
 	lc_h1_read(&h, upgrade, sizeof upgrade - 1);
 	char both[256];
 	memcpy(both, switching, sizeof switching - 1);
-	memcpy(both + sizeof switching - 1, "\x81\x02hi", 4);
+	memcpy(both + sizeof switching - 1, "\x01\x02hi", 4); /* a first fragment */
 	lc_h1_wrote(&h, both, sizeof switching - 1 + 4, false, NULL, 0);
-	assert_int_equal(h.proto, LC_PROTO_OTHER);
+	assert_int_equal(h.proto, LC_PROTO_WS);
+	assert_int_equal(lc_h1_judge(&h), LC_H1_BUSY); /* inside that message */
 }
 
 int main(void)

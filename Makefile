@@ -70,7 +70,7 @@ $(BUILD)/tests/servers/stuck_static_server: tests/e2e/servers/stuck_static_serve
 	strip --strip-all -o $@.stripped $@
 
 # Unit tests link the library's sources directly (no preload).
-$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS)
+$(BUILD)/tests/unit/%: tests/unit/%.c tests/proto_test.h $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SANITIZE) -o $@ $< $(filter-out $(BUILD)/lib/hook/wrappers.o,$(LIB_OBJS)) -lcmocka -ldl -lpthread
 
@@ -96,15 +96,15 @@ $(BUILD)/fuzz/fuzz_http1_framing: tests/fuzz/fuzz_http1_framing.c $(PROTO_SRCS) 
 	clang $(FUZZ_FLAGS) -I/usr/share/include/llhttp -Wno-unused-parameter -o $@ $< $(PROTO_SRCS) \
 		$(LLHTTP_DIR)/llhttp.c $(LLHTTP_DIR)/api.c $(LLHTTP_DIR)/http.c
 
-$(BUILD)/fuzz/fuzz_http1_rewrite: tests/fuzz/fuzz_http1_rewrite.c $(PROTO_SRCS) $(LIB_HDRS) | $(BUILD)/fuzz
+$(BUILD)/fuzz/fuzz_http1_rewrite: tests/fuzz/fuzz_http1_rewrite.c tests/proto_test.h $(PROTO_SRCS) $(LIB_HDRS) | $(BUILD)/fuzz
 	clang $(FUZZ_FLAGS) -o $@ $< $(PROTO_SRCS)
 
 # HTTP/2 and WebSocket frames, whole against cut.
-$(BUILD)/fuzz/fuzz_frames: tests/fuzz/fuzz_frames.c $(PROTO_SRCS) $(LIB_HDRS) | $(BUILD)/fuzz
+$(BUILD)/fuzz/fuzz_frames: tests/fuzz/fuzz_frames.c tests/proto_test.h $(PROTO_SRCS) $(LIB_HDRS) | $(BUILD)/fuzz
 	clang $(FUZZ_FLAGS) -o $@ $< $(PROTO_SRCS)
 
 # HTTP/2 frames and lastcall's GOAWAY under partial writes.
-$(BUILD)/fuzz/fuzz_h2_goaway: tests/fuzz/fuzz_h2_goaway.c $(PROTO_SRCS) $(LIB_HDRS) | $(BUILD)/fuzz
+$(BUILD)/fuzz/fuzz_h2_goaway: tests/fuzz/fuzz_h2_goaway.c tests/proto_test.h $(PROTO_SRCS) $(LIB_HDRS) | $(BUILD)/fuzz
 	clang $(FUZZ_FLAGS) -o $@ $< $(PROTO_SRCS)
 
 $(BUILD)/demo $(BUILD)/tests/servers $(BUILD)/bench $(BUILD)/fuzz:

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "proto/http1.h"
+#include "../proto_test.h"
 
 static void start(struct lc_h1 *h, bool websocket)
 {
@@ -25,20 +26,6 @@ static void start(struct lc_h1 *h, bool websocket)
 	}
 }
 
-static void feed(struct lc_h1 *h, const uint8_t *p, size_t n, bool from_client, unsigned *seed)
-{
-	for (size_t at = 0; at < n;) {
-		size_t piece = seed ? 1 + (size_t)rand_r(seed) % 11 : n - at;
-		if (piece > n - at)
-			piece = n - at;
-		if (from_client)
-			lc_h1_read(h, (const char *)p + at, piece);
-		else
-			lc_h1_wrote(h, (const char *)p + at, piece, false, NULL, 0);
-		at += piece;
-	}
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 2)
@@ -51,10 +38,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	start(&whole, websocket);
 	start(&cut, websocket);
 	/* the client first, then the program: each side is one thread's */
-	feed(&whole, rest, from_client, true, NULL);
-	feed(&whole, rest + from_client, n - from_client, false, NULL);
-	feed(&cut, rest, from_client, true, &seed);
-	feed(&cut, rest + from_client, n - from_client, false, &seed);
+	feed_cut(&whole, rest, from_client, true, NULL, 11);
+	feed_cut(&whole, rest + from_client, n - from_client, false, NULL, 11);
+	feed_cut(&cut, rest, from_client, true, &seed, 11);
+	feed_cut(&cut, rest + from_client, n - from_client, false, &seed, 11);
 	if (whole.proto != cut.proto || lc_h1_judge(&whole) != lc_h1_judge(&cut) ||
 	    whole.read_seen != cut.read_seen || whole.written_seen != cut.written_seen)
 		abort();

@@ -16,43 +16,9 @@
 #include <string.h>
 
 #include "proto/h2_send.h"
+#include "../proto_test.h"
 
-struct kernel {
-	unsigned char *received;
-	size_t len, cap;
-	unsigned seed; /* 0: takes everything */
-};
-
-static ssize_t fake_send(void *ctx, const struct iovec *iov, int iovcnt, bool edited)
-{
-	(void)edited;
-	struct kernel *k = ctx;
-	size_t total = 0;
-	for (int i = 0; i < iovcnt; i++)
-		total += iov[i].iov_len;
-	size_t take = total;
-	if (k->seed) {
-		if (rand_r(&k->seed) % 4 == 0) {
-			errno = EAGAIN;
-			return -1;
-		}
-		take = 1 + (size_t)rand_r(&k->seed) % 9;
-		if (take > total)
-			take = total;
-	}
-	if (k->len + take > k->cap)
-		abort();
-	size_t left = take;
-	for (int i = 0; i < iovcnt && left > 0; i++) {
-		size_t n = iov[i].iov_len < left ? iov[i].iov_len : left;
-		memcpy(k->received + k->len, iov[i].iov_base, n);
-		k->len += n;
-		left -= n;
-	}
-	return (ssize_t)take;
-}
-
-static void run(struct kernel *k, const uint8_t *text, size_t len, size_t chunk, size_t signal_at,
+static void run(struct fake_kernel *k, const uint8_t *text, size_t len, size_t chunk, size_t signal_at,
 		struct lc_h1 *h)
 {
 	static const char client[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -81,7 +47,7 @@ static void run(struct kernel *k, const uint8_t *text, size_t len, size_t chunk,
 	/* The drain thread's goodbye before it closes (track/connections.c):
 	 * the rest of a GOAWAY a write began, or one never sent. */
 	size_t left = lc_h2_goaway_left(h);
-	if (left && k->len + left <= k->cap) {
+	if (left && k->len + left <= sizeof k->received) {
 		memcpy(k->received + k->len, lc_h2_goaway + LC_H2_GOAWAY_LEN - left, left);
 		k->len += left;
 		h->written_seen += (uint32_t)left;
@@ -98,13 +64,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned seed = 1 + data[1];
 	const uint8_t *text = data + 3;
 	size_t len = size - 3, signal_at = len ? data[2] % (len + 1) : 0;
-	static unsigned char all[8192], partial[8192];
-	struct kernel whole = {.received = all, .cap = sizeof all};
-	struct kernel cut = {.received = partial, .cap = sizeof partial, .seed = seed};
+	static struct fake_kernel whole, cut;
+	whole = (struct fake_kernel){0};
+	cut = (struct fake_kernel){.seed = seed, .max = 9, .eagain_one_in = 4};
 	struct lc_h1 h1, h2;
 	run(&whole, text, len, chunk, signal_at, &h1);
 	run(&cut, text, len, chunk, signal_at, &h2);
-	if (whole.len != cut.len || memcmp(all, partial, whole.len) != 0)
+	const unsigned char *all = (const unsigned char *)whole.received;
+	if (whole.len != cut.len || memcmp(all, cut.received, whole.len) != 0)
 		abort();
 	/* the program's bytes, with at most one whole GOAWAY among them */
 	if (whole.len == len) {

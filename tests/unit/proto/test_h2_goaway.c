@@ -15,60 +15,19 @@
 
 #include "proto/http1.h"
 #include "proto/http1_send.h"
-
-struct kernel {
-	unsigned char received[16384];
-	size_t len;
-	unsigned seed;
-	size_t max; /* 0: takes everything */
-};
-
-static ssize_t fake_send(void *ctx, const struct iovec *iov, int iovcnt, bool edited)
-{
-	(void)edited;
-	struct kernel *k = ctx;
-	size_t total = 0;
-	for (int i = 0; i < iovcnt; i++)
-		total += iov[i].iov_len;
-	size_t take = total;
-	if (k->max) {
-		if (rand_r(&k->seed) % 5 == 0) {
-			errno = EAGAIN;
-			return -1;
-		}
-		take = 1 + (size_t)rand_r(&k->seed) % k->max;
-		if (take > total)
-			take = total;
-	}
-	size_t left = take;
-	for (int i = 0; i < iovcnt && left > 0; i++) {
-		size_t n = iov[i].iov_len < left ? iov[i].iov_len : left;
-		memcpy(k->received + k->len, iov[i].iov_base, n);
-		k->len += n;
-		left -= n;
-	}
-	return (ssize_t)take;
-}
+#include "../../proto_test.h"
 
 static size_t frame(unsigned char *out, uint32_t len, uint8_t type, uint8_t flags, uint32_t stream)
 {
-	out[0] = (unsigned char)(len >> 16);
-	out[1] = (unsigned char)(len >> 8);
-	out[2] = (unsigned char)len;
-	out[3] = type;
-	out[4] = flags;
-	out[5] = (unsigned char)(stream >> 24);
-	out[6] = (unsigned char)(stream >> 16);
-	out[7] = (unsigned char)(stream >> 8);
-	out[8] = (unsigned char)stream;
+	size_t head = h2_frame_header(out, len, type, flags, stream);
 	for (uint32_t i = 0; i < len; i++)
-		out[9 + i] = (unsigned char)('a' + (stream + i) % 26);
-	return 9 + len;
+		out[head + i] = (unsigned char)('a' + (stream + i) % 26);
+	return head + len;
 }
 
 /* A nonblocking program writing `n` bytes in writes of at most `chunk`,
  * `closing` from byte `signal_at` on. */
-static void program_writes(struct lc_h1 *h, struct kernel *k, const unsigned char *p, size_t n,
+static void program_writes(struct lc_h1 *h, struct fake_kernel *k, const unsigned char *p, size_t n,
 			   size_t chunk, size_t signal_at)
 {
 	size_t done = 0;
@@ -108,7 +67,7 @@ static void goaway_goes_between_frames_whole_and_once(void **state)
 		for (size_t chunk = 1; chunk <= 4096; chunk = chunk * 3 + 1) {
 			size_t signal_at = (seed * 97) % n;
 			struct lc_h1 h;
-			struct kernel k = {.seed = seed, .max = seed % 3 == 0 ? 0 : 1 + seed % 29};
+			struct fake_kernel k = {.seed = seed, .max = seed % 3 == 0 ? 0 : 1 + seed % 29, .eagain_one_in = 5};
 			lc_h1_reset(&h);
 			lc_h1_read(&h, (const char *)client, nc);
 			assert_int_equal(h.proto, LC_PROTO_H2);

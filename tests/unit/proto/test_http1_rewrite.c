@@ -13,48 +13,12 @@
 
 #include "proto/http1.h"
 #include "proto/http1_send.h"
-
-/* The fake kernel: takes 1..max bytes of what it is given (or, now and
- * then, none: EAGAIN), and appends them to what the client received. */
-struct kernel {
-	char received[8192];
-	size_t len;
-	unsigned seed;
-	size_t max; /* 0: takes everything */
-	int edited_calls;
-};
-
-static ssize_t fake_send(void *ctx, const struct iovec *iov, int iovcnt, bool edited)
-{
-	struct kernel *k = ctx;
-	size_t total = 0;
-	for (int i = 0; i < iovcnt; i++)
-		total += iov[i].iov_len;
-	size_t take = total;
-	if (k->max) {
-		if (rand_r(&k->seed) % 5 == 0) {
-			errno = EAGAIN;
-			return -1;
-		}
-		take = 1 + (size_t)rand_r(&k->seed) % k->max;
-		if (take > total)
-			take = total;
-	}
-	k->edited_calls += edited;
-	size_t left = take;
-	for (int i = 0; i < iovcnt && left > 0; i++) {
-		size_t n = iov[i].iov_len < left ? iov[i].iov_len : left;
-		memcpy(k->received + k->len, iov[i].iov_base, n);
-		k->len += n;
-		left -= n;
-	}
-	return (ssize_t)take;
-}
+#include "../../proto_test.h"
 
 /* A nonblocking program writing `text` in writes of at most `chunk`
  * bytes, retrying what was not taken. Returns its bytes the calls
  * reported, which must be all of them. */
-static size_t program_writes(struct lc_h1 *h, struct kernel *k, const char *text, size_t chunk,
+static size_t program_writes(struct lc_h1 *h, struct fake_kernel *k, const char *text, size_t chunk,
 			     bool closing)
 {
 	size_t len = strlen(text), done = 0;
@@ -77,7 +41,7 @@ static void check(const char *request, const char *response, const char *expecte
 	for (unsigned seed = 1; seed <= 300; seed++) {
 		for (size_t chunk = 1; chunk <= 4096; chunk = chunk * 2 + 1) {
 			struct lc_h1 h;
-			struct kernel k = {.seed = seed, .max = seed % 3 == 0 ? 0 : 1 + seed % 23};
+			struct fake_kernel k = {.seed = seed, .max = seed % 3 == 0 ? 0 : 1 + seed % 23, .eagain_one_in = 5};
 			lc_h1_reset(&h);
 			lc_h1_read(&h, request, strlen(request));
 			size_t told = program_writes(&h, &k, response, chunk, closing);
@@ -168,7 +132,7 @@ static void the_rewritten_response_is_done(void **state)
 {
 	(void)state;
 	struct lc_h1 h;
-	struct kernel k = {0};
+	struct fake_kernel k = {0};
 	lc_h1_reset(&h);
 	lc_h1_read(&h, GET, strlen(GET));
 	program_writes(&h, &k, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 1000, true);
@@ -180,7 +144,7 @@ static void a_body_write_after_the_signal_is_not_edited(void **state)
 {
 	(void)state;
 	struct lc_h1 h;
-	struct kernel k = {0};
+	struct fake_kernel k = {0};
 	lc_h1_reset(&h);
 	lc_h1_read(&h, GET, strlen(GET));
 	program_writes(&h, &k, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", 1000, false);

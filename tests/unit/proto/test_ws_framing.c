@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "proto/http1.h"
+#include "../../proto_test.h"
 
 static const char upgrade[] = "GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
 			      "Connection: Upgrade\r\nSec-WebSocket-Key: x\r\n\r\n";
@@ -53,17 +54,8 @@ static void upgraded(struct lc_h1 *h)
 
 static void feed(struct lc_h1 *h, const unsigned char *p, size_t n, bool from_client, unsigned seed)
 {
-	unsigned r = seed;
-	for (size_t at = 0; at < n;) {
-		size_t piece = seed ? 1 + (size_t)rand_r(&r) % 13 : n - at;
-		if (piece > n - at)
-			piece = n - at;
-		if (from_client)
-			lc_h1_read(h, (const char *)p + at, piece);
-		else
-			lc_h1_wrote(h, (const char *)p + at, piece, false, NULL, 0);
-		at += piece;
-	}
+	unsigned state = seed;
+	feed_cut(h, p, n, from_client, seed ? &state : NULL, 13);
 }
 
 static unsigned char buf[200000];

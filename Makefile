@@ -91,7 +91,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_SRCS) 
 # The HTTP/1.x tracker against llhttp, node's parser: its C sources come
 # with Debian's node-llhttp and are compiled into this fuzzer only.
 LLHTTP_DIR := /usr/share/llhttp
-PROTO_SRCS := shim/proto/http1.c shim/proto/http1_send.c shim/proto/h2.c shim/proto/h2_send.c shim/proto/ws.c
+PROTO_SRCS := shim/proto/http1.c shim/proto/http1_send.c shim/proto/send.c shim/proto/h2.c shim/proto/h2_send.c shim/proto/ws.c
 $(BUILD)/fuzz/fuzz_http1_framing: tests/fuzz/fuzz_http1_framing.c $(PROTO_SRCS) $(LIB_HDRS) | $(BUILD)/fuzz
 	clang $(FUZZ_FLAGS) -I/usr/share/include/llhttp -Wno-unused-parameter -o $@ $< $(PROTO_SRCS) \
 		$(LLHTTP_DIR)/llhttp.c $(LLHTTP_DIR)/api.c $(LLHTTP_DIR)/http.c

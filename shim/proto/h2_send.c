@@ -1,32 +1,12 @@
 /* The GOAWAY between the program's frames (see h2_send.h). */
 #include "proto/h2_send.h"
+#include "proto/send.h"
 
 #include <errno.h>
 #include <string.h>
 
 #define MAX_PROGRAM_IOV 32
 #define MAX_EDITED_IOV (MAX_PROGRAM_IOV + 2)
-
-void lc_h2_commit(struct lc_h1 *h, const struct iovec *iov, int iovcnt, size_t sent)
-{
-	for (int i = 0; i < iovcnt && sent > 0; i++) {
-		size_t n = iov[i].iov_len < sent ? iov[i].iov_len : sent;
-		lc_h1_wrote(h, iov[i].iov_base, n, false, NULL, 0);
-		sent -= n;
-	}
-}
-
-static ssize_t send_as_made(struct lc_h1 *h, const struct iovec *iov, int iovcnt,
-			    lc_h1_send_fn send, void *ctx)
-{
-	ssize_t r = send(ctx, iov, iovcnt, false);
-	if (r > 0) {
-		int saved = errno;
-		lc_h2_commit(h, iov, iovcnt, (size_t)r);
-		errno = saved;
-	}
-	return r;
-}
 
 /* Where the program's first frame boundary falls in its write, counted
  * in its bytes; total + 1 if none does. */
@@ -65,26 +45,6 @@ static bool goaway_before(const struct lc_h1 *h, const struct iovec *iov, int io
 	return false;
 }
 
-/* The program's bytes [from, to) as pieces. */
-static int add_program(struct iovec *out, int count, const struct iovec *iov, int iovcnt,
-		       size_t from, size_t to)
-{
-	size_t at = 0;
-	for (int i = 0; i < iovcnt && from < to; i++) {
-		size_t len = iov[i].iov_len;
-		if (from < at + len) {
-			size_t start = from - at, end = to - at < len ? to - at : len;
-			if (end > start)
-				out[count++] = (struct iovec){
-					.iov_base = (char *)iov[i].iov_base + start,
-					.iov_len = end - start};
-			from = at + end;
-		}
-		at += len;
-	}
-	return count;
-}
-
 size_t lc_h2_goaway_left(const struct lc_h1 *h)
 {
 	if (atomic_load_explicit(&h->h2_goaway, memory_order_relaxed) == LC_H2_GOAWAY_SENT ||
@@ -99,7 +59,7 @@ ssize_t lc_h2_send(struct lc_h1 *h, const struct iovec *iov, int iovcnt, bool cl
 	uint8_t goaway = atomic_load_explicit(&h->h2_goaway, memory_order_relaxed);
 	if (!closing || goaway == LC_H2_GOAWAY_SENT || goaway == LC_H2_GOAWAY_DRAIN ||
 	    iovcnt > MAX_PROGRAM_IOV)
-		return send_as_made(h, iov, iovcnt, send, ctx);
+		return lc_send_as_made(h, iov, iovcnt, false, send, ctx);
 	size_t total = 0;
 	for (int i = 0; i < iovcnt; i++)
 		total += iov[i].iov_len;
@@ -108,23 +68,23 @@ ssize_t lc_h2_send(struct lc_h1 *h, const struct iovec *iov, int iovcnt, bool cl
 		/* No boundary yet: the GOAWAY waits for a later write. Or the
 		 * program says goodbye itself first: a last-stream-id sent may
 		 * never grow again, so lastcall adds none. */
-		return send_as_made(h, iov, iovcnt, send, ctx);
+		return lc_send_as_made(h, iov, iovcnt, false, send, ctx);
 	/* The drain thread sends it on an idle connection: one of us only. */
 	uint8_t expected = LC_H2_GOAWAY_NONE;
 	if (goaway == LC_H2_GOAWAY_NONE &&
 	    !atomic_compare_exchange_strong(&h->h2_goaway, &expected, LC_H2_GOAWAY_WRITER))
-		return send_as_made(h, iov, iovcnt, send, ctx);
+		return lc_send_as_made(h, iov, iovcnt, false, send, ctx);
 
 	size_t done = h->ins_sent, insert = LC_H2_GOAWAY_LEN - done;
 	struct iovec e[MAX_EDITED_IOV];
-	int count = add_program(e, 0, iov, iovcnt, 0, at);
+	int count = lc_iov_slice(e, 0, MAX_EDITED_IOV, iov, iovcnt, 0, at);
 	e[count++] = (struct iovec){.iov_base = (void *)(lc_h2_goaway + done), .iov_len = insert};
-	count = add_program(e, count, iov, iovcnt, at, total);
+	count = lc_iov_slice(e, count, MAX_EDITED_IOV, iov, iovcnt, at, total);
 
 	ssize_t r = send(ctx, e, count, true);
 	if (r == -2) { /* not the connection it was: as made, untouched */
 		atomic_store(&h->h2_goaway, goaway);
-		return send_as_made(h, iov, iovcnt, send, ctx);
+		return lc_send_as_made(h, iov, iovcnt, false, send, ctx);
 	}
 	if (r < 0) {
 		int saved = errno;
@@ -136,7 +96,7 @@ ssize_t lc_h2_send(struct lc_h1 *h, const struct iovec *iov, int iovcnt, bool cl
 	int saved = errno;
 	size_t sent = (size_t)r;
 	size_t before = sent < at ? sent : at;
-	lc_h2_commit(h, iov, iovcnt, before);
+	lc_send_commit(h, iov, iovcnt, before, false);
 	sent -= before;
 	size_t inserted = sent < insert ? sent : insert;
 	sent -= inserted;
@@ -149,8 +109,8 @@ ssize_t lc_h2_send(struct lc_h1 *h, const struct iovec *iov, int iovcnt, bool cl
 		atomic_store(&h->h2_goaway, LC_H2_GOAWAY_SENT);
 		if (sent > 0) { /* the program's bytes after it */
 			struct iovec rest[MAX_PROGRAM_IOV];
-			int n = add_program(rest, 0, iov, iovcnt, at, at + sent);
-			lc_h2_commit(h, rest, n, sent);
+			int n = lc_iov_slice(rest, 0, MAX_PROGRAM_IOV, iov, iovcnt, at, at + sent);
+			lc_send_commit(h, rest, n, sent, false);
 		}
 	} else if (h->ins_sent == 0) {
 		atomic_store(&h->h2_goaway, LC_H2_GOAWAY_NONE); /* not reached: nothing begun */

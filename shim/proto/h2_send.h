@@ -25,8 +25,4 @@ ssize_t lc_h2_send(struct lc_h1 *h, const struct iovec *iov, int iovcnt, bool cl
  * before it closes the connection. */
 size_t lc_h2_goaway_left(const struct lc_h1 *h);
 
-/* The program's bytes that left without lastcall's planning (a write
- * before the signal, or one with nothing to insert). */
-void lc_h2_commit(struct lc_h1 *h, const struct iovec *iov, int iovcnt, size_t sent);
-
 #endif

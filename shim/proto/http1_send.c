@@ -10,6 +10,7 @@
  * how much of it left). */
 #include "proto/http1_send.h"
 #include "proto/h2_send.h"
+#include "proto/send.h"
 
 #include <errno.h>
 #include <string.h>
@@ -21,15 +22,6 @@ static const char close_value[] = "close";
 static const char spaces[] =
 	"                                                                "
 	"                                                                ";
-
-static void commit(struct lc_h1 *h, const struct iovec *iov, int iovcnt, size_t sent, bool closing)
-{
-	for (int i = 0; i < iovcnt && sent > 0; i++) {
-		size_t n = iov[i].iov_len < sent ? iov[i].iov_len : sent;
-		lc_h1_wrote(h, iov[i].iov_base, n, closing, NULL, 0);
-		sent -= n;
-	}
-}
 
 /* The edited bytes, as pieces: the program's own bytes, "close" and
  * spaces over a Connection value (the program's bytes too: same length),
@@ -55,18 +47,12 @@ static bool add_piece(struct edited *e, const void *base, size_t len, bool progr
 static bool add_program(struct edited *e, const struct iovec *iov, int iovcnt, size_t from,
 			size_t to)
 {
-	size_t at = 0;
-	for (int i = 0; i < iovcnt && from < to; i++) {
-		size_t len = iov[i].iov_len;
-		if (from < at + len) {
-			size_t start = from - at;
-			size_t end = to - at < len ? to - at : len;
-			if (!add_piece(e, (const char *)iov[i].iov_base + start, end - start, true))
-				return false;
-			from = at + end;
-		}
-		at += len;
-	}
+	int count = lc_iov_slice(e->iov, e->count, MAX_EDITED_IOV, iov, iovcnt, from, to);
+	if (count < 0)
+		return false;
+	for (int i = e->count; i < count; i++)
+		e->program[i] = true;
+	e->count = count;
 	return true;
 }
 
@@ -130,23 +116,11 @@ static bool swallowed_after_close(const struct lc_h1 *h)
 	       (goodbye == LC_H2_GOAWAY_SENT && h->ins_sent == LC_WS_CLOSE_LEN);
 }
 
-static ssize_t send_as_made(struct lc_h1 *h, const struct iovec *iov, int iovcnt, bool closing,
-			    lc_h1_send_fn send, void *ctx)
-{
-	ssize_t r = send(ctx, iov, iovcnt, false);
-	if (r > 0) {
-		int saved = errno;
-		commit(h, iov, iovcnt, (size_t)r, closing);
-		errno = saved;
-	}
-	return r;
-}
-
 static ssize_t give_up_editing(struct lc_h1 *h, const struct iovec *iov, int iovcnt,
 			       lc_h1_send_fn send, void *ctx)
 {
 	atomic_store(&h->proto, LC_PROTO_LOST);
-	return send_as_made(h, iov, iovcnt, false, send, ctx);
+	return lc_send_as_made(h, iov, iovcnt, false, send, ctx);
 }
 
 ssize_t lc_h1_send(struct lc_h1 *h, const struct iovec *iov, int iovcnt, bool closing,
@@ -159,7 +133,7 @@ ssize_t lc_h1_send(struct lc_h1 *h, const struct iovec *iov, int iovcnt, bool cl
 		return (ssize_t)iov_total(iov, iovcnt);
 	closing = closing && atomic_load_explicit(&h->proto, memory_order_relaxed) == LC_PROTO_HTTP1;
 	if (!closing)
-		return send_as_made(h, iov, iovcnt, false, send, ctx);
+		return lc_send_as_made(h, iov, iovcnt, false, send, ctx);
 
 	/* Plan on a copy: which bytes change if all of them leave. */
 	struct lc_h1 plan;
@@ -171,7 +145,7 @@ ssize_t lc_h1_send(struct lc_h1 *h, const struct iovec *iov, int iovcnt, bool cl
 		total += iov[i].iov_len;
 	}
 	if (edits.count == 0 && !edits.overflow)
-		return send_as_made(h, iov, iovcnt, true, send, ctx);
+		return lc_send_as_made(h, iov, iovcnt, true, send, ctx);
 	struct edited e;
 	if (edits.overflow || iovcnt > MAX_PROGRAM_IOV || !build(&e, iov, iovcnt, &edits, total))
 		return give_up_editing(h, iov, iovcnt, send, ctx);
@@ -195,7 +169,7 @@ ssize_t lc_h1_send(struct lc_h1 *h, const struct iovec *iov, int iovcnt, bool cl
 		}
 		left -= n;
 	}
-	commit(h, iov, iovcnt, program, true);
+	lc_send_commit(h, iov, iovcnt, program, true);
 	atomic_store_explicit(&h->written_seen,
 			      atomic_load_explicit(&h->written_seen, memory_order_relaxed) +
 				      (uint32_t)inserted,

@@ -11,13 +11,9 @@
 #include <sys/uio.h>
 
 #include "proto/http1.h"
+#include "proto/send.h"
 
-/* Sends once. `edited` false: the program's own call, as it made it
- * (`iov` is its bytes); true: `iov` is the edited bytes, to go out in one
- * call. Returns the bytes the kernel took, or -1 with errno; for an
- * edited send it may refuse with -2 (the descriptor is no longer the
- * connection the tracker followed): the write then goes out as made. */
-typedef ssize_t (*lc_h1_send_fn)(void *ctx, const struct iovec *iov, int iovcnt, bool edited);
+
 
 /* Writes the program's `iov` (at most 32 pieces are edited; a longer
  * write goes out unchanged and the connection is no longer followed),

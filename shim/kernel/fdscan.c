@@ -160,26 +160,56 @@ int lc_threads_waiting_on(int fd)
 	return search.found;
 }
 
-bool lc_thread_sleeping(int tid)
+static char *put_number(char *p, long v)
 {
-	char path[64] = "/proc/self/task/", buf[512];
-	size_t n = strlen(path);
-	char digits[16];
+	char digits[24];
 	int d = 0;
 	do
-		digits[d++] = (char)('0' + tid % 10);
-	while ((tid /= 10) > 0 && d < 15);
+		digits[d++] = (char)('0' + v % 10);
+	while ((v /= 10) > 0 && d < 23);
 	while (d > 0)
-		path[n++] = digits[--d];
-	memcpy(path + n, "/stat", 6);
+		*p++ = digits[--d];
+	return p;
+}
+
+void lc_proc_path(char *out, pid_t pid, pid_t tid, const char *rest)
+{
+	char *p = out;
+	memcpy(p, "/proc/", 6);
+	if (pid > 0) {
+		p = put_number(p + 6, pid);
+	} else {
+		memcpy(p + 6, "self", 4);
+		p += 10;
+	}
+	if (tid > 0) {
+		memcpy(p, "/task/", 6);
+		p = put_number(p + 6, tid);
+	}
+	*p++ = '/';
+	strcpy(p, rest);
+}
+
+ssize_t lc_proc_read(pid_t pid, pid_t tid, const char *rest, char *buf, size_t size)
+{
+	char path[96];
+	lc_proc_path(path, pid, tid, rest);
 	int fd = LC_WITH_ROOM(open(path, O_RDONLY | O_CLOEXEC));
 	if (fd < 0)
-		return false;
-	ssize_t got = lc_real_read(fd, buf, sizeof buf - 1);
+		return -1;
+	ssize_t got = lc_real_read(fd, buf, size - 1);
 	lc_real_close(fd);
-	if (got <= 0)
-		return false;
+	if (got < 0)
+		return -1;
 	buf[got] = '\0';
+	return got;
+}
+
+bool lc_thread_sleeping(int tid)
+{
+	char buf[512];
+	if (lc_proc_read(0, tid, "stat", buf, sizeof buf) <= 0)
+		return false;
 	/* "TID (comm) S ...": comm may hold spaces and parentheses, so the
 	 * state follows the last ')'. */
 	char *paren = strrchr(buf, ')');

@@ -6,6 +6,7 @@
 #define LASTCALL_FDSCAN_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 typedef void (*lc_fd_visitor)(int fd, void *ctx);
 
@@ -14,6 +15,14 @@ int lc_for_each_fd(lc_fd_visitor visit, void *ctx);
 
 /* Calls visit for each numeric entry of a /proc directory (fds, tasks). */
 int lc_for_each_number(const char *dir, lc_fd_visitor visit, void *ctx);
+
+/* "/proc/PID/rest" ("/proc/self/..." for pid 0, right in any PID
+ * namespace), or "/proc/PID/task/TID/rest" with tid > 0, into
+ * `out` (room for 96 bytes); system calls only, async-signal-safe. */
+void lc_proc_path(char *out, pid_t pid, pid_t tid, const char *rest);
+/* Reads a small /proc file of that path whole into `buf`, NUL-ended;
+ * returns its length, -1 if unreadable (a process gone meanwhile). */
+ssize_t lc_proc_read(pid_t pid, pid_t tid, const char *rest, char *buf, size_t size);
 
 /* How many threads of this process are blocked on `fd` right now in
  * accept/accept4 or in poll/ppoll/select/pselect6 with fd in their set

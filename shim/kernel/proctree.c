@@ -14,46 +14,6 @@
  * for ever. */
 #define MAX_DEPTH 16
 
-static char *put_number(char *p, long v)
-{
-	char digits[24];
-	int d = 0;
-	do
-		digits[d++] = (char)('0' + v % 10);
-	while ((v /= 10) > 0 && d < 23);
-	while (d > 0)
-		*p++ = digits[--d];
-	return p;
-}
-
-/* "/proc/PID/rest", or "/proc/PID/task/TID/rest" with tid > 0. */
-static void proc_path(char *out, pid_t pid, pid_t tid, const char *rest)
-{
-	char *p = out;
-	memcpy(p, "/proc/", 6);
-	p = put_number(p + 6, pid);
-	if (tid > 0) {
-		memcpy(p, "/task/", 6);
-		p = put_number(p + 6, tid);
-	}
-	*p++ = '/';
-	strcpy(p, rest);
-}
-
-/* Reads a small /proc file whole; returns its length, -1 if unreadable. */
-static ssize_t read_small(const char *path, char *buf, size_t size)
-{
-	int fd = LC_WITH_ROOM(open(path, O_RDONLY | O_CLOEXEC));
-	if (fd < 0)
-		return -1;
-	ssize_t got = lc_real_read(fd, buf, size - 1);
-	lc_real_close(fd);
-	if (got < 0)
-		return -1;
-	buf[got] = '\0';
-	return got;
-}
-
 static long parse_long(const char **p)
 {
 	long v = 0;
@@ -85,9 +45,8 @@ static void add_process(int pid, void *ctx)
 		tree->truncated = true;
 		return;
 	}
-	char path[64], buf[512];
-	proc_path(path, pid, 0, "stat");
-	if (read_small(path, buf, sizeof buf) <= 0)
+	char buf[512];
+	if (lc_proc_read(pid, 0, "stat", buf, sizeof buf) <= 0)
 		return; /* exited meanwhile */
 	/* "PID (comm) S PPID PGRP ...": comm may hold spaces and
 	 * parentheses, so the fields follow the last ')'. */
@@ -127,9 +86,8 @@ struct thread_look {
 static void look_at_thread(int tid, void *ctx)
 {
 	struct thread_look *look = ctx;
-	char path[80], name[32];
-	proc_path(path, look->pid, tid, "comm");
-	ssize_t n = read_small(path, name, sizeof name);
+	char name[32];
+	ssize_t n = lc_proc_read(look->pid, tid, "comm", name, sizeof name);
 	if (n <= 0)
 		return;
 	if (name[n - 1] == '\n')
@@ -144,9 +102,8 @@ static void look_at_thread(int tid, void *ctx)
  * bit sig-1): sent, not yet taken by a handler. */
 static bool shutdown_signal_pending(pid_t pid, const sigset_t *shutdown_signals)
 {
-	char path[64], buf[2048];
-	proc_path(path, pid, 0, "status");
-	if (read_small(path, buf, sizeof buf) <= 0)
+	char buf[2048];
+	if (lc_proc_read(pid, 0, "status", buf, sizeof buf) <= 0)
 		return false;
 	const char *line = strstr(buf, "\nShdPnd:");
 	if (!line)
@@ -172,7 +129,7 @@ static bool shutdown_signal_pending(pid_t pid, const sigset_t *shutdown_signals)
 enum lc_server_state lc_server_state(pid_t pid, const sigset_t *shutdown_signals)
 {
 	char path[64];
-	proc_path(path, pid, 0, "task");
+	lc_proc_path(path, pid, 0, "task");
 	struct thread_look look = {.pid = pid, .state = LC_SERVER_NONE};
 	lc_for_each_number(path, look_at_thread, &look);
 	if (look.state == LC_SERVER_READY && shutdown_signal_pending(pid, shutdown_signals))
@@ -230,9 +187,7 @@ bool lc_subtree_any(const struct lc_proctree *tree, pid_t pid,
 
 void lc_proc_comm(pid_t pid, char *out, size_t size)
 {
-	char path[64];
-	proc_path(path, pid, 0, "comm");
-	ssize_t n = size > 1 ? read_small(path, out, size) : -1;
+	ssize_t n = size > 1 ? lc_proc_read(pid, 0, "comm", out, size) : -1;
 	if (n <= 0) {
 		if (size > 1)
 			strcpy(out, "?");
@@ -245,7 +200,7 @@ void lc_proc_comm(pid_t pid, char *out, size_t size)
 void lc_name_thread(pid_t tid, const char *name)
 {
 	char path[80];
-	proc_path(path, getpid(), tid, "comm");
+	lc_proc_path(path, 0, tid, "comm");
 	/* /proc/self/task/TID/comm of our own threads: writable by us. */
 	int fd = LC_WITH_ROOM(open(path, O_WRONLY | O_CLOEXEC));
 	if (fd < 0)

@@ -3,7 +3,7 @@
  *   calls close_file|accept_empty|close_connection BATCHES [threaded]
  *   calls accept_badfd|close_connection_badfd BATCHES [threaded]
  *   calls write_file|read_file|write_http_body|write_http_head BATCHES [threaded]
- *   calls write_h2_frame|write_ws_frame BATCHES [threaded]
+ *   calls write_h2_frame|write_ws_frame|read_http_request BATCHES [threaded]
  *
  * Prints two figures in ns per call: the call as the program makes it
  * (through lastcall's wrapper when it is preloaded) and the C library's
@@ -310,6 +310,20 @@ static void drain_client(int client)
 		;
 }
 
+/* Batches of the same write on a prepared connection, the client's side
+ * emptied untimed before each. */
+static void time_writes(int conn, int client, const void *buf, size_t len, int batches,
+			struct totals *t)
+{
+	for (int b = 0; b < 2 * batches; b++) {
+		bool direct = abba_direct(b);
+		drain_client(client);
+		long long start = now_ns();
+		(direct ? timed_direct_write : timed_via_symbol_write)(conn, buf, len, BATCH);
+		*(direct ? &t->direct : &t->via_symbol) += now_ns() - start;
+	}
+}
+
 static void bench_http_body(int batches, struct totals *t)
 {
 	int client, conn = http_connection(&client);
@@ -321,13 +335,7 @@ static void bench_http_body(int batches, struct totals *t)
 	static const char body_head[] = "HTTP/1.1 200 OK\r\nContent-Length: 1099511627776\r\n\r\n";
 	if (write(conn, body_head, sizeof body_head - 1) < 0)
 		die("head");
-	for (int b = 0; b < 2 * batches; b++) {
-		bool direct = abba_direct(b);
-		drain_client(client);
-		long long start = now_ns();
-		(direct ? timed_direct_write : timed_via_symbol_write)(conn, small, sizeof small, BATCH);
-		*(direct ? &t->direct : &t->via_symbol) += now_ns() - start;
-	}
+	time_writes(conn, client, small, sizeof small, batches, t);
 }
 
 /* Each write is a whole response head to a request the program read
@@ -351,6 +359,28 @@ static void bench_http_head(int batches, struct totals *t)
 	}
 }
 
+/* Each read is one whole request on an HTTP/1.x connection (the client
+ * sent the batch untimed): the read path's tracker, request by request. */
+static void bench_http_read(int batches, struct totals *t)
+{
+	int client, conn = http_connection(&client);
+	static const char request[] = "GET /a-request-of-64-bytes HTTP/1.1\r\nHost: example\r\n\r\n";
+	char buf[sizeof request];
+	/* the batch in one send: a unix socket's sender is charged a whole
+	 * buffer per small send, and a thousand of them would block */
+	static char requests[BATCH * (sizeof request - 1)];
+	for (int i = 0; i < BATCH; i++)
+		memcpy(requests + i * (sizeof request - 1), request, sizeof request - 1);
+	for (int b = 0; b < 2 * batches; b++) {
+		bool direct = abba_direct(b);
+		if (send(client, requests, sizeof requests, 0) != (ssize_t)sizeof requests)
+			die("requests");
+		long long start = now_ns();
+		(direct ? timed_direct_read : timed_via_symbol_read)(conn, buf, sizeof request - 1, BATCH);
+		*(direct ? &t->direct : &t->via_symbol) += now_ns() - start;
+	}
+}
+
 /* Each write is one whole frame of 64 bytes (9-byte header, DATA on
  * stream 1) on a connection whose client sent the HTTP/2 preface. */
 static void bench_h2_frame(int batches, struct totals *t)
@@ -365,13 +395,7 @@ static void bench_h2_frame(int batches, struct totals *t)
 		die("preface");
 	char frame[64] = {0, 0, 55, 0, 0, 0, 0, 0, 1};
 	memcpy(frame + 9, small, sizeof frame - 9);
-	for (int b = 0; b < 2 * batches; b++) {
-		bool direct = abba_direct(b);
-		drain_client(client);
-		long long start = now_ns();
-		(direct ? timed_direct_write : timed_via_symbol_write)(conn, frame, sizeof frame, BATCH);
-		*(direct ? &t->direct : &t->via_symbol) += now_ns() - start;
-	}
+	time_writes(conn, client, frame, sizeof frame, batches, t);
 }
 
 /* Each write is one whole unmasked text frame of 64 bytes on a WebSocket
@@ -389,13 +413,7 @@ static void bench_ws_frame(int batches, struct totals *t)
 		die("upgrade");
 	char frame[64] = {(char)0x81, 62};
 	memcpy(frame + 2, small, sizeof frame - 2);
-	for (int b = 0; b < 2 * batches; b++) {
-		bool direct = abba_direct(b);
-		drain_client(client);
-		long long start = now_ns();
-		(direct ? timed_direct_write : timed_via_symbol_write)(conn, frame, sizeof frame, BATCH);
-		*(direct ? &t->direct : &t->via_symbol) += now_ns() - start;
-	}
+	time_writes(conn, client, frame, sizeof frame, batches, t);
 }
 
 static void *idle_thread(void *unused)
@@ -454,6 +472,8 @@ int main(int argc, char **argv)
 		bench_http_body(batches, &t);
 	else if (strcmp(argv[1], "write_http_head") == 0)
 		bench_http_head(batches, &t);
+	else if (strcmp(argv[1], "read_http_request") == 0)
+		bench_http_read(batches, &t);
 	else if (strcmp(argv[1], "write_h2_frame") == 0)
 		bench_h2_frame(batches, &t);
 	else if (strcmp(argv[1], "write_ws_frame") == 0)

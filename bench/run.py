@@ -101,15 +101,18 @@ def kill(proc):
 CALL_KINDS = [("close_file", 200), ("accept_empty", 200), ("close_connection", 50),
               ("accept_badfd", 200), ("close_connection_badfd", 50),
               ("write_file", 200), ("read_file", 200), ("write_http_body", 100),
-              ("write_http_head", 50), ("write_h2_frame", 100), ("write_ws_frame", 100)]
+              ("write_http_head", 50), ("read_http_request", 50), ("write_h2_frame", 100),
+              ("write_ws_frame", 100)]
 NS_RESOLVABLE = {"close_file", "accept_badfd", "close_connection_badfd", "write_file",
-                 "read_file", "write_http_body", "write_http_head", "write_h2_frame",
-                 "write_ws_frame"}
+                 "read_file", "write_http_body", "write_http_head", "read_http_request",
+                 "write_h2_frame", "write_ws_frame"}
 # The goals of the wrapper per call, in ns (issue: HTTP/1.x awareness).
 NS_GOALS = {"write_file": 2, "read_file": 2, "write_http_body": 20, "write_http_head": 150,
             # issue 18: a frame written on an HTTP/2 or WebSocket connection,
             # held to the HTTP/1.x body's goal
-            "write_h2_frame": 20, "write_ws_frame": 20}
+            "write_h2_frame": 20, "write_ws_frame": 20,
+            # a request read on an HTTP/1.x connection, held to the head's goal
+            "read_http_request": 150}
 
 
 def calls_run(kind, batches, variant):

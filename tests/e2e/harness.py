@@ -76,6 +76,38 @@ def _limit_descriptors(nofile):
     return preexec
 
 
+def processes():
+    """{pid: (ppid, comm, state)} of every process, from /proc/PID/stat
+    (the kernel's task/TID/children list needs CONFIG_PROC_CHILDREN, which
+    not every kernel has)."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        found[int(entry)] = (int(fields[1]), comm, fields[0])
+    return found
+
+
+def descendants_of(root):
+    """[(pid, comm, state)] of the processes below `root`, parents first."""
+    table = processes()
+    out, queue = [], [root]
+    while queue:
+        parent = queue.pop(0)
+        for pid, (ppid, comm, state) in table.items():
+            if ppid == parent:
+                out.append((pid, comm, state))
+                queue.append(pid)
+    return out
+
+
 class Server:
     """A process under test. `lastcall_args=None` runs it without lastcall."""
 
@@ -185,27 +217,8 @@ class Server:
         return code
 
     def descendants(self):
-        """Pids of the processes this server started (workers, children),
-        from every process's parent in /proc/PID/stat (the kernel's
-        task/TID/children list needs CONFIG_PROC_CHILDREN, which not every
-        kernel has)."""
-        parents = {}
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    stat = f.read()
-            except OSError:
-                continue
-            parents[int(entry)] = int(stat[stat.rindex(")") + 2:].split()[1])
-        found, queue = [], [self.pid]
-        while queue:
-            parent = queue.pop()
-            kids = [pid for pid, ppid in parents.items() if ppid == parent]
-            found += kids
-            queue += kids
-        return found
+        """Pids of the processes this server started (workers, children)."""
+        return [pid for pid, _, _ in descendants_of(self.pid)]
 
     def stop(self):
         """Cleanup after a test: end the process if it is still running,

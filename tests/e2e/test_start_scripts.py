@@ -17,8 +17,8 @@ import time
 
 import pytest
 
-from harness import (LAUNCHER, PYTHON, SANITIZER_RUNTIME, SERVERS, Outcome, Server, free_port,
-                     http_get, in_thread)
+from harness import (LAUNCHER, PYTHON, SANITIZER_RUNTIME, SERVERS, Outcome, Server, descendants_of,
+                     free_port, http_get, in_thread, processes)
 
 BIG = 12 * 1024 * 1024
 
@@ -56,35 +56,6 @@ class ExitWatch:
         return self.time
 
 
-def processes():
-    """{pid: (ppid, comm)} from /proc."""
-    found = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        comm = stat[stat.index("(") + 1:stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2:].split()
-        found[int(entry)] = (int(fields[1]), comm, fields[0])
-    return found
-
-
-def descendants_of(root):
-    table = processes()
-    out, queue = [], [root]
-    while queue:
-        parent = queue.pop()
-        for pid, (ppid, comm, state) in table.items():
-            if ppid == parent:
-                out.append((pid, comm, state))
-                queue.append(pid)
-    return out
-
-
 def server_pid(server, comm):
     """The pid of the process named `comm` below the wrapper (its host pid,
     also inside a PID namespace)."""
@@ -103,6 +74,14 @@ def slow_downloads(port, n=2):
     server is still writing them seconds after the signal."""
     return [client(http_get, port, "/big.bin", read_size=16384, pace=0.004, rcvbuf=32768,
                    timeout=30) for _ in range(n)]
+
+
+def downloads_under_way(port):
+    """slow_downloads, returned once each has its first bytes."""
+    clients = slow_downloads(port)
+    for outcome, _ in clients:
+        assert outcome.started.wait(10), "a download never began"
+    return clients
 
 
 def client(get, port, path, **kwargs):
@@ -163,9 +142,7 @@ def run_download_case(tmp_path, argv, server_comm, expected_status, as_pid1=Fals
         server.wait_for(r"listening on", timeout=20, stream=server_log)
         target = wrapper_pid(server, as_pid1)
         watch = ExitWatch(server_pid(server, server_comm))
-        clients = slow_downloads(port)
-        for outcome, _ in clients:
-            assert outcome.started.wait(10), server.stderr_text()
+        clients = downloads_under_way(port)
         signal_time = time.monotonic()
         os.kill(target, signal.SIGTERM)
         server.wait_for(r"SIGTERM: forwarded to 1 child \(" + server_comm, timeout=5)
@@ -349,9 +326,7 @@ def test_pid1_reaps_orphans_while_holding(tmp_path):
     try:
         server.wait_for(r"listening on", timeout=20)
         target = wrapper_pid(server, True)
-        clients = slow_downloads(port)
-        for outcome, _ in clients:
-            assert outcome.started.wait(10)
+        clients = downloads_under_way(port)
         os.kill(target, signal.SIGTERM)
         server.wait_for(r"SIGTERM: forwarded to 1 child", timeout=5)
         sleeper = [pid for pid, comm, _ in descendants_of(target) if comm == "sleep"]
@@ -369,19 +344,23 @@ def test_pid1_reaps_orphans_while_holding(tmp_path):
         server.stop()
 
 
+def start_sh(tmp_path, own_session=False):
+    """`sh start.sh` serving the big file with python, under lastcall."""
+    write_site(tmp_path)
+    port = free_port()
+    (tmp_path / "start.sh").write_text(START_SH.format(python=PYTHON))
+    return Server(["sh", "start.sh"], cwd=tmp_path, own_session=own_session,
+                  env={"PORT": str(port)}), port
+
+
 def test_group_signal_is_one_shutdown(tmp_path):
     """systemd's KillMode=control-group (or ^C) signals the wrapper and the
     server at once; the wrapper's forward then reaches the server a second
     time. The server drains once: no "second SIGTERM" skipping the drain."""
-    write_site(tmp_path)
-    port = free_port()
-    (tmp_path / "start.sh").write_text(START_SH.format(python=PYTHON))
-    server = Server(["sh", "start.sh"], cwd=tmp_path, own_session=True, env={"PORT": str(port)})
+    server, port = start_sh(tmp_path, own_session=True)
     try:
         server.wait_for(r"listening on", timeout=20)
-        clients = slow_downloads(port)
-        for outcome, _ in clients:
-            assert outcome.started.wait(10)
+        clients = downloads_under_way(port)
         server.send_group(signal.SIGTERM)
         assert server.wait_exit(timeout=40) == -signal.SIGTERM
         for _, thread in clients:
@@ -395,15 +374,10 @@ def test_group_signal_is_one_shutdown(tmp_path):
 def test_second_signal_reaches_the_server_through_the_wrapper(tmp_path):
     """An operator's second SIGTERM to the wrapper is forwarded: the server
     skips to its exit phase, as if signalled twice itself."""
-    write_site(tmp_path)
-    port = free_port()
-    (tmp_path / "start.sh").write_text(START_SH.format(python=PYTHON))
-    server = Server(["sh", "start.sh"], cwd=tmp_path, env={"PORT": str(port)})
+    server, port = start_sh(tmp_path)
     try:
         server.wait_for(r"listening on", timeout=20)
-        clients = slow_downloads(port)
-        for outcome, _ in clients:
-            assert outcome.started.wait(10)
+        downloads_under_way(port)  # they hold the drain while the second signal comes
         server.send(signal.SIGTERM)
         server.wait_for(r"SIGTERM: draining", timeout=5)
         server.send(signal.SIGTERM)

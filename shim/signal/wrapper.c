@@ -68,7 +68,11 @@ bool lc_signal_is_duplicate(int first, pid_t first_pid, int first_code_, int64_t
 
 void lc_wrapper_note_kill(pid_t target, int sig)
 {
-	if (atomic_load(&shutdown_pid) != getpid() || sigismember(&lc_rt.cfg.signals, sig) != 1)
+	/* Every kill() of every process passes here: no system call unless a
+	 * shutdown is under way. */
+	pid_t shutdown_here = atomic_load(&shutdown_pid);
+	if (shutdown_here == 0 || sigismember(&lc_rt.cfg.signals, sig) != 1 ||
+	    shutdown_here != getpid())
 		return;
 	if (target == 0)
 		target = -getpgrp();

@@ -12,6 +12,7 @@ from harness import BUILD, Outcome, free_port, http_get, in_thread
 
 FLAG_LOOP = os.path.join(BUILD, "tests", "servers", "flag_loop_server")
 RUNS = 20
+WAIT_S = 5.0  # the flag loop's epoll_wait timeout
 
 
 def test_a_flag_setting_handler_is_not_left_asleep(servers):
@@ -32,10 +33,20 @@ def test_a_flag_setting_handler_is_not_left_asleep(servers):
         assert server.wait_exit(10) == 0
         _, closed = server.wait_for(r"^closed ", stream="stdout")
         _, exiting = server.wait_for(r"^exiting ", stream="stdout")
-        lags.append(float(exiting.split()[1]) - float(closed.split()[1]))
-        assert lags[-1] < 0.005, f"run {run}: exited {lags[-1] * 1000:.1f} ms after its last close"
+        _, stamp, how = exiting.split()
+        lags.append(float(stamp) - float(closed.split()[1]))
+        # The property itself: the signal found the loop in its wait and
+        # ended it. Landing before the wait, it sleeps its 5 s timeout.
+        assert how == "interrupted", f"run {run}: its wait {how}, {lags[-1]:.3f} s after its last close"
+        assert lags[-1] < WAIT_S / 10, f"run {run}: exited {lags[-1] * 1000:.1f} ms after its last close"
+    # How soon: 2 ms of the loop's own housekeeping, then the hand-back's
+    # look at the main thread (every 0.25 ms). One run in a few hundred is
+    # a few ms later when another process takes a core (measured with a
+    # busy loop beside it: up to 4.2 ms), hence the median.
+    lags.sort()
+    assert lags[RUNS // 2] < 0.005, f"median exit {lags[RUNS // 2] * 1000:.1f} ms after the last close"
     print(f"\nflag loop: exit {min(lags) * 1000:.1f}-{max(lags) * 1000:.1f} ms after the last "
-          f"close, {RUNS} of {RUNS}")
+          f"close (median {lags[RUNS // 2] * 1000:.1f}), every wait interrupted, {RUNS} of {RUNS}")
 
 
 def test_lighttpd_exits_right_after_its_last_download(servers, tmp_path):

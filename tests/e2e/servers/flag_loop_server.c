@@ -5,9 +5,12 @@
  * housekeeping (FLAG_LOOP_BUSY_MS) after its test of the flag, before its
  * wait. A signal that lands in that window sets the flag too late for
  * this turn: the loop sleeps the whole 5 s.
- * Prints "accepted", then "closed T" and "exiting T" (CLOCK_MONOTONIC, s).
+ * Prints "accepted", then "closed T" and "exiting T HOW" (CLOCK_MONOTONIC,
+ * s; HOW is how its last wait ended: "interrupted" by the signal, or
+ * "slept" until its timeout or an event).
  *     flag_loop_server PORT */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -62,7 +65,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < MAX_PENDING; i++)
 		pending[i].fd = -1;
 	printf("ready\n");
-	int closed_one = 0;
+	int closed_one = 0, interrupted = 0;
 	while (!stop) {
 		/* After the test, before the wait: housekeeping (logs, timers)
 		 * once a connection closed. */
@@ -81,6 +84,7 @@ int main(int argc, char **argv)
 			}
 		struct epoll_event got[8];
 		int n = epoll_wait(ep, got, 8, timeout);
+		interrupted = n < 0 && errno == EINTR;
 		for (int k = 0; k < n; k++) {
 			int fd = got[k].data.fd;
 			if (fd == listener) {
@@ -120,6 +124,6 @@ int main(int argc, char **argv)
 			closed_one = 1;
 		}
 	}
-	printf("exiting %.6f\n", now());
+	printf("exiting %.6f %s\n", now(), interrupted ? "interrupted" : "slept");
 	return 0;
 }

@@ -34,9 +34,10 @@ int lc_children_holding(int *pidfds, int max, int64_t age_ns, bool close_idle, l
  * forked (the dump walks every TCP socket of the host). */
 long lc_children_replies_leaving(void);
 
-/* Is a live child forked with this connection (by inode)? Such a
- * connection is busy whatever its TCP state says: a CGI script writes its
- * output through it after the parent's own headers went out. */
+/* Is a live child that was forked with this connection (by inode) still
+ * holding it? Such a connection is busy whatever its TCP state says: a
+ * CGI script writes its output through it after the parent's own headers
+ * went out. One closed in the child (close-on-exec) is not held. */
 bool lc_children_hold(uint64_t ino);
 
 #endif

@@ -152,7 +152,7 @@ static bool nonblocking(const struct out_call *c)
 static ssize_t write_tracked_in(struct lc_h1 *h, const struct out_call *c)
 {
 	bool closing = lc_closing();
-	uint16_t answered = atomic_load_explicit(&h->responses, memory_order_relaxed);
+	uint32_t progress = closing ? lc_h1_progress(h) : 0;
 	size_t total = 0;
 	for (int i = 0; i < c->iovcnt; i++)
 		total += c->iov[i].iov_len;
@@ -169,9 +169,9 @@ static ssize_t write_tracked_in(struct lc_h1 *h, const struct out_call *c)
 			}
 			continue;
 		}
-		/* A response ended during the shutdown: the drain may close it. */
-		if (closing && r > 0 &&
-		    atomic_load_explicit(&h->responses, memory_order_relaxed) != answered) {
+		/* A response or a stream ended during the shutdown: the drain
+		 * may close the connection. */
+		if (closing && r > 0 && lc_h1_progress(h) != progress) {
 			int saved = errno;
 			lc_wake(LC_EV_CLOSED);
 			errno = saved;

@@ -105,7 +105,7 @@ struct lc_h1 {
 			uint16_t status;	    /* of the response being written */
 		};
 		/* HTTP/2: its open streams (a change wakes the drain as a
-		 * response's end does). */
+		 * response's end does: lc_h1_progress). */
 		struct lc_h2_streams h2_open;
 		/* WebSocket: when the drain saw the goodbye sent
 		 * (CLOCK_MONOTONIC; 0: not yet), for the wait for the
@@ -204,6 +204,17 @@ static inline void lc_h1_wrote(struct lc_h1 *h, const char *p, size_t n, bool cl
 	}
 	lc_h1_wrote_more(h, p, n, closing, edits, base, before);
 }
+/* What the drain waits for on a connection, as a token taken before a
+ * write and compared after it: responses complete (HTTP/1.x), streams
+ * open (HTTP/2; its open-stream bitmap shares the memory of the response
+ * count, so that count alone says nothing there). */
+static inline uint32_t lc_h1_progress(const struct lc_h1 *h)
+{
+	if (atomic_load_explicit(&h->proto, memory_order_relaxed) == LC_PROTO_H2)
+		return 0x10000u | (uint32_t)lc_h2_open_streams(&h->h2_open);
+	return atomic_load_explicit(&h->responses, memory_order_relaxed);
+}
+
 /* Bytes written without being seen (sendfile, splice). */
 void lc_h1_wrote_unseen(struct lc_h1 *h, uint64_t n);
 

@@ -68,6 +68,7 @@ static enum lc_h2_event frame_begins(struct lc_h2_side *s, struct lc_h2_streams 
 {
 	s->pos = 0;
 	s->left = s->length;
+	s->preface = 0; /* the program's first frame has begun (h2.h) */
 	enum lc_h2_event event = LC_H2_OK;
 	if (from_client) {
 		if (s->type == T_HEADERS && !stream_opens(open, s->stream))
@@ -178,7 +179,7 @@ size_t lc_h2_next_boundary(const struct lc_h2_side *s, const char *p, size_t n)
 {
 	struct lc_h2_side copy = *s;
 	size_t at = 0;
-	while (!lc_h2_at_boundary(&copy)) {
+	while (!lc_h2_goaway_may_go(&copy)) {
 		if (at == n)
 			return n + 1;
 		if (copy.left > 0) {
@@ -194,6 +195,7 @@ size_t lc_h2_next_boundary(const struct lc_h2_side *s, const char *p, size_t n)
 		if (++copy.pos == 9) {
 			copy.pos = 0;
 			copy.left = copy.length;
+			copy.preface = 0;
 		}
 	}
 	return at;

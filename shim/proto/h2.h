@@ -38,7 +38,10 @@ struct lc_h2_side {
 	uint8_t pos;	  /* header bytes seen of the next frame (0-8) */
 	uint8_t type;
 	uint8_t flags;
-	uint8_t preface;  /* read side: client preface bytes still expected */
+	/* Read side: client preface bytes still expected. Write side: 1
+	 * until the program's first frame (its SETTINGS, the server
+	 * preface, which must come first: RFC 9113 3.4) has begun. */
+	uint8_t preface;
 	uint32_t stream;
 };
 
@@ -68,9 +71,17 @@ static inline bool lc_h2_at_boundary(const struct lc_h2_side *s)
 	return s->pos == 0 && s->left == 0;
 }
 
-/* How many of the program's next `n` bytes (at `p`) come before its
- * first frame boundary, from side `s` (not changed): 0 when it is at one
- * now; n + 1 when none falls inside these bytes. */
+/* Where lastcall's GOAWAY may go into the program's output: between two
+ * frames, after its SETTINGS. */
+static inline bool lc_h2_goaway_may_go(const struct lc_h2_side *s)
+{
+	return lc_h2_at_boundary(s) && !s->preface;
+}
+
+/* How many of the program's next `n` bytes (at `p`) come before the
+ * first place a GOAWAY may go (lc_h2_goaway_may_go), from side `s` (not
+ * changed): 0 when it may go now; n + 1 when none falls inside these
+ * bytes. */
 size_t lc_h2_next_boundary(const struct lc_h2_side *s, const char *p, size_t n);
 
 int lc_h2_open_streams(const struct lc_h2_streams *open);

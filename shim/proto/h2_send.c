@@ -14,7 +14,7 @@ static size_t first_boundary(const struct lc_h1 *h, const struct iovec *iov, int
 			     size_t total)
 {
 	struct lc_h2_side side = h->h2_write;
-	if (lc_h2_at_boundary(&side))
+	if (lc_h2_goaway_may_go(&side))
 		return 0;
 	size_t at = 0;
 	for (int i = 0; i < iovcnt; i++) {

@@ -33,21 +33,27 @@ enum state {
 	S_DEAD,	      /* not followed any more */
 };
 
-enum header { H_NONE, H_CONTENT_LENGTH, H_TRANSFER_ENCODING, H_CONNECTION, H_OTHER };
+/* Upgrade tells a 101 to h2c from one to WebSocket. */
+enum header { H_NONE, H_CONTENT_LENGTH, H_TRANSFER_ENCODING, H_CONNECTION, H_UPGRADE, H_OTHER };
+#define H_LAST_NAMED H_UPGRADE
 static const char *const header_names[] = {
 	[H_CONTENT_LENGTH] = "content-length",
 	[H_TRANSFER_ENCODING] = "transfer-encoding",
 	[H_CONNECTION] = "connection",
+	[H_UPGRADE] = "upgrade",
 };
 static const uint8_t header_lengths[] = {
-	[H_CONTENT_LENGTH] = 14, [H_TRANSFER_ENCODING] = 17, [H_CONNECTION] = 10};
-#define NAME_CANDIDATES ((1u << H_CONTENT_LENGTH) | (1u << H_TRANSFER_ENCODING) | (1u << H_CONNECTION))
+	[H_CONTENT_LENGTH] = 14, [H_TRANSFER_ENCODING] = 17, [H_CONNECTION] = 10, [H_UPGRADE] = 7};
+#define NAME_CANDIDATES                                                               \
+	((1u << H_CONTENT_LENGTH) | (1u << H_TRANSFER_ENCODING) | (1u << H_CONNECTION) | \
+	 (1u << H_UPGRADE))
 
-/* Tokens of a Connection value, and "chunked" of Transfer-Encoding. */
-enum token { T_NONE, T_CLOSE, T_KEEP_ALIVE, T_UPGRADE, T_CHUNKED, T_MISMATCH };
+/* Tokens of a Connection value, "chunked" of Transfer-Encoding, "h2c" of
+ * Upgrade. */
+enum token { T_NONE, T_CLOSE, T_KEEP_ALIVE, T_UPGRADE, T_CHUNKED, T_H2C, T_MISMATCH };
 static const char *const token_names[] = {
 	[T_CLOSE] = "close", [T_KEEP_ALIVE] = "keep-alive", [T_UPGRADE] = "upgrade",
-	[T_CHUNKED] = "chunked"};
+	[T_CHUNKED] = "chunked", [T_H2C] = "h2c"};
 
 /* Message flags. */
 #define F_CONTENT_LENGTH 0x001
@@ -59,6 +65,7 @@ static const char *const token_names[] = {
 #define F_PRI 0x040	   /* request: the method is PRI (HTTP/2's preface) */
 #define F_REWRITE 0x080	   /* response: gets Connection: close from lastcall */
 #define F_SUBSTITUTED 0x100 /* response: a Connection value was overwritten */
+#define F_H2C 0x200	    /* Upgrade: h2c (a 101 with it switches to HTTP/2) */
 
 /* What the drain thread may say of the response being written. It reads
  * only atomic fields: the sides' own fields belong to their threads. */
@@ -141,14 +148,15 @@ static void ws_fed(struct lc_h1 *h, int e, bool from_client)
 		STORE(h->req_busy, !lc_ws_between_messages(&h->ws_read));
 	else
 		STORE(h->resp_busy, !lc_ws_between_messages(&h->ws_write));
-	if (e & LC_WS_NOT_WS) {
-		STORE(h->proto, LC_PROTO_OTHER); /* not WebSocket: the kernel's view */
-		return;
-	}
+	/* A Close before a frame that is no WebSocket's still counts, as it
+	 * would have in a feed of its own (make fuzz: a 101, a Close and
+	 * garbage in one write left a state the same bytes cut did not). */
 	if ((e & LC_WS_CLOSE) && from_client)
 		STORE(h->last_close, 1); /* the client's Close: it is leaving */
 	if ((e & LC_WS_CLOSE) && !from_client)
 		STORE(h->h2_goaway, LC_H2_GOAWAY_SENT); /* the program says goodbye */
+	if (e & LC_WS_NOT_WS)
+		STORE(h->proto, LC_PROTO_OTHER); /* not WebSocket: the kernel's view */
 }
 
 /* After a 101: both directions start at a frame boundary. */
@@ -171,6 +179,22 @@ static bool starts_h2(const char *p, size_t n)
 	return m >= 4 && memcmp(p, LC_H2_PREFACE, m) == 0;
 }
 
+/* After a 101 with "Upgrade: h2c" (RFC 7540 3.2): the program's next
+ * bytes are its SETTINGS, the client's are its preface, and the upgrade
+ * request is stream 1, which the program answers in HTTP/2 frames. */
+static void become_h2c(struct lc_h1 *h)
+{
+	memset(&h->h2_read, 0, sizeof h->h2_read);
+	h->h2_read.preface = LC_H2_PREFACE_LEN;
+	memset(&h->h2_write, 0, sizeof h->h2_write);
+	h->h2_write.preface = 1;
+	STORE(h->h2_open.word, 1); /* stream 1: index 0 above base 0 */
+	STORE(h->h2_goaway, LC_H2_GOAWAY_NONE);
+	STORE(h->last_close, 0);
+	STORE(h->req_busy, 0);
+	STORE(h->resp_busy, 0);
+}
+
 static void become_h2(struct lc_h1 *h)
 {
 	memset(&h->h2_read, 0, sizeof h->h2_read);
@@ -179,8 +203,10 @@ static void become_h2(struct lc_h1 *h)
 		STORE(h->proto, LC_PROTO_LOST);
 		return;
 	}
-	if (!h->h2_early)
+	if (!h->h2_early) {
 		memset(&h->h2_write, 0, sizeof h->h2_write);
+		h->h2_write.preface = 1; /* its SETTINGS still to come */
+	}
 	STORE(h->proto, LC_PROTO_H2);
 }
 
@@ -247,6 +273,8 @@ static void token_byte(struct lc_h1_side *s, char c)
 	if (s->token == T_NONE) {
 		if (s->header == H_TRANSFER_ENCODING)
 			s->token = T_CHUNKED;
+		else if (s->header == H_UPGRADE)
+			s->token = T_H2C;
 		else
 			s->token = lower(c) == 'c' ? T_CLOSE : lower(c) == 'k' ? T_KEEP_ALIVE
 						 : lower(c) == 'u' ? T_UPGRADE : T_MISMATCH;
@@ -269,7 +297,8 @@ static void token_end(struct lc_h1_side *s)
 	    token_names[s->token][s->pos & ~TOKEN_ENDED] != '\0')
 		return;
 	static const uint16_t flag_of[] = {[T_CLOSE] = F_CLOSE, [T_KEEP_ALIVE] = F_KEEP_ALIVE,
-					   [T_UPGRADE] = F_UPGRADE, [T_CHUNKED] = F_CHUNKED};
+					   [T_UPGRADE] = F_UPGRADE, [T_CHUNKED] = F_CHUNKED,
+					   [T_H2C] = F_H2C};
 	s->flags |= flag_of[s->token];
 }
 
@@ -279,7 +308,7 @@ static void value_end(struct lc_h1_side *s)
 	if (s->header == H_TRANSFER_ENCODING) {
 		s->flags &= (uint16_t)~F_CHUNKED;
 		token_end(s);
-	} else if (s->header == H_CONNECTION) {
+	} else if (s->header == H_CONNECTION || s->header == H_UPGRADE) {
 		token_end(s);
 	}
 }
@@ -348,11 +377,14 @@ static void response_head_done(struct lc_h1 *h)
 	struct lc_h1_side *s = &h->resp;
 	if (h->status >= 100 && h->status < 200) {
 		if (h->status == 101) {
-			/* Switching protocols: WebSocket (followed from the next
-			 * byte on, its frames checked: lc_h1_wrote_more), or h2c
-			 * (whose preface is no WebSocket frame). */
+			/* Switching protocols, followed from the next byte on
+			 * (lc_h1_wrote_more): to HTTP/2 if the 101 says
+			 * "Upgrade: h2c", else to WebSocket (whose frames are
+			 * checked: anything else is judged from the kernel's
+			 * view). */
+			bool h2c = s->flags & F_H2C;
 			message_done(h, s, true);
-			STORE(h->proto, LC_PROTO_WS);
+			STORE(h->proto, h2c ? LC_PROTO_H2 : LC_PROTO_WS);
 			s->state = S_DEAD; /* ends this feed */
 			return;
 		}
@@ -429,7 +461,7 @@ static size_t name_run(struct lc_h1_side *s, const char *p, size_t n)
 		if (c == ':' || c == '\r' || c == '\n')
 			return i; /* i > 0: step() saw p[0] was none of these */
 		unsigned mask = s->header;
-		for (int id = H_CONTENT_LENGTH; id <= H_CONNECTION; id++)
+		for (int id = H_CONTENT_LENGTH; id <= H_LAST_NAMED; id++)
 			if ((mask & (1u << id)) &&
 			    (s->pos >= header_lengths[id] || header_names[id][s->pos] != c))
 				mask &= ~(1u << id);
@@ -469,7 +501,7 @@ static inline bool same_name(const char *p, const char *name, size_t len)
 
 /* The header lines from `line` to the blank line, within `stop`, into the
  * fields of `t` the byte machine below would set (Content-Length,
- * Transfer-Encoding, Connection). Returns the first byte after the blank
+ * Transfer-Encoding, Connection, Upgrade). Returns the first byte after the blank
  * line, or NULL for anything unusual (the head incomplete, an LF alone, a
  * CR inside a line, a bad Content-Length): the byte machine then reads it. */
 static const char *fields_at_once(const char *line, const char *stop, struct lc_h1_side *t)
@@ -484,8 +516,9 @@ static const char *fields_at_once(const char *line, const char *stop, struct lc_
 		/* A bare CR ends a line for llhttp (make fuzz): not ours to read. */
 		if (memchr(line, '\r', len))
 			return NULL;
-		/* Only three names matter: each is known by its first letter
-		 * and where its colon is, then compared whole. */
+		/* Only four names matter: each is known by its first letter
+		 * and where its colon is, then compared whole ("upgrade" with
+		 * its colon, to be eight bytes: ':' | 0x20 is ':'). */
 		enum header id = H_OTHER;
 		char first = (char)(line[0] | 0x20);
 		if (first == 'c') {
@@ -496,6 +529,8 @@ static const char *fields_at_once(const char *line, const char *stop, struct lc_
 		} else if (first == 't' && len > 17 && line[17] == ':' &&
 			   same_name(line, "transfer-encoding", 17)) {
 			id = H_TRANSFER_ENCODING;
+		} else if (first == 'u' && len > 7 && same_name(line, "upgrade:", 8)) {
+			id = H_UPGRADE;
 		}
 		const char *v = line + (id == H_OTHER ? 0 : header_lengths[id] + 1), *end = lf - 1;
 		if (id == H_CONTENT_LENGTH) {
@@ -797,7 +832,7 @@ static size_t step(struct feed *f, const char *p, size_t n)
 	case S_HDR_NAME:
 		if (c == ':') {
 			enum header id = H_OTHER;
-			for (int i = H_CONTENT_LENGTH; i <= H_CONNECTION; i++)
+			for (int i = H_CONTENT_LENGTH; i <= H_LAST_NAMED; i++)
 				if ((s->header & (1u << i)) && header_names[i][s->pos] == '\0')
 					id = (enum header)i;
 			s->header = (uint8_t)id;
@@ -1036,6 +1071,7 @@ void lc_h1_wrote_more(struct lc_h1 *h, const char *p, size_t n, bool closing,
 		/* Written before any request, and not a status line: an HTTP/2
 		 * server's SETTINGS, say. Followed as frames, in case. */
 		memset(&h->h2_write, 0, sizeof h->h2_write);
+		h->h2_write.preface = 1; /* these are its SETTINGS */
 		h->h2_early = 1;
 	}
 	if (proto == LC_PROTO_H2 || (proto == LC_PROTO_UNKNOWN && h->h2_early)) {
@@ -1059,7 +1095,13 @@ void lc_h1_wrote_more(struct lc_h1 *h, const char *p, size_t n, bool closing,
 	struct feed f = {.h = h, .s = &h->resp, .response = true, .closing = closing,
 			 .edits = edits, .base = base, .seen_before = seen_before};
 	feed(&f, p, n);
-	if (LOAD(h->proto) == LC_PROTO_WS) {
+	if (LOAD(h->proto) == LC_PROTO_H2) {
+		/* A 101 to h2c ended in this write: its SETTINGS may follow. */
+		become_h2c(h);
+		size_t used = f.base - base;
+		if (used < n)
+			h2_wrote(h, p + used, n - used);
+	} else if (LOAD(h->proto) == LC_PROTO_WS) {
 		/* The 101's head ended in this write: what follows it in the
 		 * same write is the first frames. */
 		become_ws(h);

@@ -127,6 +127,11 @@ static bool say_goaway(struct lc_h1 *h, int fd, uint64_t ino)
 	if (!h || atomic_load(&h->proto) != LC_PROTO_H2 ||
 	    atomic_load_explicit(&h->in_write, memory_order_acquire) || atomic_load(&h->resp_busy))
 		return false;
+	/* Never before the program's SETTINGS (RFC 9113 3.4): a connection
+	 * it never spoke on is closed without one. No writer is inside, so
+	 * the writer's byte is settled. */
+	if (h->h2_write.preface)
+		return false;
 	/* From nothing, or the rest of one a program write began (a write
 	 * cut short inside it, with nothing more from the program). */
 	uint8_t expected = LC_H2_GOAWAY_NONE;

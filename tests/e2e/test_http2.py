@@ -4,7 +4,8 @@ told with a GOAWAY (last-stream-id 2^31-1, NO_ERROR) between the
 program's frames. Stock libraries: node's http2 module (h2c), Debian's
 python3-grpcio (server-streaming with pauses, with and without the
 client's bandwidth probe), and gRPC's own graceful stop, which must pass
-under lastcall as it does alone."""
+under lastcall as it does alone; lighttpd's HTTP/2 by upgrade ("Upgrade:
+h2c", as curl --http2 asks for it) with a CGI token stream."""
 import json
 import os
 import signal
@@ -14,6 +15,8 @@ import time
 import pytest
 
 from harness import PYTHON, SERVERS, Server, free_port
+
+H2C_CLIENT = os.path.join(SERVERS, "h2c_client.py")
 
 GRPC_SERVER = os.path.join(SERVERS, "grpc_stream_server.py")
 GRPC_CLIENT = os.path.join(SERVERS, "grpc_stream_client.py")
@@ -146,3 +149,64 @@ def test_grpc_graceful_stop_passes_under_lastcall_as_alone(tmp_path, lastcall):
     check_grpc(events, server, status, took)
     assert "stopped" in server.stdout_text(), server.stdout_text()
     print(f"\ngrpc stop(grace) {'under lastcall' if lastcall else 'alone'}: exit {took:.3f}s after the signal, status {status}")
+
+
+TOKENS_CGI = """#!/bin/sh
+printf 'Content-Type: text/plain\\r\\n\\r\\n'
+for i in 1 2 3 4 5; do echo "token $i"; sleep 0.7; done
+"""
+
+
+def test_lighttpd_h2c_upgrade_streams_complete_and_clients_get_goaway(tmp_path):
+    """lighttpd, HTTP/2 by upgrade (a 101 to h2c, then the answer on
+    stream 1): 2 CGI token streams pausing 700 ms between tokens, and an
+    idle upgraded connection. Both streams complete; every connection gets
+    GOAWAY(NO_ERROR, 2^31-1) from lastcall, the idle one with its close at
+    once; lighttpd (whose own SIGTERM is immediate) exits after the last
+    token. Before this, the upgraded connections were judged from the
+    kernel's view: the streams were cut in their first pause."""
+    www = tmp_path / "www"
+    www.mkdir()
+    (www / "tokens.sh").write_text(TOKENS_CGI)
+    (www / "small.txt").write_text("hello\n")
+    port = free_port()
+    conf = tmp_path / "lighttpd.conf"
+    conf.write_text(f'server.document-root = "{www}"\nserver.port = {port}\n'
+                    'server.bind = "127.0.0.1"\nserver.modules += ("mod_cgi")\n'
+                    'cgi.assign = (".sh" => "/bin/sh")\nserver.stream-response-body = 2\n')
+    server = Server(["lighttpd", "-D", "-f", str(conf)])
+    try:
+        server.wait_for(r"server started")
+        client = Client([PYTHON, H2C_CLIENT, str(port), "/tokens.sh", "2", "/small.txt", "1"])
+        client.wait_started()
+        signal_time = time.monotonic()
+        server.send(signal.SIGTERM)
+        events = client.finish()
+        server.wait_exit(timeout=20)
+        streams = [e for e in events if e.get("path") == "/tokens.sh"]
+        assert sorted((s["conn"], s["tokens"], s["end_stream"]) for s in streams) == \
+            [(0, 5, True), (1, 5, True)], (events, server.stderr_text())
+        assert not [e for e in events if "reset" in e], events
+        for conn in (0, 1, 2):
+            goaways = [e for e in events if e.get("conn") == conn and "goaway" in e]
+            # lastcall's first: NO_ERROR, every stream it has still answered
+            assert goaways and goaways[0]["goaway"] == 0 and goaways[0]["last"] == MAX_STREAM_ID, \
+                (conn, events, server.stderr_text())
+            assert goaways[0]["at"] > signal_time, events
+        for s in streams:  # told before its stream ended, which it then did
+            first = next(e for e in events if e.get("conn") == s["conn"] and "goaway" in e)
+            assert first["at"] < s["at"], events
+        closed = {e["conn"]: e["at"] for e in events if e.get("closed")}
+        last_token = max(s["at"] for s in streams)
+        assert closed[2] - signal_time < 0.5, (events, server.stderr_text())  # the idle one at once
+        assert last_token - signal_time > 1.4, events  # after the pauses, not cut in one
+        assert server.exit_time - last_token < 0.5, (events, server.stderr_text())
+        assert server.has_line(r"closed finished connection .*\(h2: no open stream, GOAWAY sent\)"), \
+            server.stderr_text()
+        assert server.has_line(r"drained in"), server.stderr_text()
+        lag = max(closed[s["conn"]] - s["at"] for s in streams)
+        print(f"\nlighttpd h2c: streams' connections closed within {lag * 1000:.1f} ms of their "
+              f"END_STREAM; idle closed +{closed[2] - signal_time:.3f}s, last token "
+              f"+{last_token - signal_time:.3f}s, exit +{server.exit_time - signal_time:.3f}s after the signal")
+    finally:
+        server.stop()

@@ -1185,16 +1185,28 @@ static void h2_describe(const struct lc_h1 *h, char *out, size_t size)
 		snprintf(out, size, "h2: no open stream%s", goaway);
 }
 
+void lc_h1_ws_note_quiet(struct lc_h1 *h, int64_t quiet_ns)
+{
+	int64_t tenths = quiet_ns / 100000000;
+	STORE(h->chunks, (uint16_t)(tenths > UINT16_MAX ? UINT16_MAX : tenths));
+}
+
 static void ws_describe(const struct lc_h1 *h, char *out, size_t size)
 {
 	const char *where = LOAD(h->resp_busy)  ? "sending a message"
 			    : LOAD(h->req_busy) ? "receiving a message"
 						: "between messages";
-	if (LOAD(h->h2_goaway) == LC_H2_GOAWAY_SENT)
-		snprintf(out, size, "websocket: %s, Close sent%s", where,
-			 LOAD(h->last_close) ? ", the client's Close came back" : "");
-	else
+	const char *back = LOAD(h->last_close) ? ", the client's Close came back" : "";
+	unsigned quiet = LOAD(h->chunks);
+	if (LOAD(h->h2_goaway) != LC_H2_GOAWAY_SENT)
 		snprintf(out, size, "websocket: %s", where);
+	else if (h->ins_sent != LC_WS_CLOSE_LEN)
+		snprintf(out, size, "websocket: %s, the program's Close sent%s", where, back);
+	else if (quiet)
+		snprintf(out, size, "websocket: quiet %u.%u s, Close 1001 sent%s", quiet / 10,
+			 quiet % 10, back);
+	else
+		snprintf(out, size, "websocket: %s, Close 1001 sent%s", where, back);
 }
 
 void lc_h1_describe(const struct lc_h1 *h, char *out, size_t size)

@@ -112,7 +112,10 @@ struct lc_h1 {
 		 * client's Close. */
 		_Atomic int64_t ws_goodbye_ns;
 	};
-	_Atomic uint16_t chunks; /* of the response being written (saturating) */
+	/* Of the response being written (saturating); on a WebSocket closed
+	 * by lastcall after its quiet time, that time in tenths of a second
+	 * (lc_h1_ws_note_quiet). */
+	_Atomic uint16_t chunks;
 	/* A program thread is inside a read or write of this connection:
 	 * the kernel may already count bytes the counts below do not yet
 	 * (set before the system call, cleared after the tracker saw its
@@ -228,6 +231,10 @@ enum lc_h1_verdict {
 			       * the quiet time, then closed with Close 1001 */
 };
 enum lc_h1_verdict lc_h1_judge(const struct lc_h1 *h);
+
+/* A WebSocket lastcall sent Close 1001 to after `quiet_ns` of quiet both
+ * ways (0: at the drain deadline), for lc_h1_describe. */
+void lc_h1_ws_note_quiet(struct lc_h1 *h, int64_t quiet_ns);
 
 /* Where a connection stands, for the log, the report and /status:
  * "streaming chunked, 12 chunks, 3.1 KiB sent". */

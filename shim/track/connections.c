@@ -158,7 +158,7 @@ static bool say_goaway(struct lc_h1 *h, int fd, uint64_t ino)
 /* A WebSocket's Close 1001 ("going away"), between two of the program's
  * messages, with no program thread inside a write (as say_goaway); from
  * then on the program's writes are not sent (proto/http1_send.c). */
-static bool say_ws_close(struct lc_fdtable *t, int fd, uint64_t ino)
+static bool say_ws_close(struct lc_fdtable *t, int fd, uint64_t ino, int64_t quiet_ns)
 {
 	struct lc_h1 *h = lc_fdtable_h1(t, fd);
 	if (!h || atomic_load(&h->proto) != LC_PROTO_WS ||
@@ -178,6 +178,7 @@ static bool say_ws_close(struct lc_fdtable *t, int fd, uint64_t ino)
 	if (dup >= 0)
 		lc_real_close(dup);
 	h->ins_sent = LC_WS_CLOSE_LEN; /* lastcall's Close, not the program's */
+	lc_h1_ws_note_quiet(h, quiet_ns);
 	atomic_store(&h->ws_goodbye_ns, lc_now_ns());
 	atomic_store(&h->h2_goaway, LC_H2_GOAWAY_SENT);
 	return true;
@@ -227,6 +228,7 @@ static void judge_websocket(struct lc_h1 *h, struct lc_conn_look *out)
 	}
 	if (quiet >= lc_rt.cfg.ws_quiet_ns) {
 		out->ws_goodbye_due = true;
+		out->ws_quiet_ns = quiet;
 		return;
 	}
 	out->activity = LC_BUSY;
@@ -447,16 +449,23 @@ void lc_connections_scan(struct lc_fdtable *t, int64_t now_ns, bool close_idle,
 			/* Close 1001 now; the connection closes when the
 			 * client's Close comes back (or the wait ends). */
 			out->busy++;
-			bool said = say_ws_close(t, fd, seen.ino);
+			bool said = say_ws_close(t, fd, seen.ino, look.ws_quiet_ns);
 			out->closed_after_quiet += said;
 			int64_t again = lc_now_ns() + (said ? WS_CLOSE_WAIT_NS : WS_WRITER_RETRY_NS);
 			if (!out->next_change_ns || again < out->next_change_ns)
 				out->next_change_ns = again;
-			if (lc_log_enabled(LC_LOG_DEBUG)) {
+			struct lc_h1 *ws = lc_fdtable_h1(t, fd);
+			if (said && ws && lc_log_enabled(LC_LOG_DEBUG)) {
 				struct lc_line line;
 				lc_line_start(&line);
-				lc_line_str(&line, "websocket quiet: Close 1001 to fd ");
+				lc_line_str(&line, "going away: Close 1001 to fd ");
 				lc_line_int(&line, fd);
+				lc_line_str(&line, " from ");
+				lc_line_str(&line, peer);
+				lc_h1_describe(ws, look.what, sizeof look.what);
+				lc_line_str(&line, " (");
+				lc_line_str(&line, look.what);
+				lc_line_str(&line, ")");
 				lc_line_emit(&line, LC_LOG_DEBUG);
 			}
 			continue;
@@ -539,7 +548,7 @@ long lc_connections_cut(struct lc_fdtable *t, bool cut, bool from_watchdog,
 		say_why_stalled(&line, &look.probe);
 		lc_line_emit(&line, LC_LOG_WARN);
 		if (cut) {
-			say_ws_close(t, fd, seen.ino); /* a WebSocket hears Close 1001, not a bare FIN */
+			say_ws_close(t, fd, seen.ino, 0); /* a WebSocket hears Close 1001, not a bare FIN */
 			shut_down(fd, seen.ino, SHUT_ANYWAY);
 		}
 	}

@@ -37,6 +37,7 @@ struct lc_conn_look {
 	bool finished;	  /* the protocol said it is done (Connection: close sent) */
 	int64_t recheck_ns; /* a keep-alive grace ends then (CLOCK_MONOTONIC; 0: none) */
 	bool ws_goodbye_due; /* a quiet WebSocket: Close 1001 first, the close after */
+	int64_t ws_quiet_ns; /* how long it has been quiet both ways, then */
 	char what[96];	    /* where it stands, for the log, the report, /status */
 };
 /* `history_slot`: the drain thread's memory of the previous look (NULL

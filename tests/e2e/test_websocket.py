@@ -5,6 +5,7 @@ at the drain deadline too, never a bare FIN (which a browser reports as
 1006) — and the library's own graceful shutdown passes under lastcall as
 it does alone."""
 import json
+import re
 import os
 import signal
 import subprocess
@@ -73,6 +74,12 @@ def test_answers_complete_and_every_client_gets_1001(tmp_path):
     counts = json.loads(report.read_text())["counts"]
     assert counts["closed_after_quiet"] == 3 and counts["cut_at_deadline"] == 0, counts
     assert json.loads(report.read_text())["outcome"] == "drained"
+    # The log says why each was told to go, and after how long a quiet.
+    quiet = [float(m.group(1)) for m in (re.search(r"going away: Close 1001 to fd \d+ from 127\.0\.0\.1:\d+ "
+                                                    r"\(websocket: quiet (\d+\.\d) s, Close 1001 sent",
+                                                    line) for _, line in server.lines) if m]
+    closes = [line for _, line in server.lines if "closed" in line or "Close" in line]
+    assert len(quiet) == 3 and all(2.0 <= q < 3.0 for q in quiet), (quiet, closes)
     print(f"\nwebsocket: idle client closed (1001) +{idle[0]['at'] - signal_time:.3f}s, answers' last "
           f"close +{last_part - signal_time:.3f}s, exit +{server.exit_time - signal_time:.3f}s after the signal")
 

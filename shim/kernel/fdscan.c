@@ -58,6 +58,35 @@ int lc_for_each_number(const char *path, lc_fd_visitor visit, void *ctx)
 	return visited;
 }
 
+struct socket_search {
+	pid_t pid;
+	uint64_t ino;
+	bool found;
+};
+
+static void find_socket(int fd, void *opaque)
+{
+	struct socket_search *search = opaque;
+	char path[64], target[64];
+	if (search->found)
+		return;
+	snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)search->pid, fd);
+	ssize_t n = readlink(path, target, sizeof target - 1);
+	if (n <= 0)
+		return;
+	target[n] = '\0';
+	unsigned long long ino;
+	search->found = sscanf(target, "socket:[%llu]", &ino) == 1 && ino == search->ino;
+}
+
+bool lc_proc_has_socket(pid_t pid, uint64_t ino)
+{
+	char dir[32];
+	struct socket_search search = {.pid = pid, .ino = ino};
+	snprintf(dir, sizeof dir, "/proc/%d/fd", (int)pid);
+	return lc_for_each_number(dir, find_socket, &search) < 0 || search.found;
+}
+
 struct waiter_search {
 	int fd;
 	int found;

@@ -6,6 +6,7 @@
 #define LASTCALL_FDSCAN_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 typedef void (*lc_fd_visitor)(int fd, void *ctx);
@@ -15,6 +16,11 @@ int lc_for_each_fd(lc_fd_visitor visit, void *ctx);
 
 /* Calls visit for each numeric entry of a /proc directory (fds, tasks). */
 int lc_for_each_number(const char *dir, lc_fd_visitor visit, void *ctx);
+
+/* Process `pid` has socket `ino` open right now (/proc/PID/fd); true
+ * also when that cannot be read (another user's process): the caller
+ * then assumes the worst. */
+bool lc_proc_has_socket(pid_t pid, uint64_t ino);
 
 /* "/proc/PID/rest" ("/proc/self/..." for pid 0, right in any PID
  * namespace), or "/proc/PID/task/TID/rest" with tid > 0, into

@@ -78,6 +78,26 @@ int lc_proctree_children(const struct lc_proctree *tree, pid_t parent, pid_t *ou
 	return found;
 }
 
+bool lc_descendants_hold_socket(uint64_t ino, struct lc_proctree *tree)
+{
+	if (!lc_proc_is_ours() || lc_proctree_read(tree) < 0 || tree->truncated)
+		return true;
+	enum { MAX_DESCENDANTS = 512 };
+	pid_t found[MAX_DESCENDANTS];
+	int count = lc_proctree_children(tree, getpid(), found, MAX_DESCENDANTS);
+	if (count == MAX_DESCENDANTS)
+		return true;
+	/* Breadth first: each one's children go to the end of the list. */
+	for (int i = 0; i < count; i++) {
+		if (lc_proc_has_socket(found[i], ino))
+			return true;
+		count += lc_proctree_children(tree, found[i], found + count, MAX_DESCENDANTS - count);
+		if (count == MAX_DESCENDANTS)
+			return true; /* the list is full: not certain */
+	}
+	return false;
+}
+
 struct thread_look {
 	pid_t pid;
 	enum lc_server_state state;

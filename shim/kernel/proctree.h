@@ -12,6 +12,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define LC_DRAIN_THREAD_READY "lastcall-ready"
@@ -59,6 +60,14 @@ enum lc_server_state lc_subtree_server_state(const struct lc_proctree *tree, pid
  * `marked(pid, pgid, ctx)` is true. */
 bool lc_subtree_any(const struct lc_proctree *tree, pid_t pid,
 		    bool (*marked)(pid_t pid, pid_t pgid, void *ctx), void *ctx);
+
+/* Whether a process below this one holds socket `ino` (its /proc/PID/fd):
+ * a prefork worker holds its master's listener; a CGI child that exec'd
+ * its script does not (servers make their listeners close-on-exec).
+ * `scratch` is filled with the process tree. True whenever the answer is
+ * not certain: a /proc of another PID namespace, more processes than the
+ * tree holds, a descendant whose descriptors cannot be read. */
+bool lc_descendants_hold_socket(uint64_t ino, struct lc_proctree *scratch);
 
 /* The command name (/proc/PID/comm) into `out`; "?" if gone. */
 void lc_proc_comm(pid_t pid, char *out, size_t size);

@@ -239,40 +239,6 @@ int lc_children_holding(int *pidfds, int max, int64_t age_ns, bool close_idle, l
 	return count;
 }
 
-struct socket_search {
-	pid_t pid;
-	uint64_t ino;
-	bool found;
-};
-
-static void find_socket(int fd, void *opaque)
-{
-	struct socket_search *search = opaque;
-	char path[64], target[64];
-	if (search->found)
-		return;
-	snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)search->pid, fd);
-	ssize_t n = readlink(path, target, sizeof target - 1);
-	if (n <= 0)
-		return;
-	target[n] = '\0';
-	unsigned long long ino;
-	search->found = sscanf(target, "socket:[%llu]", &ino) == 1 && ino == search->ino;
-}
-
-/* The child has socket `ino` open right now. What it had at the fork may
- * be gone: a CGI child exec'd its script, and the server's close-on-exec
- * connections went with the exec (lighttpd: an idle connection was held
- * as busy until every CGI stream forked after it had ended). Unreadable:
- * assumed held. */
-static bool child_holds_now(pid_t pid, uint64_t ino)
-{
-	char dir[32];
-	struct socket_search search = {.pid = pid, .ino = ino};
-	snprintf(dir, sizeof dir, "/proc/%d/fd", (int)pid);
-	return lc_for_each_number(dir, find_socket, &search) < 0 || search.found;
-}
-
 bool lc_children_hold(uint64_t ino)
 {
 	init_once();
@@ -287,7 +253,11 @@ bool lc_children_hold(uint64_t ino)
 		bool forked_with_it = c->inode_count > INODES_PER_CHILD;
 		for (int k = 0; k < c->inode_count && k < INODES_PER_CHILD && !forked_with_it; k++)
 			forked_with_it = c->inodes[k] == ino;
-		if (forked_with_it && child_holds_now(c->pid, ino))
+		/* What it had at the fork may be gone: a CGI child exec'd its
+		 * script, and the server's close-on-exec connections went with
+		 * the exec (lighttpd: an idle connection was held as busy until
+		 * every CGI stream forked after it had ended). */
+		if (forked_with_it && lc_proc_has_socket(c->pid, ino))
 			return true;
 	}
 	return false;

@@ -19,6 +19,7 @@
 #include "base/real.h"
 #include "base/runtime.h"
 #include "kernel/fdscan.h"
+#include "kernel/proctree.h"
 #include "kernel/sockdiag.h"
 
 struct find_ctx {
@@ -268,8 +269,21 @@ int lc_listener_stop(struct lc_fdtable *t, struct lc_listener *l)
 	/* Threads that entered accept, poll or select before the dup3 hold the
 	 * original: only shutdown() wakes them (poll and select re-read the
 	 * fd number when woken and find the stand-in). An epoll registration
-	 * holds nothing: closing the last reference is enough, and silent. */
-	if (!replaced || lc_threads_waiting_on(l->fd) > 0 || l->shared)
+	 * holds nothing: closing the last reference is enough, and silent.
+	 * shutdown() is not silent: the socket polls as HUP until that last
+	 * reference goes, and the program's registration reports it again
+	 * and again (lighttpd logged "strange event for server socket" 1,100
+	 * times in 7 ms while the drain thread was preempted before its
+	 * close). So it is kept for listeners another process really holds:
+	 * a prefork worker does, a CGI child that exec'd does not. */
+	bool others_hold = l->shared;
+	if (others_hold && l->role == LC_LISTENER_OWNED) {
+		struct stat st;
+		static struct lc_proctree tree; /* 48 KiB: only the drain thread stops listeners */
+		others_hold = fstat(original, &st) < 0 ||
+			      lc_descendants_hold_socket((uint64_t)st.st_ino, &tree);
+	}
+	if (!replaced || lc_threads_waiting_on(l->fd) > 0 || others_hold)
 		shutdown(original, SHUT_RDWR);
 	lc_real_close(original);
 	errno = saved;

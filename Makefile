@@ -70,7 +70,7 @@ $(BUILD)/tests/servers/stuck_static_server: tests/e2e/servers/stuck_static_serve
 	strip --strip-all -o $@.stripped $@
 
 # Unit tests link the library's sources directly (no preload).
-$(BUILD)/tests/unit/%: tests/unit/%.c tests/proto_test.h $(LIB_OBJS)
+$(BUILD)/tests/unit/%: tests/unit/%.c tests/proto_test.h $(wildcard tests/unit/*/*_test.h) $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SANITIZE) -o $@ $< $(filter-out $(BUILD)/lib/hook/wrappers.o,$(LIB_OBJS)) -lcmocka -ldl -lpthread
 

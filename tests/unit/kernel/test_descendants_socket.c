@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "kernel/proctree.h"
+#include "process_test.h"
 
 static struct lc_proctree tree;
 
@@ -58,18 +59,6 @@ static pid_t child(int fd, enum keep what)
 	return pid;
 }
 
-static void end(pid_t pid)
-{
-	struct lc_proctree below;
-	lc_proctree_read(&below);
-	pid_t kids[8];
-	int n = lc_proctree_children(&below, pid, kids, 8);
-	for (int i = 0; i < n; i++)
-		kill(kids[i], SIGKILL);
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-}
-
 static uint64_t listening_socket(int *fd, int flags)
 {
 	*fd = socket(AF_INET, SOCK_STREAM | flags, 0);
@@ -88,7 +77,7 @@ static void a_child_that_kept_it_holds_it(void **state)
 	assert_false(lc_descendants_hold_socket(ino, &tree)); /* no child yet */
 	pid_t pid = child(fd, KEEPS);
 	assert_true(lc_descendants_hold_socket(ino, &tree));
-	end(pid);
+	end_child(pid);
 	assert_false(lc_descendants_hold_socket(ino, &tree));
 	close(fd);
 }
@@ -100,7 +89,7 @@ static void a_grandchild_counts_too(void **state)
 	uint64_t ino = listening_socket(&fd, 0);
 	pid_t pid = child(fd, GRANDCHILD_KEEPS);
 	assert_true(lc_descendants_hold_socket(ino, &tree));
-	end(pid);
+	end_child(pid);
 	close(fd);
 }
 
@@ -112,8 +101,8 @@ static void a_child_that_closed_it_or_execd_does_not(void **state)
 	pid_t closed = child(fd, CLOSES);
 	pid_t execd = child(fd, EXECS);
 	assert_false(lc_descendants_hold_socket(ino, &tree));
-	end(closed);
-	end(execd);
+	end_child(closed);
+	end_child(execd);
 	close(fd);
 }
 

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "kernel/proctree.h"
+#include "process_test.h"
 
 static struct lc_proctree tree;
 
@@ -58,18 +59,6 @@ static pid_t child(const char *name, const char *grandchild_name)
 	return pid;
 }
 
-static void end(pid_t pid)
-{
-	struct lc_proctree below;
-	lc_proctree_read(&below);
-	pid_t kids[8];
-	int n = lc_proctree_children(&below, pid, kids, 8);
-	for (int i = 0; i < n; i++)
-		kill(kids[i], SIGKILL);
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-}
-
 static sigset_t shutdown_signals(void)
 {
 	sigset_t set;
@@ -91,8 +80,8 @@ static void children_are_found_from_proc(void **state)
 	for (int i = 0; i < n; i++)
 		found += kids[i] == a || kids[i] == b;
 	assert_int_equal(found, 2);
-	end(a);
-	end(b);
+	end_child(a);
+	end_child(b);
 }
 
 static void a_plain_process_is_no_server(void **state)
@@ -104,7 +93,7 @@ static void a_plain_process_is_no_server(void **state)
 	/* a pending signal makes no server of a process that is none */
 	kill(plain, SIGTERM);
 	assert_int_equal(lc_server_state(plain, &set), LC_SERVER_NONE);
-	end(plain);
+	end_child(plain);
 }
 
 static void the_drain_thread_name_tells_ready_from_draining(void **state)
@@ -115,8 +104,8 @@ static void the_drain_thread_name_tells_ready_from_draining(void **state)
 	pid_t draining = child(LC_DRAIN_THREAD_DRAINING, NULL);
 	assert_int_equal(lc_server_state(ready, &set), LC_SERVER_READY);
 	assert_int_equal(lc_server_state(draining, &set), LC_SERVER_DRAINING);
-	end(ready);
-	end(draining);
+	end_child(ready);
+	end_child(draining);
 }
 
 static void a_pending_shutdown_signal_means_draining(void **state)
@@ -127,7 +116,7 @@ static void a_pending_shutdown_signal_means_draining(void **state)
 	assert_int_equal(lc_server_state(server, &set), LC_SERVER_READY);
 	kill(server, SIGTERM); /* blocked there: it stays pending */
 	assert_int_equal(lc_server_state(server, &set), LC_SERVER_DRAINING);
-	end(server);
+	end_child(server);
 }
 
 static void a_server_below_a_wrapper_counts_for_the_wrapper(void **state)
@@ -138,7 +127,7 @@ static void a_server_below_a_wrapper_counts_for_the_wrapper(void **state)
 	assert_true(lc_proctree_read(&tree) > 0);
 	assert_int_equal(lc_server_state(wrapper, &set), LC_SERVER_NONE);
 	assert_int_equal(lc_subtree_server_state(&tree, wrapper, &set), LC_SERVER_READY);
-	end(wrapper);
+	end_child(wrapper);
 }
 
 int main(void)

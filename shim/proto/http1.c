@@ -33,7 +33,9 @@ enum state {
 	S_DEAD,	      /* not followed any more */
 };
 
-/* Upgrade tells a 101 to h2c from one to WebSocket. */
+/* Upgrade tells a 101 to h2c from one to WebSocket: it is looked for in
+ * a 101's head only, by the byte machine (the whole-head path leaves 101s
+ * to it), so that no other head pays for it. */
 enum header { H_NONE, H_CONTENT_LENGTH, H_TRANSFER_ENCODING, H_CONNECTION, H_UPGRADE, H_OTHER };
 #define H_LAST_NAMED H_UPGRADE
 static const char *const header_names[] = {
@@ -44,9 +46,7 @@ static const char *const header_names[] = {
 };
 static const uint8_t header_lengths[] = {
 	[H_CONTENT_LENGTH] = 14, [H_TRANSFER_ENCODING] = 17, [H_CONNECTION] = 10, [H_UPGRADE] = 7};
-#define NAME_CANDIDATES                                                               \
-	((1u << H_CONTENT_LENGTH) | (1u << H_TRANSFER_ENCODING) | (1u << H_CONNECTION) | \
-	 (1u << H_UPGRADE))
+#define NAME_CANDIDATES ((1u << H_CONTENT_LENGTH) | (1u << H_TRANSFER_ENCODING) | (1u << H_CONNECTION))
 
 /* Tokens of a Connection value, "chunked" of Transfer-Encoding, "h2c" of
  * Upgrade. */
@@ -501,7 +501,7 @@ static inline bool same_name(const char *p, const char *name, size_t len)
 
 /* The header lines from `line` to the blank line, within `stop`, into the
  * fields of `t` the byte machine below would set (Content-Length,
- * Transfer-Encoding, Connection, Upgrade). Returns the first byte after the blank
+ * Transfer-Encoding, Connection). Returns the first byte after the blank
  * line, or NULL for anything unusual (the head incomplete, an LF alone, a
  * CR inside a line, a bad Content-Length): the byte machine then reads it. */
 static const char *fields_at_once(const char *line, const char *stop, struct lc_h1_side *t)
@@ -516,9 +516,8 @@ static const char *fields_at_once(const char *line, const char *stop, struct lc_
 		/* A bare CR ends a line for llhttp (make fuzz): not ours to read. */
 		if (memchr(line, '\r', len))
 			return NULL;
-		/* Only four names matter: each is known by its first letter
-		 * and where its colon is, then compared whole ("upgrade" with
-		 * its colon, to be eight bytes: ':' | 0x20 is ':'). */
+		/* Only three names matter: each is known by its first letter
+		 * and where its colon is, then compared whole. */
 		enum header id = H_OTHER;
 		char first = (char)(line[0] | 0x20);
 		if (first == 'c') {
@@ -529,8 +528,6 @@ static const char *fields_at_once(const char *line, const char *stop, struct lc_
 		} else if (first == 't' && len > 17 && line[17] == ':' &&
 			   same_name(line, "transfer-encoding", 17)) {
 			id = H_TRANSFER_ENCODING;
-		} else if (first == 'u' && len > 7 && same_name(line, "upgrade:", 8)) {
-			id = H_UPGRADE;
 		}
 		const char *v = line + (id == H_OTHER ? 0 : header_lengths[id] + 1), *end = lf - 1;
 		if (id == H_CONTENT_LENGTH) {
@@ -571,6 +568,8 @@ static size_t response_at_once(struct lc_h1 *h, const char *p, size_t n, uint32_
 	if (n < 16 || memcmp(p, "HTTP/1.", 7) != 0 || (p[7] != '0' && p[7] != '1') || p[8] != ' ' ||
 	    p[9] < '1' || p[9] > '9' || p[10] < '0' || p[10] > '9' || p[11] < '0' || p[11] > '9')
 		return 0;
+	if (p[9] == '1' && p[10] == '0' && p[11] == '1')
+		return 0; /* a 101: the byte machine reads its Upgrade (h2c or not) */
 	const char *lf = memchr(p, '\n', n);
 	if (!lf || lf[-1] != '\r' || memchr(p, '\r', (size_t)(lf - p - 1)))
 		return 0;
@@ -826,7 +825,7 @@ static size_t step(struct feed *f, const char *p, size_t n)
 			return 1;
 		}
 		s->state = S_HDR_NAME;
-		s->header = NAME_CANDIDATES;
+		s->header = NAME_CANDIDATES | (f->response && h->status == 101 ? 1u << H_UPGRADE : 0);
 		s->pos = 0;
 		return 0;
 	case S_HDR_NAME:
@@ -1095,13 +1094,14 @@ void lc_h1_wrote_more(struct lc_h1 *h, const char *p, size_t n, bool closing,
 	struct feed f = {.h = h, .s = &h->resp, .response = true, .closing = closing,
 			 .edits = edits, .base = base, .seen_before = seen_before};
 	feed(&f, p, n);
-	if (LOAD(h->proto) == LC_PROTO_H2) {
+	uint8_t switched = LOAD(h->proto); /* one load: this is every head's path */
+	if (switched == LC_PROTO_H2) {
 		/* A 101 to h2c ended in this write: its SETTINGS may follow. */
 		become_h2c(h);
 		size_t used = f.base - base;
 		if (used < n)
 			h2_wrote(h, p + used, n - used);
-	} else if (LOAD(h->proto) == LC_PROTO_WS) {
+	} else if (switched == LC_PROTO_WS) {
 		/* The 101's head ended in this write: what follows it in the
 		 * same write is the first frames. */
 		become_ws(h);

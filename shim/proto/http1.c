@@ -66,6 +66,7 @@ static const char *const token_names[] = {
 #define F_REWRITE 0x080	   /* response: gets Connection: close from lastcall */
 #define F_SUBSTITUTED 0x100 /* response: a Connection value was overwritten */
 #define F_H2C 0x200	    /* Upgrade: h2c (a 101 with it switches to HTTP/2) */
+#define F_FOLDABLE 0x400    /* within a head: the last line was a header that frames */
 
 /* What the drain thread may say of the response being written. It reads
  * only atomic fields: the sides' own fields belong to their threads. */
@@ -529,6 +530,11 @@ static const char *fields_at_once(const char *line, const char *stop, struct lc_
 			   same_name(line, "transfer-encoding", 17)) {
 			id = H_TRANSFER_ENCODING;
 		}
+		/* Nor a framing value folded onto the next line (the byte
+		 * machine gives up on it: F_FOLDABLE). Looked at here, on the
+		 * few lines that frame, not on every line. */
+		if (id != H_OTHER && lf + 1 < stop && is_ows(lf[1]))
+			return NULL;
 		const char *v = line + (id == H_OTHER ? 0 : header_lengths[id] + 1), *end = lf - 1;
 		if (id == H_CONTENT_LENGTH) {
 			t->flags |= F_CONTENT_LENGTH;
@@ -803,6 +809,15 @@ static size_t step(struct feed *f, const char *p, size_t n)
 		return (size_t)(lf - p) + 1;
 	}
 	case S_HDR_START:
+		if (is_ows(c) && (s->flags & F_FOLDABLE)) {
+			/* Obsolete line folding continues a value that frames the
+			 * message ("Content-Length:" CRLF " 5"): recipients
+			 * differ on it (llhttp reads 5; make fuzz), so lastcall
+			 * does not guess. */
+			give_up(h, s);
+			return n;
+		}
+		s->flags &= (uint16_t)~F_FOLDABLE;
 		if (c == '\r' || c == '\n') {
 			/* The blank line: lastcall's header goes in before it. */
 			if ((s->flags & (F_REWRITE | F_SUBSTITUTED | F_CLOSE)) == F_REWRITE &&
@@ -857,6 +872,7 @@ static size_t step(struct feed *f, const char *p, size_t n)
 	case S_HDR_VALUE:
 		if (c == '\n') {
 			value_end(s);
+			s->flags |= F_FOLDABLE;
 			/* A value shorter than "close" (TE) cannot hold it:
 			 * the header is added as well. */
 			if ((s->flags & F_SUBSTITUTED) && s->header == H_CONNECTION && s->vpos < 5)

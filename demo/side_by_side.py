@@ -43,7 +43,7 @@ def wait_for_line(stream, needle, timeout=10):
 
 
 def client(port, path, result, started):
-    data = b""
+    data = bytearray()  # appended in place: b"" += would copy 16 MB a thousand times
     try:
         with socket.socket() as s:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)

@@ -118,14 +118,22 @@ struct holding_search {
 	long closed_idle;
 };
 
+/* The child was forked with this connection open (by inode). */
+static bool forked_with(const struct child *c, uint64_t ino)
+{
+	for (int i = 0; i < c->inode_count && i < INODES_PER_CHILD; i++)
+		if (c->inodes[i] == ino)
+			return true;
+	return false;
+}
+
 static bool is_ours(const struct holding_search *search, uint64_t ino)
 {
 	const struct child *c = search->child;
 	if (c->inode_count > INODES_PER_CHILD)
 		return true; /* forked with many: any socket counts */
-	for (int i = 0; i < c->inode_count; i++)
-		if (c->inodes[i] == ino)
-			return true;
+	if (forked_with(c, ino))
+		return true;
 	for (int i = 0; i < search->inbound_count; i++)
 		if (search->inbound[i] == ino)
 			return true;
@@ -162,9 +170,7 @@ static void check_child_fd(int fd, void *opaque)
 	bool idle = lc_probe_connection(dup, &probe) == 0 && lc_classify(&probe, NULL, search->age_ns, lc_reply_quiet_ms()) == LC_IDLE;
 	/* CGI and fork-per-connection children answer through connections
 	 * the parent's TCP view cannot judge (its headers went out first). */
-	bool forked_with_it = false;
-	for (int i = 0; i < search->child->inode_count && i < INODES_PER_CHILD; i++)
-		forked_with_it |= search->child->inodes[i] == ino;
+	bool forked_with_it = forked_with(search->child, ino);
 	if (lc_log_enabled(LC_LOG_DEBUG) && search->close_idle) {
 		struct lc_line line;
 		lc_line_start(&line);
@@ -250,9 +256,7 @@ bool lc_children_hold(uint64_t ino)
 		struct pollfd p = {.fd = pidfd, .events = POLLIN};
 		if (poll(&p, 1, 0) > 0)
 			continue; /* exited */
-		bool forked_with_it = c->inode_count > INODES_PER_CHILD;
-		for (int k = 0; k < c->inode_count && k < INODES_PER_CHILD && !forked_with_it; k++)
-			forked_with_it = c->inodes[k] == ino;
+		bool forked_with_it = c->inode_count > INODES_PER_CHILD || forked_with(c, ino);
 		/* What it had at the fork may be gone: a CGI child exec'd its
 		 * script, and the server's close-on-exec connections went with
 		 * the exec (lighttpd: an idle connection was held as busy until

@@ -37,7 +37,8 @@ DEMO_BINS := $(BUILD)/demo/naive_server $(BUILD)/demo/token_stream
 FUZZ_TARGETS := duration signal_list health_addr health_request env http1_framing http1_rewrite h2_goaway frames
 FUZZ_BINS := $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS))
 FUZZ_SECONDS ?= 20
-BENCH_BINS := $(BUILD)/bench/calls $(BUILD)/bench/hold_server
+BENCH_BINS := $(BUILD)/bench/calls $(BUILD)/bench/hold_server $(BUILD)/bench/kernel_stub.so \
+	      $(BUILD)/bench/null_interposer.so
 TEST_SERVERS := $(patsubst tests/e2e/servers/%.c,$(BUILD)/tests/servers/%,$(wildcard tests/e2e/servers/*.c))
 
 .PHONY: build-deps demo-deps all programs layers test unit e2e demo bench fuzz run-fuzz sanitize install clean deps bench-deps fuzz-deps
@@ -81,6 +82,10 @@ $(BUILD)/tests/unit/launcher/%: tests/unit/launcher/%.c $(BUILD)/launcher/launch
 
 $(BUILD)/bench/%: bench/%.c | $(BUILD)/bench
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< -lpthread
+
+# Preloaded by bench/run.py beside (or instead of) the library.
+$(BUILD)/bench/%.so: bench/%.c | $(BUILD)/bench
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -fPIC -shared -fvisibility=hidden -o $@ $< -ldl
 
 # The parsers alone, built with clang's libFuzzer, ASan and UBSan.
 FUZZ_SRCS := shim/base/config.c shim/tell/health_request.c

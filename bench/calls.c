@@ -17,6 +17,12 @@
  * thread; bench/run.py compares "threaded" with a plain run to show that
  * cost apart from the wrapper's.
  *
+ * With CALLS_KERNEL_STUB=path/kernel_stub.so in the environment (and that
+ * library preloaded after liblastcall.so), the timed read, write, close and
+ * accept4 never reach the kernel (bench/kernel_stub.c): the direct calls go
+ * to the stub, and the difference is lastcall's own work alone. Setup and
+ * cleanup use the kernel as always.
+ *
  * Each batch prepares its descriptors untimed, then times only the calls.
  * The timed loops are the functions named timed_*: callgrind counts
  * instructions inside them alone (--toggle-collect=timed_via_symbol_*).
@@ -39,9 +45,42 @@
 #define BATCH 1000
 
 static int (*libc_close)(int);
+/* libc's own close, always: setup and cleanup, never timed (under the
+ * stub, libc_close above is the stub's). */
+static int (*kernel_close)(int);
 static int (*libc_accept4)(int, struct sockaddr *, socklen_t *, int);
 static ssize_t (*libc_write)(int, const void *, size_t);
 static ssize_t (*libc_read)(int, void *, size_t);
+
+static void (*stub_feed)(const char *, size_t);
+static void (*stub_pass)(int);
+
+/* Accepts through the program's accept4 (lastcall's, when preloaded): under
+ * the stub, with its accept4 passing to libc's for the while. */
+static int accept_for_real(int listener)
+{
+	if (stub_pass)
+		stub_pass(1);
+	int fd = accept4(listener, NULL, NULL, 0);
+	if (stub_pass)
+		stub_pass(0);
+	return fd;
+}
+
+/* Under the kernel stub, what its reads return: the request a bench
+ * reads, again and again. A no-op with the real kernel. */
+static void kernel_feeds(const char *bytes, size_t len)
+{
+	if (stub_feed)
+		stub_feed(bytes, len);
+}
+
+/* The client's request: sent for real, or, under the stub, not at all
+ * (its reads return the fed bytes; sent bytes would pile up unread). */
+static ssize_t client_sends(int client, const void *bytes, size_t len)
+{
+	return stub_feed ? (ssize_t)len : send(client, bytes, len, 0);
+}
 
 static long long now_ns(void)
 {
@@ -111,6 +150,15 @@ struct totals {
 	long long via_symbol, direct;
 };
 
+/* Under the stub, the timed closes closed nothing: the batch's
+ * descriptors are closed now, untimed, by libc's own close. */
+static void close_for_real(const int *fds)
+{
+	if (stub_feed)
+		for (int i = 0; i < BATCH; i++)
+			kernel_close(fds[i]);
+}
+
 static void fill_with_files(int *fds, int base)
 {
 	for (int i = 0; i < BATCH; i++)
@@ -135,6 +183,7 @@ static void bench_close_file(int batches, struct totals *t)
 		else
 			timed_via_symbol_close(fds, BATCH);
 		*(direct ? &t->direct : &t->via_symbol) += now_ns() - start;
+		close_for_real(fds);
 	}
 }
 
@@ -163,10 +212,10 @@ static void fill_with_connections(int listener, const struct sockaddr_un *addr, 
 		int client = socket(AF_UNIX, SOCK_STREAM, 0);
 		if (client < 0 || connect(client, (const struct sockaddr *)addr, len) < 0)
 			die("connect");
-		accepted[i] = accept4(listener, NULL, NULL, 0);
+		accepted[i] = accept_for_real(listener);
 		if (accepted[i] < 0)
 			die("accept4");
-		close(client);
+		kernel_close(client);
 	}
 }
 
@@ -186,13 +235,15 @@ static void bench_close_connection(int batches, struct totals *t, bool closed_be
 		fill_with_connections(listener, &addr, len, accepted);
 		if (closed_behind_our_back) /* the *_badfd kind, below */
 			for (int i = 0; i < BATCH; i++)
-				libc_close(accepted[i]);
+				kernel_close(accepted[i]);
 		long long start = now_ns();
 		if (direct)
 			timed_direct_close(accepted, BATCH);
 		else
 			timed_via_symbol_close(accepted, BATCH);
 		*(direct ? &t->direct : &t->via_symbol) += now_ns() - start;
+		if (!closed_behind_our_back)
+			close_for_real(accepted);
 	}
 }
 
@@ -294,7 +345,7 @@ static int http_connection(int *client)
 	*client = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (*client < 0 || connect(*client, (const struct sockaddr *)&addr, len) < 0)
 		die("connect");
-	int conn = accept4(listener, NULL, NULL, 0);
+	int conn = accept_for_real(listener);
 	if (conn < 0)
 		die("accept4");
 	int size = 4 << 20;
@@ -329,7 +380,8 @@ static void bench_http_body(int batches, struct totals *t)
 	int client, conn = http_connection(&client);
 	static const char request[] = "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n";
 	char buf[sizeof request];
-	if (send(client, request, sizeof request - 1, 0) < 0 ||
+	kernel_feeds(request, sizeof request - 1);
+	if (client_sends(client, request, sizeof request - 1) < 0 ||
 	    read(conn, buf, sizeof request - 1) != (ssize_t)(sizeof request - 1))
 		die("request");
 	static const char body_head[] = "HTTP/1.1 200 OK\r\nContent-Length: 1099511627776\r\n\r\n";
@@ -345,10 +397,11 @@ static void bench_http_head(int batches, struct totals *t)
 	int client, conn = http_connection(&client);
 	static const char request[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
 	char buf[sizeof request];
+	kernel_feeds(request, sizeof request - 1);
 	for (int b = 0; b < 2 * batches; b++) {
 		bool direct = abba_direct(b);
 		for (int i = 0; i < BATCH; i++)
-			if (send(client, request, sizeof request - 1, 0) < 0 ||
+			if (client_sends(client, request, sizeof request - 1) < 0 ||
 			    read(conn, buf, sizeof request - 1) != (ssize_t)(sizeof request - 1))
 				die("request");
 		drain_client(client);
@@ -366,6 +419,7 @@ static void bench_http_read(int batches, struct totals *t)
 	int client, conn = http_connection(&client);
 	static const char request[] = "GET /a-request-of-64-bytes HTTP/1.1\r\nHost: example\r\n\r\n";
 	char buf[sizeof request];
+	kernel_feeds(request, sizeof request - 1);
 	/* the batch in one send: a unix socket's sender is charged a whole
 	 * buffer per small send, and a thousand of them would block */
 	static char requests[BATCH * (sizeof request - 1)];
@@ -373,7 +427,7 @@ static void bench_http_read(int batches, struct totals *t)
 		memcpy(requests + i * (sizeof request - 1), request, sizeof request - 1);
 	for (int b = 0; b < 2 * batches; b++) {
 		bool direct = abba_direct(b);
-		if (send(client, requests, sizeof requests, 0) != (ssize_t)sizeof requests)
+		if (client_sends(client, requests, sizeof requests) != (ssize_t)sizeof requests)
 			die("requests");
 		long long start = now_ns();
 		(direct ? timed_direct_read : timed_via_symbol_read)(conn, buf, sizeof request - 1, BATCH);
@@ -390,7 +444,8 @@ static void bench_h2_frame(int batches, struct totals *t)
 				      "\x00\x00\x00\x04\x00\x00\x00\x00\x00"	 /* SETTINGS */
 				      "\x00\x00\x01\x01\x04\x00\x00\x00\x01" "h"; /* HEADERS, stream 1 */
 	char buf[sizeof preface];
-	if (send(client, preface, sizeof preface - 1, 0) < 0 ||
+	kernel_feeds(preface, sizeof preface - 1);
+	if (client_sends(client, preface, sizeof preface - 1) < 0 ||
 	    read(conn, buf, sizeof preface - 1) != (ssize_t)(sizeof preface - 1))
 		die("preface");
 	char frame[64] = {0, 0, 55, 0, 0, 0, 0, 0, 1};
@@ -407,7 +462,8 @@ static void bench_ws_frame(int batches, struct totals *t)
 	static const char switching[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
 					"Connection: Upgrade\r\n\r\n";
 	char buf[sizeof upgrade];
-	if (send(client, upgrade, sizeof upgrade - 1, 0) < 0 ||
+	kernel_feeds(upgrade, sizeof upgrade - 1);
+	if (client_sends(client, upgrade, sizeof upgrade - 1) < 0 ||
 	    read(conn, buf, sizeof upgrade - 1) != (ssize_t)(sizeof upgrade - 1) ||
 	    write(conn, switching, sizeof switching - 1) < 0)
 		die("upgrade");
@@ -432,12 +488,26 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
-	if (!libc || !(libc_close = (int (*)(int))dlsym(libc, "close")) ||
+	if (!libc || !(kernel_close = libc_close = (int (*)(int))dlsym(libc, "close")) ||
 	    !(libc_accept4 = (int (*)(int, struct sockaddr *, socklen_t *, int))dlsym(libc, "accept4")) ||
 	    !(libc_write = (ssize_t(*)(int, const void *, size_t))dlsym(libc, "write")) ||
 	    !(libc_read = (ssize_t(*)(int, void *, size_t))dlsym(libc, "read"))) {
 		fprintf(stderr, "calls: cannot find libc's own close/accept4/write/read\n");
 		return 1;
+	}
+	const char *stub_path = getenv("CALLS_KERNEL_STUB");
+	if (stub_path) {
+		void *stub = dlopen(stub_path, RTLD_NOW | RTLD_NOLOAD);
+		if (!stub || !(libc_write = (ssize_t(*)(int, const void *, size_t))dlsym(stub, "write")) ||
+		    !(libc_read = (ssize_t(*)(int, void *, size_t))dlsym(stub, "read")) ||
+		    !(libc_close = (int (*)(int))dlsym(stub, "close")) ||
+		    !(libc_accept4 = (int (*)(int, struct sockaddr *, socklen_t *, int))dlsym(stub,
+											 "accept4")) ||
+		    !(stub_feed = (void (*)(const char *, size_t))dlsym(stub, "kernel_stub_feed")) ||
+		    !(stub_pass = (void (*)(int))dlsym(stub, "kernel_stub_pass"))) {
+			fprintf(stderr, "calls: %s is not preloaded\n", stub_path);
+			return 1;
+		}
 	}
 	pthread_t idle;
 	if (argc == 4 && pthread_create(&idle, NULL, idle_thread, NULL) != 0)

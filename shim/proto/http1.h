@@ -171,6 +171,11 @@ static inline void lc_h1_leave(_Atomic uint8_t *flag)
 /* A new connection. */
 void lc_h1_reset(struct lc_h1 *h);
 
+/* Would the byte machine take [p, end) for a request target (no byte at or
+ * below ' ', none DEL)? The whole-head path's check, eight bytes at a time;
+ * here for its unit test (tests/unit/proto/test_http1_target.c). */
+bool lc_h1_target_ok(const char *p, const char *end);
+
 /* The program read `n` bytes at `p`. */
 void lc_h1_read(struct lc_h1 *h, const char *p, size_t n);
 /* The program read bytes lastcall could not see (splice): followed only

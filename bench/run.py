@@ -458,11 +458,31 @@ def print_table():
         print("  ".join(str(r[h]).ljust(widths[h]) for h in headers))
 
 
+def machine_busy(seconds=1.0):
+    """Share of all CPUs busy over `seconds` before the run, from
+    /proc/stat: a stray process on a 2-core machine shifts every figure
+    (a forgotten valgrind on one core halved lighttpd's throughput and
+    moved the stubbed rows by several ns in a run of 2026-12-01)."""
+    def sample():
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+        idle = fields[3] + fields[4]  # idle + iowait
+        return sum(fields), idle
+    total0, idle0 = sample()
+    time.sleep(seconds)  # a fixed sampling window, not a wait for an event
+    total1, idle1 = sample()
+    return 1 - (idle1 - idle0) / max(1, total1 - total0)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     tmp = os.path.join(OUT, "tmp")
     os.makedirs(tmp, exist_ok=True)
     plot = []
+    busy = machine_busy()
+    if busy > 0.10:
+        print(f"bench: the machine was {busy:.0%} busy before the run (another process?): "
+              "every figure below is noisier for it", file=sys.stderr, flush=True)
     started = time.monotonic()
     steps = [("calls", bench_calls), ("throughput", lambda: bench_throughput(tmp)),
              ("exit latency", bench_exit_latency), ("shutdown", lambda: bench_shutdown(plot)),
@@ -474,7 +494,8 @@ def main():
         print(f"bench: {name} ...", file=sys.stderr, flush=True)
         step()
     print_table()
-    print(f"\n(measured in {time.monotonic() - started:.0f} s on {os.cpu_count()} cores)")
+    print(f"\n(measured in {time.monotonic() - started:.0f} s on {os.cpu_count()} cores; "
+          f"{busy:.0%} busy before the run)")
     with open(os.path.join(OUT, "results.json"), "w") as f:
         json.dump({"rows": rows, "shutdown_plot": plot}, f, indent=1)
     with open(os.path.join(OUT, "results.csv"), "w", newline="") as f:

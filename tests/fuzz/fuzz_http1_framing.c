@@ -32,12 +32,11 @@ static int on_headers_complete(llhttp_t *p)
 	struct counts *c = p->data;
 	c->heads++;
 	/* RFC 9112 6.3: a 1xx, 204 or 304 response ends at its blank line
-	 * whatever its header fields say; llhttp 8.1 reads a body after a 204
-	 * or a 304 that announces one, and after a 1xx other than 100-103 (its
-	 * list of bodiless interim codes): "HTTP/1.1 104" with a
-	 * Transfer-Encoding made it read to the end (make fuzz). */
+	 * whatever its header fields say; llhttp 8.1 reads a body after one
+	 * that announces one ("HTTP/1.1 100" or "104" with a
+	 * Transfer-Encoding: it read to the end; make fuzz). 101 leaves HTTP. */
 	int status = p->type == HTTP_RESPONSE ? llhttp_get_status_code(p) : 0;
-	bool bodiless = status == 204 || status == 304 || (status >= 104 && status < 200);
+	bool bodiless = status == 204 || status == 304 || (status / 100 == 1 && status != 101);
 	if (bodiless && (p->flags & (F_CHUNKED | F_CONTENT_LENGTH | F_TRANSFER_ENCODING)))
 		c->diverges = true;
 	return 0;

@@ -12,9 +12,8 @@
  * write accepts every byte, close closes nothing (bench/calls.c closes
  * the batch for real afterwards, untimed), accept4 finds no connection
  * (EAGAIN; EBADF on a negative descriptor) except while calls.c sets up
- * its connections. read returns the bytes given to
- * kernel_stub_feed, over and over, or zeros. A compiler barrier keeps
- * write a real call. */
+ * its connections. read returns the bytes given to kernel_stub_feed, over
+ * and over, or zeros. A compiler barrier keeps write a real call. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <stddef.h>

@@ -125,7 +125,8 @@ def calls_run(kind, batches, variant):
     function (the stub's, in the *stub variants), interleaved batch by batch
     in one process. Variants: plain, threaded (an idle thread: glibc's
     threaded path), lastcall, null (bench/null_interposer.c instead),
-    stub and lastcall+stub (read and write never reach the kernel)."""
+    stub and lastcall+stub (read, write, close and accept4 never reach
+    the kernel)."""
     # lastcall starts threads of its own; the others get an idle one, so
     # that glibc takes the same (threaded) path in every variant but plain
     threaded = variant in ("threaded", "null", "stub")

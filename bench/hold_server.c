@@ -10,8 +10,19 @@
  * the same N, so a FIFO is the timer queue. A request with
  * "Connection: close" gets its reply, then the server closes. Prints
  * "ready" on stdout once listening.
+ *
+ * With HOLD_SERVER_AB=MS in its environment, the server alternates every
+ * MS milliseconds between reading and writing through the program's
+ * symbols (lastcall's wrappers when it is preloaded) and through libc's
+ * own functions, and counts the serving thread's CPU time and replies in
+ * each mode. GET /ab answers with the counts ("symbol NS REPLIES libc NS
+ * REPLIES"), GET /ab-reset zeroes them. Both modes then share one
+ * process, one memory layout and the same moments of the machine: runs
+ * of separate processes here differ by several percent from one another,
+ * more than the one percent the benchmark has to resolve.
  */
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -41,6 +52,57 @@ static struct held {
 } *held;
 static int held_head, held_count;
 
+/* HOLD_SERVER_AB: how the server reads and writes, and what each way cost. */
+static ssize_t (*server_read)(int, void *, size_t) = read;
+static ssize_t (*server_write)(int, const void *, size_t) = write;
+static ssize_t (*symbol_read)(int, void *, size_t) = read;
+static ssize_t (*symbol_write)(int, const void *, size_t) = write;
+static ssize_t (*libc_read)(int, void *, size_t);
+static ssize_t (*libc_write)(int, const void *, size_t);
+static long long ab_window_ms, ab_switch_due_ms;
+static struct ab_mode {
+	long long cpu_ns, replies;
+} ab_modes[2]; /* 0: through the symbols, 1: libc's own */
+static int ab_mode;
+static long long ab_cpu_mark_ns;
+
+static long long thread_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void ab_setup(void)
+{
+	const char *ms = getenv("HOLD_SERVER_AB");
+	if (!ms)
+		return;
+	void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+	if (!libc || !(libc_read = (ssize_t(*)(int, void *, size_t))dlsym(libc, "read")) ||
+	    !(libc_write = (ssize_t(*)(int, const void *, size_t))dlsym(libc, "write"))) {
+		fprintf(stderr, "hold_server: libc's read and write not found\n");
+		exit(1);
+	}
+	ab_window_ms = atol(ms) > 0 ? atol(ms) : 50;
+	ab_cpu_mark_ns = thread_cpu_ns();
+}
+
+/* Called once per turn of the event loop: the switch falls between two
+ * requests, never inside one. */
+static void ab_maybe_switch(long long now)
+{
+	if (!ab_window_ms || now < ab_switch_due_ms)
+		return;
+	long long cpu = thread_cpu_ns();
+	ab_modes[ab_mode].cpu_ns += cpu - ab_cpu_mark_ns;
+	ab_cpu_mark_ns = cpu;
+	ab_mode ^= 1;
+	server_read = ab_mode ? libc_read : symbol_read;
+	server_write = ab_mode ? libc_write : symbol_write;
+	ab_switch_due_ms = now + ab_window_ms;
+}
+
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -59,11 +121,32 @@ static void reply(int fd, const char *body)
 {
 	struct connection *c = connections[fd];
 	char out[256];
-	int n = snprintf(out, sizeof out,
+	int n;
+	if (ab_window_ms && strncmp(c->request, "GET /ab", 7) == 0) {
+		/* the window under way counts up to here */
+		long long cpu = thread_cpu_ns();
+		ab_modes[ab_mode].cpu_ns += cpu - ab_cpu_mark_ns;
+		ab_cpu_mark_ns = cpu;
+		if (strncmp(c->request, "GET /ab-reset", 13) == 0)
+			memset(ab_modes, 0, sizeof ab_modes);
+		char counts[128];
+		int m = snprintf(counts, sizeof counts, "symbol %lld %lld libc %lld %lld\n",
+				 ab_modes[0].cpu_ns, ab_modes[0].replies, ab_modes[1].cpu_ns,
+				 ab_modes[1].replies);
+		n = snprintf(out, sizeof out, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", m,
+			     counts);
+		if (server_write(fd, out, (size_t)n) != n || c->close_after_reply)
+			drop(fd);
+		else
+			c->used = 0;
+		return;
+	}
+	ab_modes[ab_mode].replies++;
+	n = snprintf(out, sizeof out,
 			 "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nConnection: %s\r\n\r\n%s",
 			 strlen(body), c->close_after_reply ? "close" : "keep-alive", body);
 	/* A small reply into an empty socket buffer leaves whole or not at all. */
-	if (write(fd, out, (size_t)n) != n || c->close_after_reply)
+	if (server_write(fd, out, (size_t)n) != n || c->close_after_reply)
 		drop(fd);
 	else
 		c->used = 0;
@@ -88,7 +171,7 @@ static void on_request(int fd, long long now)
 static void on_readable(int fd)
 {
 	struct connection *c = connections[fd];
-	ssize_t n = read(fd, c->request + c->used, REQUEST_MAX - 1 - c->used);
+	ssize_t n = server_read(fd, c->request + c->used, REQUEST_MAX - 1 - c->used);
 	if (n <= 0) {
 		if (n < 0 && errno == EAGAIN)
 			return;
@@ -138,6 +221,7 @@ int main(int argc, char **argv)
 		perror("hold_server: bind/listen");
 		return 1;
 	}
+	ab_setup();
 	int ep = epoll_create1(0);
 	struct epoll_event ev = {.events = EPOLLIN, .data.fd = listener};
 	epoll_ctl(ep, EPOLL_CTL_ADD, listener, &ev);
@@ -147,6 +231,7 @@ int main(int argc, char **argv)
 	struct epoll_event events[256];
 	for (;;) {
 		long long now = now_ms();
+		ab_maybe_switch(now);
 		reply_due(now);
 		int timeout = held_count ? (int)(held[held_head].due_ms - now) : -1;
 		int n = epoll_wait(ep, events, 256, timeout < 0 && held_count ? 0 : timeout);

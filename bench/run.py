@@ -301,6 +301,93 @@ def bench_throughput(tmp):
                    verdict)
 
 
+# --- 2b. the same server, both ways in one process ------------------------
+
+AB_RUNS = 5
+AB_SECONDS = 5
+AB_WINDOW_MS = 10
+# Separate processes, as above, differ by several percent from one run to
+# the next here (per-round ratios of one server against itself 0.84-1.16
+# on 2026-12-01), so a 1 % goal cannot be told from noise that way.
+# hold_server can switch between the interposed symbols and libc's own
+# read and write every AB_WINDOW_MS, counting its serving thread's CPU
+# time in each mode (bench/hold_server.c): one process, one layout, the
+# same moments of the machine. Three preloads:
+AB_VARIANTS = [
+    # nothing preloaded: the symbol is libc's function, so both modes run
+    # the same code and the ratio's distance from 1 is the method's noise
+    ("no library (A/A: the same functions both ways)", None),
+    # what any interposer that sees a call's result pays on this machine
+    ("do-nothing interposer (bench/null_interposer.c)", NULL_INTERPOSER),
+    ("lastcall", LIBRARY),
+]
+
+
+def ab_run(preload):
+    """One interleaved run under wrk's keep-alive load: (ns of serving
+    thread CPU per reply through the symbols, the same through libc)."""
+    port = free_port()
+    env = clean_env()
+    env["HOLD_SERVER_AB"] = str(AB_WINDOW_MS)
+    if preload:
+        env["LD_PRELOAD"] = preload
+    argv = [HOLD_SERVER, str(port)]
+    if PIN:
+        argv = ["taskset", "-c", "0", *argv]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE)
+    try:
+        if b"ready" not in proc.stdout.readline():
+            raise RuntimeError("hold_server never said it was ready")
+
+        def get(path):
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+                s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+                reply = b""
+                while chunk := s.recv(4096):
+                    reply += chunk
+            return reply.decode().split("\r\n\r\n", 1)[1].split()
+
+        get("/ab-reset")
+        argv = ["wrk", "-t1", "-c16", f"-d{AB_SECONDS}s", f"http://127.0.0.1:{port}/"]
+        if PIN:
+            argv = ["taskset", "-c", "1", *argv]
+        subprocess.run(argv, capture_output=True, check=True)
+        f = get("/ab")  # symbol NS REPLIES libc NS REPLIES
+        return int(f[1]) / int(f[2]), int(f[4]) / int(f[5])
+    finally:
+        kill(proc)
+
+
+def bench_interleaved():
+    """The CPU per request row measured to within its goal's size: what
+    the serving thread spends per keep-alive request through the wrappers
+    against libc's own functions, medians of AB_RUNS runs per preload."""
+    runs = {name: [] for name, _ in AB_VARIANTS}
+    for _ in range(AB_RUNS):
+        for name, preload in AB_VARIANTS:
+            runs[name].append(ab_run(preload))
+    noise = None
+    for name, preload in AB_VARIANTS:
+        ratio = statistics.median(libc / symbol for symbol, libc in runs[name])
+        extra = statistics.median(symbol - libc for symbol, libc in runs[name])
+        spread = " ".join(f"{symbol - libc:+.0f}" for symbol, libc in runs[name])
+        what = f"hold_server keep-alive, {name}"
+        without = f"{statistics.median(libc for _, libc in runs[name]):.0f}"
+        with_ = f"{statistics.median(symbol for symbol, _ in runs[name]):.0f}"
+        if preload is None:
+            noise = max(abs(symbol - libc) / libc for symbol, libc in runs[name])
+            holds = "(noise floor)"
+        elif preload == NULL_INTERPOSER:
+            holds = "(floor of any interposer)"
+        else:
+            holds = True if ratio >= 0.99 else (
+                f"noise (A/A {noise:.3f})" if 1 - ratio <= noise else False)
+        record("throughput, one process both ways", what, without, with_,
+               f"{ratio:.3f} ({extra:+.0f} ns/req; runs {spread})",
+               "CPU ns/req libc, symbol; ratio", ">= 0.99" if preload == LIBRARY else "",
+               holds)
+
+
 # --- 3 and 4. exit latency, shutdown time against connections ------------
 
 def hold_run(n, under_lastcall, hold_ms):
@@ -486,6 +573,7 @@ def main():
               "every figure below is noisier for it", file=sys.stderr, flush=True)
     started = time.monotonic()
     steps = [("calls", bench_calls), ("throughput", lambda: bench_throughput(tmp)),
+             ("interleaved", bench_interleaved),
              ("exit latency", bench_exit_latency), ("shutdown", lambda: bench_shutdown(plot)),
              ("memory", bench_memory)]
     only = sys.argv[1:]

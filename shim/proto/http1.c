@@ -7,6 +7,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 enum state {
 	S_START,	/* before a message's first byte */
@@ -480,6 +483,40 @@ static size_t name_run(struct lc_h1_side *s, const char *p, size_t n)
 
 /* --- whole heads, line by line --- */
 
+/* The first CR or LF in [p, stop), or NULL. Sixteen bytes at a time where
+ * SSE2 is (every x86-64): one pass for both bytes instead of a memchr for
+ * each, which was a third of a whole head's instructions (make bench,
+ * write_http_head: 261 of 871 in memchr, two calls a line). Reads no byte
+ * at or after stop. */
+static inline const char *cr_or_lf(const char *p, const char *stop)
+{
+#ifdef __SSE2__
+	const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+	for (; stop - p >= 16; p += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		unsigned hits = (unsigned)_mm_movemask_epi8(
+			_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
+		if (hits)
+			return p + __builtin_ctz(hits);
+	}
+#endif
+	for (; p < stop; p++)
+		if (*p == '\r' || *p == '\n')
+			return p;
+	return NULL;
+}
+
+/* A line from p ends in CRLF, with no CR or LF before it: returns its LF,
+ * else NULL (no line end within stop, an LF alone, or a bare CR, which
+ * ends a line for llhttp (make fuzz): not ours to read). */
+static inline const char *crlf_at(const char *p, const char *stop)
+{
+	const char *cr = cr_or_lf(p, stop);
+	if (!cr || *cr != '\r' || cr + 1 == stop || cr[1] != '\n')
+		return NULL;
+	return cr + 1;
+}
+
 /* p's first len (8 or more) bytes are `name` (lower case letters and
  * '-'), in any case. Eight bytes at a time: OR-ing 0x20 lowers a capital
  * letter and leaves a lower one; of the other bytes only CR (0x0d) would
@@ -508,15 +545,12 @@ static inline bool same_name(const char *p, const char *name, size_t len)
 static const char *fields_at_once(const char *line, const char *stop, struct lc_h1_side *t)
 {
 	for (;;) {
-		const char *lf = memchr(line, '\n', (size_t)(stop - line));
-		if (!lf || lf == line || lf[-1] != '\r')
+		const char *lf = crlf_at(line, stop);
+		if (!lf)
 			return NULL;
 		size_t len = (size_t)(lf - 1 - line);
 		if (len == 0)
 			return lf + 1; /* the blank line */
-		/* A bare CR ends a line for llhttp (make fuzz): not ours to read. */
-		if (memchr(line, '\r', len))
-			return NULL;
 		/* Only three names matter: each is known by its first letter
 		 * and where its colon is, then compared whole. */
 		enum header id = H_OTHER;
@@ -576,8 +610,8 @@ static size_t response_at_once(struct lc_h1 *h, const char *p, size_t n, uint32_
 		return 0;
 	if (p[9] == '1' && p[10] == '0' && p[11] == '1')
 		return 0; /* a 101: the byte machine reads its Upgrade (h2c or not) */
-	const char *lf = memchr(p, '\n', n);
-	if (!lf || lf[-1] != '\r' || memchr(p, '\r', (size_t)(lf - p - 1)))
+	const char *lf = crlf_at(p, p + n);
+	if (!lf)
 		return 0;
 	struct lc_h1_side t = {0};
 	const char *end = fields_at_once(lf + 1, p + n, &t);

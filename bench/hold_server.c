@@ -88,15 +88,21 @@ static void ab_setup(void)
 	ab_cpu_mark_ns = thread_cpu_ns();
 }
 
+/* The CPU time since the last mark goes to the mode under way. */
+static void ab_account(void)
+{
+	long long cpu = thread_cpu_ns();
+	ab_modes[ab_mode].cpu_ns += cpu - ab_cpu_mark_ns;
+	ab_cpu_mark_ns = cpu;
+}
+
 /* Called once per turn of the event loop: the switch falls between two
  * requests, never inside one. */
 static void ab_maybe_switch(long long now)
 {
 	if (!ab_window_ms || now < ab_switch_due_ms)
 		return;
-	long long cpu = thread_cpu_ns();
-	ab_modes[ab_mode].cpu_ns += cpu - ab_cpu_mark_ns;
-	ab_cpu_mark_ns = cpu;
+	ab_account();
 	ab_mode ^= 1;
 	server_read = ab_mode ? libc_read : symbol_read;
 	server_write = ab_mode ? libc_write : symbol_write;
@@ -123,10 +129,7 @@ static void reply(int fd, const char *body)
 	char out[256];
 	int n;
 	if (ab_window_ms && strncmp(c->request, "GET /ab", 7) == 0) {
-		/* the window under way counts up to here */
-		long long cpu = thread_cpu_ns();
-		ab_modes[ab_mode].cpu_ns += cpu - ab_cpu_mark_ns;
-		ab_cpu_mark_ns = cpu;
+		ab_account(); /* the window under way counts up to here */
 		if (strncmp(c->request, "GET /ab-reset", 13) == 0)
 			memset(ab_modes, 0, sizeof ab_modes);
 		char counts[128];

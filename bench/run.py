@@ -307,8 +307,9 @@ AB_RUNS = 5
 AB_SECONDS = 5
 AB_WINDOW_MS = 10
 # Separate processes, as above, differ by several percent from one run to
-# the next here (per-round ratios of one server against itself 0.84-1.16
-# on 2026-12-01), so a 1 % goal cannot be told from noise that way.
+# the next here (per-round CPU ratios of hold_server with an empty or a
+# do-nothing preloaded library against none: 0.84-1.16 on 2026-12-01), so
+# a 1 % goal cannot be told from noise that way.
 # hold_server can switch between the interposed symbols and libc's own
 # read and write every AB_WINDOW_MS, counting its serving thread's CPU
 # time in each mode (bench/hold_server.c): one process, one layout, the

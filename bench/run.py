@@ -66,16 +66,17 @@ PIN = os.cpu_count() >= 2
 
 
 def start(argv, under_lastcall, lastcall_args=("--timeout", "30s"), ready=("stdout", "ready"),
-          cpu=None):
+          cpu=None, env_extra=None):
     """Starts a server and waits for the line that says it listens:
-    `ready` is (stream, text the line contains)."""
+    `ready` is (stream, text the line contains); `env_extra` is added to
+    the clean environment."""
     if under_lastcall:
         argv = [LAUNCHER, *lastcall_args, "--", *argv]
     if cpu is not None and PIN:
         argv = ["taskset", "-c", str(cpu), *argv]
     stream, text = ready
     proc = subprocess.Popen(
-        argv, env=clean_env(),
+        argv, env=clean_env() | (env_extra or {}),
         stdout=subprocess.PIPE if stream == "stdout" else subprocess.DEVNULL,
         stderr=subprocess.PIPE if stream == "stderr" else subprocess.DEVNULL)
     pipe = proc.stdout if stream == "stdout" else proc.stderr
@@ -234,8 +235,8 @@ def server_for(kind, port, tmp):
     return [HOLD_SERVER, str(port)], "/", ("stdout", "ready")
 
 
-def wrk(port, path, keep_alive):
-    argv = ["wrk", "-t1", "-c16", f"-d{WRK_SECONDS}s", f"http://127.0.0.1:{port}{path}"]
+def wrk(port, path, keep_alive, seconds=WRK_SECONDS):
+    argv = ["wrk", "-t1", "-c16", f"-d{seconds}s", f"http://127.0.0.1:{port}{path}"]
     if PIN:
         argv = ["taskset", "-c", "1", *argv]
     if not keep_alive:
@@ -328,18 +329,9 @@ def ab_run(preload):
     """One interleaved run under wrk's keep-alive load: (ns of serving
     thread CPU per reply through the symbols, the same through libc)."""
     port = free_port()
-    env = clean_env()
-    env["HOLD_SERVER_AB"] = str(AB_WINDOW_MS)
-    if preload:
-        env["LD_PRELOAD"] = preload
-    argv = [HOLD_SERVER, str(port)]
-    if PIN:
-        argv = ["taskset", "-c", "0", *argv]
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE)
+    env = {"HOLD_SERVER_AB": str(AB_WINDOW_MS)} | ({"LD_PRELOAD": preload} if preload else {})
+    proc = start([HOLD_SERVER, str(port)], False, cpu=0, env_extra=env)
     try:
-        if b"ready" not in proc.stdout.readline():
-            raise RuntimeError("hold_server never said it was ready")
-
         def get(path):
             with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
                 s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
@@ -349,10 +341,7 @@ def ab_run(preload):
             return reply.decode().split("\r\n\r\n", 1)[1].split()
 
         get("/ab-reset")
-        argv = ["wrk", "-t1", "-c16", f"-d{AB_SECONDS}s", f"http://127.0.0.1:{port}/"]
-        if PIN:
-            argv = ["taskset", "-c", "1", *argv]
-        subprocess.run(argv, capture_output=True, check=True)
+        wrk(port, "/", True, AB_SECONDS)
         f = get("/ab")  # symbol NS REPLIES libc NS REPLIES
         return int(f[1]) / int(f[2]), int(f[4]) / int(f[5])
     finally:

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "base/export.h"
 #include "base/runtime.h"
 #include "proto/http1.h"
 #include "proto/http1_send.h"
@@ -30,7 +31,7 @@ static void saw_read(struct lc_h1 *h, const struct iovec *iov, int iovcnt, ssize
 	}
 }
 
-ssize_t lc_conn_read(struct lc_h1 *h, int fd, void *buf, size_t n, size_t size)
+LC_SERVING ssize_t lc_conn_read(struct lc_h1 *h, int fd, void *buf, size_t n, size_t size)
 {
 	lc_h1_enter(&h->in_read);
 	ssize_t r = size == (size_t)-1 ? lc_real_read(fd, buf, n) : lc_real___read_chk(fd, buf, n, size);
@@ -40,7 +41,7 @@ ssize_t lc_conn_read(struct lc_h1 *h, int fd, void *buf, size_t n, size_t size)
 	return r;
 }
 
-ssize_t lc_conn_readv(struct lc_h1 *h, int fd, const struct iovec *iov, int n)
+LC_SERVING ssize_t lc_conn_readv(struct lc_h1 *h, int fd, const struct iovec *iov, int n)
 {
 	lc_h1_enter(&h->in_read);
 	ssize_t r = lc_real_readv(fd, iov, n);
@@ -63,8 +64,8 @@ static void saw_received(struct lc_h1 *h, const struct iovec *iov, int iovcnt, s
 	saw_read(h, iov, iovcnt, got);
 }
 
-ssize_t lc_conn_recvfrom(struct lc_h1 *h, int fd, void *buf, size_t n, size_t size, int flags,
-			 struct sockaddr *from, socklen_t *len)
+LC_SERVING ssize_t lc_conn_recvfrom(struct lc_h1 *h, int fd, void *buf, size_t n, size_t size,
+				    int flags, struct sockaddr *from, socklen_t *len)
 {
 	lc_h1_enter(&h->in_read);
 	ssize_t r = size == (size_t)-1 ? lc_real_recvfrom(fd, buf, n, flags, from, len)
@@ -75,7 +76,7 @@ ssize_t lc_conn_recvfrom(struct lc_h1 *h, int fd, void *buf, size_t n, size_t si
 	return r;
 }
 
-ssize_t lc_conn_recvmsg(struct lc_h1 *h, int fd, struct msghdr *msg, int flags)
+LC_SERVING ssize_t lc_conn_recvmsg(struct lc_h1 *h, int fd, struct msghdr *msg, int flags)
 {
 	lc_h1_enter(&h->in_read);
 	ssize_t r = lc_real_recvmsg(fd, msg, flags);
@@ -201,7 +202,7 @@ __attribute__((noinline)) static ssize_t write_while_closing(struct lc_h1 *h, in
 	return write_tracked(h, &c);
 }
 
-ssize_t lc_conn_write(struct lc_h1 *h, int fd, const void *buf, size_t n)
+LC_SERVING ssize_t lc_conn_write(struct lc_h1 *h, int fd, const void *buf, size_t n)
 {
 	/* While serving, a write goes out as it is and its bytes are fed to
 	 * the tracker after (which sets no errno). */
@@ -222,7 +223,7 @@ __attribute__((noinline)) static ssize_t writev_while_closing(struct lc_h1 *h, i
 	return write_tracked(h, &c);
 }
 
-ssize_t lc_conn_writev(struct lc_h1 *h, int fd, const struct iovec *iov, int n)
+LC_SERVING ssize_t lc_conn_writev(struct lc_h1 *h, int fd, const struct iovec *iov, int n)
 {
 	if (__builtin_expect(lc_closing(), 0))
 		return writev_while_closing(h, fd, iov, n);
@@ -238,7 +239,7 @@ ssize_t lc_conn_writev(struct lc_h1 *h, int fd, const struct iovec *iov, int n)
 	return r;
 }
 
-ssize_t lc_conn_sendto(struct lc_h1 *h, int fd, const void *buf, size_t n, int flags,
+LC_SERVING ssize_t lc_conn_sendto(struct lc_h1 *h, int fd, const void *buf, size_t n, int flags,
 		       const struct sockaddr *to, socklen_t len)
 {
 	struct iovec v = {.iov_base = (void *)buf, .iov_len = n};
@@ -248,7 +249,7 @@ ssize_t lc_conn_sendto(struct lc_h1 *h, int fd, const void *buf, size_t n, int f
 	return write_tracked(h, &c);
 }
 
-ssize_t lc_conn_sendmsg(struct lc_h1 *h, int fd, const struct msghdr *msg, int flags)
+LC_SERVING ssize_t lc_conn_sendmsg(struct lc_h1 *h, int fd, const struct msghdr *msg, int flags)
 {
 	struct out_call c = {.fd = fd, .iov = msg->msg_iov, .iovcnt = (int)msg->msg_iovlen,
 			     .flags = flags, .msg = msg, .kind = CALL_SENDMSG};

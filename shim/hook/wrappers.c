@@ -212,70 +212,70 @@ LC_EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct ti
 }
 
 /* Reads and writes: one table load unless the descriptor is a connection. */
-LC_EXPORT ssize_t read(int fd, void *buf, size_t n)
+LC_EXPORT LC_SERVING ssize_t read(int fd, void *buf, size_t n)
 {
 	return lc_read(fd, buf, n, (size_t)-1);
 }
 
-LC_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t size)
+LC_EXPORT LC_SERVING ssize_t __read_chk(int fd, void *buf, size_t n, size_t size)
 {
 	return lc_read(fd, buf, n, size);
 }
 
-LC_EXPORT ssize_t readv(int fd, const struct iovec *iov, int n)
+LC_EXPORT LC_SERVING ssize_t readv(int fd, const struct iovec *iov, int n)
 {
 	return lc_readv(fd, iov, n);
 }
 
-LC_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
+LC_EXPORT LC_SERVING ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
 	return lc_recvfrom(fd, buf, n, (size_t)-1, flags, NULL, NULL);
 }
 
-LC_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t size, int flags)
+LC_EXPORT LC_SERVING ssize_t __recv_chk(int fd, void *buf, size_t n, size_t size, int flags)
 {
 	return lc_recvfrom(fd, buf, n, size, flags, NULL, NULL);
 }
 
-LC_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *from,
+LC_EXPORT LC_SERVING ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *from,
 			   socklen_t *len)
 {
 	return lc_recvfrom(fd, buf, n, (size_t)-1, flags, from, len);
 }
 
-LC_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t size, int flags,
+LC_EXPORT LC_SERVING ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t size, int flags,
 				 struct sockaddr *from, socklen_t *len)
 {
 	return lc_recvfrom(fd, buf, n, size, flags, from, len);
 }
 
-LC_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+LC_EXPORT LC_SERVING ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	return lc_recvmsg(fd, msg, flags);
 }
 
-LC_EXPORT ssize_t write(int fd, const void *buf, size_t n)
+LC_EXPORT LC_SERVING ssize_t write(int fd, const void *buf, size_t n)
 {
 	return lc_write(fd, buf, n);
 }
 
-LC_EXPORT ssize_t writev(int fd, const struct iovec *iov, int n)
+LC_EXPORT LC_SERVING ssize_t writev(int fd, const struct iovec *iov, int n)
 {
 	return lc_writev(fd, iov, n);
 }
 
-LC_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
+LC_EXPORT LC_SERVING ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
 	return lc_sendto(fd, buf, n, flags, NULL, 0);
 }
 
-LC_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *to,
-			 socklen_t len)
+LC_EXPORT LC_SERVING ssize_t sendto(int fd, const void *buf, size_t n, int flags,
+				     const struct sockaddr *to, socklen_t len)
 {
 	return lc_sendto(fd, buf, n, flags, to, len);
 }
 
-LC_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+LC_EXPORT LC_SERVING ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	return lc_sendmsg(fd, msg, flags);
 }

@@ -5,6 +5,8 @@
  * otherwise ignored, as by most parsers (RFC 9112 section 2.2). */
 #include "proto/http1.h"
 
+#include "base/export.h"
+
 #include <stdio.h>
 #include <string.h>
 #ifdef __SSE2__
@@ -108,7 +110,7 @@ void lc_h1_reset(struct lc_h1 *h)
 
 /* The tracker cannot follow this connection any further. Before the
  * first request line was complete it simply is not HTTP/1.x. */
-static void give_up(struct lc_h1 *h, struct lc_h1_side *s)
+LC_SERVING static void give_up(struct lc_h1 *h, struct lc_h1_side *s)
 {
 	s->state = S_DEAD;
 	STORE(h->proto, LOAD(h->proto) == LC_PROTO_UNKNOWN ? LC_PROTO_OTHER : LC_PROTO_LOST);
@@ -214,7 +216,7 @@ static void become_h2(struct lc_h1 *h)
 	STORE(h->proto, LC_PROTO_H2);
 }
 
-static bool followed(const struct lc_h1 *h)
+LC_SERVING static bool followed(const struct lc_h1 *h)
 {
 	uint8_t proto = LOAD(h->proto);
 	return proto == LC_PROTO_UNKNOWN || proto == LC_PROTO_HTTP1;
@@ -227,14 +229,14 @@ static bool followed(const struct lc_h1 *h)
 #define CR_PENDING 0x80
 #define VERSION(s) ((s)->version & 0x7f)
 
-static size_t saw_cr(struct lc_h1_side *s)
+LC_SERVING static size_t saw_cr(struct lc_h1_side *s)
 {
 	s->version |= CR_PENDING;
 	return 1;
 }
 
 /* In [p, p+n): no CR except right before an LF. Returns false on a bare CR. */
-static bool crs_ok(struct lc_h1_side *s, const char *p, size_t n)
+LC_SERVING static bool crs_ok(struct lc_h1_side *s, const char *p, size_t n)
 {
 	const char *cr = memchr(p, '\r', n);
 	while (cr) {
@@ -256,7 +258,7 @@ static bool crs_ok(struct lc_h1_side *s, const char *p, size_t n)
  * how many letters matched in its low bits). */
 #define TOKEN_ENDED 0x80
 
-static void token_byte(struct lc_h1_side *s, char c)
+LC_SERVING static void token_byte(struct lc_h1_side *s, char c)
 {
 	if (c == ',') {
 		s->token = T_NONE;
@@ -295,7 +297,7 @@ static void token_byte(struct lc_h1_side *s, char c)
 }
 
 /* A token ends at ',' or at the end of the value: does it count? */
-static void token_end(struct lc_h1_side *s)
+LC_SERVING static void token_end(struct lc_h1_side *s)
 {
 	if (s->token == T_NONE || s->token == T_MISMATCH ||
 	    token_names[s->token][s->pos & ~TOKEN_ENDED] != '\0')
@@ -307,7 +309,7 @@ static void token_end(struct lc_h1_side *s)
 }
 
 /* Transfer-Encoding: chunked counts only as the last coding. */
-static void value_end(struct lc_h1_side *s)
+LC_SERVING static void value_end(struct lc_h1_side *s)
 {
 	if (s->header == H_TRANSFER_ENCODING) {
 		s->flags &= (uint16_t)~F_CHUNKED;
@@ -341,7 +343,7 @@ static void add_edit(struct lc_h1_edits *edits, uint32_t at, uint32_t len, bool 
 
 /* --- message boundaries --- */
 
-static void request_head_done(struct lc_h1 *h)
+LC_SERVING static void request_head_done(struct lc_h1 *h)
 {
 	struct lc_h1_side *s = &h->req;
 	uint16_t n = LOAD(h->requests);
@@ -361,7 +363,7 @@ static void request_head_done(struct lc_h1 *h)
 	}
 }
 
-static void message_done(struct lc_h1 *h, struct lc_h1_side *s, bool response)
+LC_SERVING static void message_done(struct lc_h1 *h, struct lc_h1_side *s, bool response)
 {
 	s->state = S_START;
 	if (!response) {
@@ -376,7 +378,7 @@ static void message_done(struct lc_h1 *h, struct lc_h1_side *s, bool response)
 	STORE(h->shape, SHAPE_NONE);
 }
 
-static void response_head_done(struct lc_h1 *h)
+LC_SERVING static void response_head_done(struct lc_h1 *h)
 {
 	struct lc_h1_side *s = &h->resp;
 	if (h->status >= 100 && h->status < 200) {
@@ -414,7 +416,7 @@ static void response_head_done(struct lc_h1 *h)
 	}
 }
 
-static void head_done(struct lc_h1 *h, bool response)
+LC_SERVING static void head_done(struct lc_h1 *h, bool response)
 {
 	/* What the header lines left behind means nothing past the head: the
 	 * same state however the head was read (line by line, byte by byte). */
@@ -432,7 +434,7 @@ static void head_done(struct lc_h1 *h, bool response)
 /* The response's first byte: from the signal on it gets Connection:
  * close, unless more requests wait behind it (a pipelining client would
  * drop their answers). */
-static void response_start(struct lc_h1 *h, bool closing, uint32_t written_before)
+LC_SERVING static void response_start(struct lc_h1 *h, bool closing, uint32_t written_before)
 {
 	struct lc_h1_side *s = &h->resp;
 	uint16_t waiting = (uint16_t)(LOAD(h->requests) - LOAD(h->responses));
@@ -446,7 +448,7 @@ static void response_start(struct lc_h1 *h, bool closing, uint32_t written_befor
 }
 
 /* A chunk-size line ended: its data, or the trailers after the last. */
-static void chunk_size_done(struct lc_h1 *h, struct lc_h1_side *s, bool response)
+LC_SERVING static void chunk_size_done(struct lc_h1 *h, struct lc_h1_side *s, bool response)
 {
 	if (response && LOAD(h->chunks) < UINT16_MAX)
 		STORE(h->chunks, (uint16_t)(LOAD(h->chunks) + 1));
@@ -457,7 +459,7 @@ static void chunk_size_done(struct lc_h1 *h, struct lc_h1_side *s, bool response
  * the candidates it does not continue. Stops before ':', CR or LF, which
  * step() handles. Most names are out of the race after a letter or two
  * and the rest of their line is skipped with memchr. */
-static size_t name_run(struct lc_h1_side *s, const char *p, size_t n)
+LC_SERVING static size_t name_run(struct lc_h1_side *s, const char *p, size_t n)
 {
 	size_t i = 0;
 	for (; i < n; i++) {
@@ -542,7 +544,8 @@ static inline bool same_name(const char *p, const char *name, size_t len)
  * Transfer-Encoding, Connection). Returns the first byte after the blank
  * line, or NULL for anything unusual (the head incomplete, an LF alone, a
  * CR inside a line, a bad Content-Length): the byte machine then reads it. */
-static const char *fields_at_once(const char *line, const char *stop, struct lc_h1_side *t)
+LC_SERVING static const char *fields_at_once(const char *line, const char *stop,
+					      struct lc_h1_side *t)
 {
 	for (;;) {
 		const char *lf = crlf_at(line, stop);
@@ -603,7 +606,8 @@ static const char *fields_at_once(const char *line, const char *stop, struct lc_
  * tests/unit/proto/test_http1_splits.c and make fuzz, which feed the same
  * bytes whole and cut). Returns the bytes used, or 0 with nothing
  * changed. */
-static size_t response_at_once(struct lc_h1 *h, const char *p, size_t n, uint32_t written_before)
+LC_SERVING static size_t response_at_once(struct lc_h1 *h, const char *p, size_t n,
+					  uint32_t written_before)
 {
 	if (n < 16 || memcmp(p, "HTTP/1.", 7) != 0 || (p[7] != '0' && p[7] != '1') || p[8] != ' ' ||
 	    p[9] < '1' || p[9] > '9' || p[10] < '0' || p[10] > '9' || p[11] < '0' || p[11] > '9')
@@ -635,7 +639,7 @@ static size_t response_at_once(struct lc_h1 *h, const char *p, size_t n, uint32_
  * less than n" (below 0x21; below 1 after XOR with DEL): a borrow can mark
  * the wrong byte, but only after a byte that truly matched, so the yes/no
  * answer is exact, and a byte with its high bit set never matches. */
-bool lc_h1_target_ok(const char *p, const char *end)
+LC_SERVING bool lc_h1_target_ok(const char *p, const char *end)
 {
 	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
 	if (end - p < 8) {
@@ -659,7 +663,7 @@ bool lc_h1_target_ok(const char *p, const char *end)
 
 /* The same for a whole request head in one read. The request line is
  * checked as the byte machine checks it; HTTP/2's "PRI" is left to it. */
-static size_t request_at_once(struct lc_h1 *h, const char *p, size_t n)
+LC_SERVING static size_t request_at_once(struct lc_h1 *h, const char *p, size_t n)
 {
 	size_t m = 0;
 	while (m < n && m < 24 && ((p[m] >= 'A' && p[m] <= 'Z') || (m > 0 && (p[m] == '-' || p[m] == '_'))))
@@ -1072,7 +1076,7 @@ static void feed(struct feed *f, const char *p, size_t n)
 	}
 }
 
-void lc_h1_read(struct lc_h1 *h, const char *p, size_t n)
+LC_SERVING void lc_h1_read(struct lc_h1 *h, const char *p, size_t n)
 {
 	uint32_t before = LOAD(h->read_seen);
 	STORE(h->read_seen, before + (uint32_t)n);
@@ -1140,7 +1144,7 @@ void lc_h1_read_unseen(struct lc_h1 *h, uint64_t n)
 
 _Static_assert(S_BODY == LC_H1_STATE_BODY, "http1.h's fast path knows S_BODY");
 
-void lc_h1_wrote_more(struct lc_h1 *h, const char *p, size_t n, bool closing,
+LC_SERVING void lc_h1_wrote_more(struct lc_h1 *h, const char *p, size_t n, bool closing,
 		      struct lc_h1_edits *edits, size_t base, uint32_t before)
 {
 	uint8_t proto = LOAD(h->proto);

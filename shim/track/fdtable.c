@@ -29,7 +29,7 @@ static struct lc_fd_entry *entry_alloc(struct lc_fdtable *t, int fd)
 	struct lc_fd_entry *chunk = chunk_for(t, fd);
 	if (chunk || fd < 0 || fd > LC_FDTABLE_MAX_FD)
 		return chunk ? &chunk[fd & (LC_FDTABLE_CHUNK - 1)] : NULL;
-	size_t size = LC_FDTABLE_H1_OFFSET + sizeof(struct lc_h1) * LC_FDTABLE_CHUNK;
+	size_t size = sizeof(struct lc_fd_entry) * LC_FDTABLE_CHUNK;
 	void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (mem == MAP_FAILED)
 		return NULL;

@@ -519,24 +519,29 @@ static inline const char *crlf_at(const char *p, const char *stop)
 	return cr + 1;
 }
 
-/* p's first len (8 or more) bytes are `name` (lower case letters and
- * '-'), in any case. Eight bytes at a time: OR-ing 0x20 lowers a capital
- * letter and leaves a lower one; of the other bytes only CR (0x0d) would
- * come out as one of these ('-'), and the caller's line has none. */
+/* Eight bytes from p, as one word. */
+static inline uint64_t word_at(const char *p)
+{
+	uint64_t w;
+	memcpy(&w, p, 8);
+	return w;
+}
+
+/* p's first len (8 to 24) bytes are `name` (lower case letters and '-'),
+ * in any case. Eight bytes at a time: OR-ing 0x20 lowers a capital letter
+ * and leaves a lower one; of the other bytes only CR (0x0d) would come out
+ * as one of these ('-'), and the caller's line has none. Written out
+ * rather than as a loop so that, inlined with a string literal and a
+ * constant length, the name's words are immediates. */
 static inline bool same_name(const char *p, const char *name, size_t len)
 {
 	const uint64_t lowers = 0x2020202020202020ull;
-	uint64_t a, b;
-	for (size_t i = 0;; i += 8) {
-		if (i + 8 > len)
-			i = len - 8; /* the last word overlaps the one before */
-		memcpy(&a, p + i, 8);
-		memcpy(&b, name + i, 8);
-		if ((a | lowers) != b)
-			return false;
-		if (i + 8 == len)
-			return true;
-	}
+	if ((word_at(p) | lowers) != word_at(name))
+		return false;
+	if (len > 16 && (word_at(p + 8) | lowers) != word_at(name + 8))
+		return false;
+	/* the last word overlaps the ones before */
+	return (word_at(p + len - 8) | lowers) == word_at(name + len - 8);
 }
 
 /* The header lines from `line` to the blank line, within `stop`, into the

@@ -28,6 +28,7 @@ CALLS = os.path.join(OUT, "calls")
 KERNEL_STUB = os.path.join(OUT, "kernel_stub.so")
 NULL_INTERPOSER = os.path.join(OUT, "null_interposer.so")
 HOLD_SERVER = os.path.join(OUT, "hold_server")
+AFTER_SYSCALL = os.path.join(OUT, "after_syscall")
 NAIVE_SERVER = os.path.join(BUILD, "demo", "naive_server")
 
 CALL_ROUNDS = 7
@@ -378,6 +379,29 @@ def bench_interleaved():
                holds)
 
 
+def bench_after_syscall():
+    """The machine's part of a wrapper's cost through the kernel: what a
+    page touched and a function returned from cost right after a system
+    call, against the same in a loop without one (bench/after_syscall.c).
+    Why lastcall keeps its serving path on few pages (base/export.h)."""
+    runs = []
+    for _ in range(5):
+        out = subprocess.run([AFTER_SYSCALL, "200000"], check=True, capture_output=True,
+                             text=True).stdout
+        runs.append({m.group(1, 2, 3): float(m.group(4)) for m in
+                     re.finditer(r"^(\w+) (pages|frames) (\d+): ([\d.]+) ns$", out, re.M)})
+
+    def per(how, what, k):
+        return statistics.median((r[(how, what, str(k))] - r[(how, what, "0")]) / k for r in runs)
+
+    for what, k, unit in [("pages", 32, "page"), ("frames", 8, "return")]:
+        without, with_ = per("none", what, k), per("getppid", what, k)
+        record("after a system call (this machine)",
+               f"a {unit} {'touched' if unit == 'page' else 'through one more call level'}",
+               f"{without:.1f}", f"{with_:.1f}", f"{with_ - without:+.1f}",
+               f"ns per {unit}: without a syscall, after one", "", "(context)")
+
+
 # --- 3 and 4. exit latency, shutdown time against connections ------------
 
 def hold_run(n, under_lastcall, hold_ms):
@@ -563,7 +587,7 @@ def main():
               "every figure below is noisier for it", file=sys.stderr, flush=True)
     started = time.monotonic()
     steps = [("calls", bench_calls), ("throughput", lambda: bench_throughput(tmp)),
-             ("interleaved", bench_interleaved),
+             ("interleaved", bench_interleaved), ("after", bench_after_syscall),
              ("exit latency", bench_exit_latency), ("shutdown", lambda: bench_shutdown(plot)),
              ("memory", bench_memory)]
     only = sys.argv[1:]

@@ -6,6 +6,10 @@
 
 #define KIND_MASK 0xffULL
 #define GEN_ONE 0x100ULL
+/* One chunk's mapping: its entries, then their framing states. */
+#define CHUNK_BYTES (LC_FDTABLE_H1_OFFSET + sizeof(struct lc_h1) * LC_FDTABLE_CHUNK)
+_Static_assert(sizeof(struct lc_h1) == 64 && LC_FDTABLE_H1_OFFSET % 64 == 0,
+	       "each framing state fills one cache line of its own (fdtable.h)");
 
 struct lc_fdtable lc_table;
 
@@ -29,14 +33,14 @@ static struct lc_fd_entry *entry_alloc(struct lc_fdtable *t, int fd)
 	struct lc_fd_entry *chunk = chunk_for(t, fd);
 	if (chunk || fd < 0 || fd > LC_FDTABLE_MAX_FD)
 		return chunk ? &chunk[fd & (LC_FDTABLE_CHUNK - 1)] : NULL;
-	size_t size = sizeof(struct lc_fd_entry) * LC_FDTABLE_CHUNK;
-	void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *mem = mmap(NULL, CHUNK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+			 0);
 	if (mem == MAP_FAILED)
 		return NULL;
 	struct lc_fd_entry *expected = NULL;
 	if (!atomic_compare_exchange_strong(&t->chunks[fd >> LC_FDTABLE_CHUNK_BITS], &expected,
 					    (struct lc_fd_entry *)mem)) {
-		munmap(mem, size); /* another thread installed it first */
+		munmap(mem, CHUNK_BYTES); /* another thread installed it first */
 		chunk = expected;
 	} else {
 		chunk = mem;
@@ -155,7 +159,7 @@ void lc_fdtable_reset(struct lc_fdtable *t)
 	for (int i = 0; i < LC_FDTABLE_CHUNKS; i++) {
 		struct lc_fd_entry *chunk = atomic_exchange(&t->chunks[i], NULL);
 		if (chunk)
-			munmap(chunk, sizeof(struct lc_fd_entry) * LC_FDTABLE_CHUNK);
+			munmap(chunk, CHUNK_BYTES);
 	}
 	atomic_store(&t->max_fd, -1);
 }

@@ -25,13 +25,13 @@
 #include "proto/http1.h"
 
 #define LC_FDTABLE_CHUNK_BITS 10
-#define LC_FDTABLE_CHUNK      (1 << LC_FDTABLE_CHUNK_BITS)
-#define LC_FDTABLE_CHUNKS     4096 /* fds below 4,194,304 are tracked */
-#define LC_FDTABLE_MAX_FD     (LC_FDTABLE_CHUNK * LC_FDTABLE_CHUNKS - 1)
+#define LC_FDTABLE_CHUNK (1 << LC_FDTABLE_CHUNK_BITS)
+#define LC_FDTABLE_CHUNKS 4096 /* fds below 4,194,304 are tracked */
+#define LC_FDTABLE_MAX_FD (LC_FDTABLE_CHUNK * LC_FDTABLE_CHUNKS - 1)
 
 enum lc_fd_kind {
 	LC_FD_FREE = 0,
-	LC_FD_CONNECTION = 1,	    /* returned by accept */
+	LC_FD_CONNECTION = 1,       /* returned by accept */
 	LC_FD_STOPPED_LISTENER = 2, /* a listener lastcall stopped */
 	LC_FD_LISTENER = 3,	    /* listen() was called on it by `owner` */
 };
@@ -40,17 +40,23 @@ struct lc_fd_entry {
 	_Atomic uint64_t state; /* generation << 8 | kind */
 	_Atomic uint64_t ino;
 	_Atomic int64_t accepted_ns; /* connections: when; listeners: owner pid */
-	/* Connections: the framing state (proto/http1.h). Beside the state
-	 * word, so that a read or write on a connection finds both on one
-	 * page: after a system call each page touched costs a TLB miss
-	 * (doc/performance.md). */
-	struct lc_h1 h1;
 };
 
-/* A chunk is one mapping of LC_FDTABLE_CHUNK entries. */
+/* A chunk is one mapping: LC_FDTABLE_CHUNK entries, then as many
+ * connection framing states (proto/http1.h), found at a fixed offset.
+ * Kept apart so that an entry stays 24 bytes (close and accept, which
+ * never look at the framing, index entries with a shift and an add), and
+ * so that each framing state, written at every read and write, has a
+ * cache line of its own (64 bytes, aligned): threads serving neighbouring
+ * descriptors never write the same line. The state beside its entry
+ * (88-byte records) would save a page touched per read or write, about
+ * 4 ns on the project's VM (doc/performance.md), not worth lines shared
+ * between neighbours. */
+#define LC_FDTABLE_H1_OFFSET (sizeof(struct lc_fd_entry) * LC_FDTABLE_CHUNK)
+
 static inline struct lc_h1 *lc_fdtable_entry_h1(struct lc_fd_entry *chunk, int fd)
 {
-	return &chunk[fd & (LC_FDTABLE_CHUNK - 1)].h1;
+	return (struct lc_h1 *)((char *)chunk + LC_FDTABLE_H1_OFFSET) + (fd & (LC_FDTABLE_CHUNK - 1));
 }
 
 struct lc_fdtable {
@@ -99,11 +105,11 @@ static inline enum lc_fd_kind lc_fdtable_kind(struct lc_fdtable *t, int fd)
 	if (fd < 0 || fd > LC_FDTABLE_MAX_FD)
 		return LC_FD_FREE;
 	struct lc_fd_entry *chunk =
-	    atomic_load_explicit(&t->chunks[fd >> LC_FDTABLE_CHUNK_BITS], memory_order_acquire);
+		atomic_load_explicit(&t->chunks[fd >> LC_FDTABLE_CHUNK_BITS], memory_order_acquire);
 	if (!chunk)
 		return LC_FD_FREE;
 	return lc_fd_state_kind(
-	    atomic_load_explicit(&chunk[fd & (LC_FDTABLE_CHUNK - 1)].state, memory_order_acquire));
+		atomic_load_explicit(&chunk[fd & (LC_FDTABLE_CHUNK - 1)].state, memory_order_acquire));
 }
 
 /* The protocol state of a connection's entry, for the hooks of the
@@ -116,7 +122,7 @@ static inline struct lc_h1 *lc_fdtable_h1(struct lc_fdtable *t, int fd)
 	if (fd < 0 || fd > LC_FDTABLE_MAX_FD)
 		return NULL;
 	struct lc_fd_entry *chunk =
-	    atomic_load_explicit(&t->chunks[fd >> LC_FDTABLE_CHUNK_BITS], memory_order_acquire);
+		atomic_load_explicit(&t->chunks[fd >> LC_FDTABLE_CHUNK_BITS], memory_order_acquire);
 	if (!chunk)
 		return NULL;
 	struct lc_fd_entry *e = &chunk[fd & (LC_FDTABLE_CHUNK - 1)];

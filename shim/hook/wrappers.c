@@ -237,14 +237,14 @@ LC_EXPORT LC_SERVING ssize_t __recv_chk(int fd, void *buf, size_t n, size_t size
 	return lc_recvfrom(fd, buf, n, size, flags, NULL, NULL);
 }
 
-LC_EXPORT LC_SERVING ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *from,
-			   socklen_t *len)
+LC_EXPORT LC_SERVING ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
+				      struct sockaddr *from, socklen_t *len)
 {
 	return lc_recvfrom(fd, buf, n, (size_t)-1, flags, from, len);
 }
 
-LC_EXPORT LC_SERVING ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t size, int flags,
-				 struct sockaddr *from, socklen_t *len)
+LC_EXPORT LC_SERVING ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t size,
+					    int flags, struct sockaddr *from, socklen_t *len)
 {
 	return lc_recvfrom(fd, buf, n, size, flags, from, len);
 }

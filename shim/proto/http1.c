@@ -110,7 +110,7 @@ void lc_h1_reset(struct lc_h1 *h)
 
 /* The tracker cannot follow this connection any further. Before the
  * first request line was complete it simply is not HTTP/1.x. */
-LC_SERVING static void give_up(struct lc_h1 *h, struct lc_h1_side *s)
+static void give_up(struct lc_h1 *h, struct lc_h1_side *s)
 {
 	s->state = S_DEAD;
 	STORE(h->proto, LOAD(h->proto) == LC_PROTO_UNKNOWN ? LC_PROTO_OTHER : LC_PROTO_LOST);
@@ -229,14 +229,14 @@ LC_SERVING static bool followed(const struct lc_h1 *h)
 #define CR_PENDING 0x80
 #define VERSION(s) ((s)->version & 0x7f)
 
-LC_SERVING static size_t saw_cr(struct lc_h1_side *s)
+static size_t saw_cr(struct lc_h1_side *s)
 {
 	s->version |= CR_PENDING;
 	return 1;
 }
 
 /* In [p, p+n): no CR except right before an LF. Returns false on a bare CR. */
-LC_SERVING static bool crs_ok(struct lc_h1_side *s, const char *p, size_t n)
+static bool crs_ok(struct lc_h1_side *s, const char *p, size_t n)
 {
 	const char *cr = memchr(p, '\r', n);
 	while (cr) {
@@ -448,7 +448,7 @@ LC_SERVING static void response_start(struct lc_h1 *h, bool closing, uint32_t wr
 }
 
 /* A chunk-size line ended: its data, or the trailers after the last. */
-LC_SERVING static void chunk_size_done(struct lc_h1 *h, struct lc_h1_side *s, bool response)
+static void chunk_size_done(struct lc_h1 *h, struct lc_h1_side *s, bool response)
 {
 	if (response && LOAD(h->chunks) < UINT16_MAX)
 		STORE(h->chunks, (uint16_t)(LOAD(h->chunks) + 1));
@@ -459,7 +459,7 @@ LC_SERVING static void chunk_size_done(struct lc_h1 *h, struct lc_h1_side *s, bo
  * the candidates it does not continue. Stops before ':', CR or LF, which
  * step() handles. Most names are out of the race after a letter or two
  * and the rest of their line is skipped with memchr. */
-LC_SERVING static size_t name_run(struct lc_h1_side *s, const char *p, size_t n)
+static size_t name_run(struct lc_h1_side *s, const char *p, size_t n)
 {
 	size_t i = 0;
 	for (; i < n; i++) {

@@ -53,8 +53,10 @@ $(BUILD)/launcher/%.o: shim/%.c $(LIB_HDRS) | build-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SANITIZE) -c $< -o $@
 
-$(BUILD)/liblastcall.so: $(LIB_OBJS)
-	$(CC) -shared $(CFLAGS) $(SANITIZE) -Wl,--no-undefined -o $@ $^ -ldl -lpthread
+# shim/base/hot.ld: the serving path's data on one page (base/export.h).
+$(BUILD)/liblastcall.so: $(LIB_OBJS) shim/base/hot.ld
+	$(CC) -shared $(CFLAGS) $(SANITIZE) -Wl,--no-undefined -Wl,-T,shim/base/hot.ld -o $@ \
+		$(LIB_OBJS) -ldl -lpthread
 
 $(BUILD)/lastcall: $(LAUNCHER_OBJS)
 	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $^ -lunwind-ptrace -lunwind-generic -lunwind
@@ -142,10 +144,12 @@ unit: deps $(UNIT_TESTS)
 e2e: deps all $(TEST_SERVERS)
 	@$(PYTHON) -m pytest -q tests/e2e $(PYTEST_ARGS)
 
-# Every use between objects runs down the layers (tests/layers.py).
+# Every use between objects runs down the layers (tests/layers.py); the
+# serving path's data is on one page (tests/hot_data.py).
 layers: all
 	@$(PYTHON) tests/layers.py $(BUILD)/lib $(LAYERS)
 	@$(PYTHON) tests/layers.py $(BUILD)/launcher base launcher
+	@$(PYTHON) tests/hot_data.py $(BUILD)/liblastcall.so
 
 test: deps
 	$(MAKE) programs

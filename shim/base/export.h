@@ -10,4 +10,12 @@
  * right after a system call, each page of code or data touched costs a
  * TLB miss, about 4 ns on the project's VM (doc/performance.md). */
 #define LC_SERVING __attribute__((section(".text.hot.lastcall_serving")))
+
+/* The data every read and write of a connection loads: the real
+ * functions' slots, the closing flag and the descriptor table's chunk
+ * pointers. shim/base/hot.ld puts these sections together, in the order
+ * of `rank`, on one page (the table's first chunk pointers follow the
+ * slots), where they were spread over four. Zero-initialised only: the
+ * group is .bss. */
+#define LC_HOT_DATA(rank) __attribute__((section(".bss.lastcall_hot." #rank)))
 #endif

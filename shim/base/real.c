@@ -9,6 +9,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/export.h"
+
 /* dlsym may call malloc, and an interposed malloc may open or close files:
  * a wrapper reached again while this thread is binding must not recurse
  * into dlsym. The fd functions then fall back to the raw system call. */
@@ -105,9 +107,9 @@ _Noreturn void lc_exit_group(int status)
 
 /* The hot three (see real.h): their slots are shared with the inline
  * callers, who come here only until the binding is done. */
-_Atomic(void *) lc_real_close_slot;
-_Atomic(void *) lc_real_accept_slot;
-_Atomic(void *) lc_real_accept4_slot;
+_Atomic(void *) lc_real_close_slot LC_HOT_DATA(1);
+_Atomic(void *) lc_real_accept_slot LC_HOT_DATA(1);
+_Atomic(void *) lc_real_accept4_slot LC_HOT_DATA(1);
 
 int lc_real_accept_unbound(int fd, struct sockaddr *addr, socklen_t *len)
 {
@@ -133,7 +135,7 @@ int lc_real_accept4_unbound(int fd, struct sockaddr *addr, socklen_t *len, int f
  * made while dlsym runs), the system call itself. The _chk variants then
  * skip their check, which the program's own buffer size passed. */
 #define HOT_UNBOUND(ret, name, params, args, fallback)                                     \
-	_Atomic(void *) lc_real_##name##_slot;                                             \
+	_Atomic(void *) lc_real_##name##_slot LC_HOT_DATA(1);                              \
 	ret lc_real_##name##_unbound params                                                \
 	{                                                                                  \
 		ret(*real_fn) params = (ret(*) params)bind_symbol(&lc_real_##name##_slot, #name); \

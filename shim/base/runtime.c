@@ -6,10 +6,12 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/export.h"
 #include "base/futex.h"
 #include "base/real.h"
 
 struct lc_runtime lc_rt = {.wake_fd = -1};
+_Atomic int lc_closing_flag LC_HOT_DATA(2);
 
 struct lc_shared_page *lc_shared_page_new(void)
 {
@@ -52,7 +54,7 @@ void lc_start_closing(void)
 {
 	int64_t expected = 0;
 	atomic_compare_exchange_strong(&lc_rt.stopping_ns, &expected, lc_now_ns());
-	atomic_store(&lc_rt.closing, 1);
+	atomic_store(&lc_closing_flag, 1);
 }
 
 bool lc_request_forced_end(int status)
@@ -92,7 +94,7 @@ void lc_runtime_reset_in_child(void)
 	atomic_store(&lc_rt.events, 0);
 	atomic_store(&lc_rt.signals_received, 0);
 	atomic_store(&lc_rt.stopping_ns, 0);
-	atomic_store(&lc_rt.closing, 0);
+	atomic_store(&lc_closing_flag, 0);
 	memset(&lc_rt.counts, 0, sizeof lc_rt.counts);
 	atomic_store(&lc_rt.forks, 0);
 	atomic_store(&lc_rt.program_exiting, 0);

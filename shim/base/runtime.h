@@ -90,10 +90,8 @@ struct lc_runtime {
 	/* The program asked lastcall_shutting_down(): it ends its own
 	 * streams (judge/idle.h, the stream quiet time). */
 	atomic_bool program_asks;
-	/* From the signal on (after --delay): responses that start get
-	 * Connection: close (proto/http1.h), and an idle keep-alive connection
-	 * gets its grace from then (stopping_ns, CLOCK_MONOTONIC). */
-	_Atomic int closing;
+	/* When the listeners stopped (CLOCK_MONOTONIC): an idle keep-alive
+	 * connection gets its grace from then (lc_closing_flag). */
 	_Atomic int64_t stopping_ns;
 	_Atomic int signals_received;
 	_Atomic int first_signal;
@@ -101,6 +99,12 @@ struct lc_runtime {
 };
 
 extern struct lc_runtime lc_rt;
+
+/* From the signal on (after --delay): responses that start get
+ * Connection: close (proto/http1.h). Outside lc_rt because every write of
+ * a connection loads it: it sits with the rest of that path's data
+ * (LC_HOT_DATA, base/export.h). */
+extern _Atomic int lc_closing_flag;
 
 /* Async-signal-safe: records events and wakes the drain thread. */
 void lc_wake(int events);
@@ -117,7 +121,7 @@ bool lc_forced_end_requested(void);
 void lc_start_closing(void);
 static inline int lc_closing(void)
 {
-	return atomic_load_explicit(&lc_rt.closing, memory_order_relaxed);
+	return atomic_load_explicit(&lc_closing_flag, memory_order_relaxed);
 }
 
 static inline int lc_phase(void)

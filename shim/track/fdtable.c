@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <sys/mman.h>
 
+#include "base/export.h"
+
 #define KIND_MASK 0xffULL
 #define GEN_ONE 0x100ULL
 /* One chunk's mapping: its entries, then their framing states. */
@@ -11,7 +13,9 @@
 _Static_assert(sizeof(struct lc_h1) == 64 && LC_FDTABLE_H1_OFFSET % 64 == 0,
 	       "each framing state fills one cache line of its own (fdtable.h)");
 
-struct lc_fdtable lc_table;
+/* With the serving path's other data: its first chunk pointers follow the
+ * real functions' slots on one page (base/hot.ld). */
+struct lc_fdtable lc_table LC_HOT_DATA(3);
 
 static struct lc_fd_entry *chunk_for(struct lc_fdtable *t, int fd)
 {

@@ -105,7 +105,8 @@ _Static_assert(sizeof(struct lc_h1) <= 64, "the framing state grew past 64 bytes
 
 void lc_h1_reset(struct lc_h1 *h)
 {
-	memset(h, 0, sizeof *h);
+	memset(h, 0, sizeof *h); /* LC_PROTO_NONE meanwhile */
+	atomic_store_explicit(&h->proto, LC_PROTO_UNKNOWN, memory_order_release);
 }
 
 /* The tracker cannot follow this connection any further. Before the

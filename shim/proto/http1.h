@@ -29,7 +29,12 @@
 #include "proto/ws.h"
 
 enum lc_proto {
-	LC_PROTO_UNKNOWN = 0, /* nothing read yet, or the request line is incomplete */
+	/* Not a connection lastcall tracks: the value of a descriptor
+	 * table's fresh (zero) memory, and what a close leaves
+	 * (track/fdtable.h). The hooks of reads and writes look at this
+	 * byte alone to decide. */
+	LC_PROTO_NONE = 0,
+	LC_PROTO_UNKNOWN,     /* nothing read yet, or the request line is incomplete */
 	LC_PROTO_HTTP1,	      /* requests and responses followed */
 	LC_PROTO_OTHER,	      /* not HTTP/1.x in the clear (TLS, HTTP/2, Redis, after 101) */
 	LC_PROTO_LOST,	      /* HTTP/1.x the tracker could not follow (bytes it did not
@@ -168,8 +173,16 @@ static inline void lc_h1_leave(_Atomic uint8_t *flag)
 	atomic_store_explicit(flag, 0, memory_order_release);
 }
 
-/* A new connection. */
+/* A new connection: everything zero, the protocol LC_PROTO_UNKNOWN,
+ * stored last (release), so that a thread that sees it tracked sees the
+ * rest reset. */
 void lc_h1_reset(struct lc_h1 *h);
+
+/* The descriptor is no longer a connection lastcall tracks. */
+static inline void lc_h1_untrack(struct lc_h1 *h)
+{
+	atomic_store_explicit(&h->proto, LC_PROTO_NONE, memory_order_release);
+}
 
 /* Would the byte machine take [p, end) for a request target (no byte at or
  * below ' ', none DEL)? The whole-head path's check, eight bytes at a time;

@@ -81,7 +81,11 @@ bool lc_fdtable_set(struct lc_fdtable *t, int fd, enum lc_fd_kind kind, uint64_t
 	 * old fields with the new state re-checks identity against the kernel. */
 	atomic_store_explicit(&e->ino, ino, memory_order_relaxed);
 	atomic_store_explicit(&e->accepted_ns, accepted_ns, memory_order_relaxed);
-	lc_h1_reset(lc_fdtable_entry_h1(chunk_for(t, fd), fd));
+	struct lc_h1 *h = lc_fdtable_entry_h1(chunk_for(t, fd), fd);
+	if (kind == LC_FD_CONNECTION)
+		lc_h1_reset(h);
+	else
+		lc_h1_untrack(h);
 	replace(e, kind);
 	int max = atomic_load_explicit(&t->max_fd, memory_order_relaxed);
 	while (fd > max &&
@@ -97,7 +101,10 @@ enum lc_fd_kind lc_fdtable_forget(struct lc_fdtable *t, int fd)
 	if (!e || lc_fd_state_kind(atomic_load_explicit(&e->state, memory_order_relaxed)) ==
 			  LC_FD_FREE)
 		return LC_FD_FREE;
-	return replace(e, LC_FD_FREE);
+	enum lc_fd_kind was = replace(e, LC_FD_FREE);
+	if (was == LC_FD_CONNECTION)
+		lc_h1_untrack(lc_fdtable_entry_h1(chunk_for(t, fd), fd));
+	return was;
 }
 
 long lc_fdtable_forget_range(struct lc_fdtable *t, int first, int last)
@@ -155,6 +162,11 @@ bool lc_fdtable_drop_stale(struct lc_fdtable *t, int fd, const struct lc_fd_snap
 	if (!atomic_compare_exchange_strong_explicit(&e->state, &expected, next,
 						     memory_order_acq_rel, memory_order_acquire))
 		return false;
+	/* Should the program accept a new connection on this number between
+	 * the exchange and this store, that one is left untracked: judged
+	 * without its protocol, as before lastcall followed any. Only a
+	 * close lastcall never saw opens that window. */
+	lc_h1_untrack(lc_fdtable_entry_h1(chunk_for(t, fd), fd));
 	return true;
 }
 

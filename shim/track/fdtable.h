@@ -114,9 +114,13 @@ static inline enum lc_fd_kind lc_fdtable_kind(struct lc_fdtable *t, int fd)
 
 /* The protocol state of a connection's entry, for the hooks of the
  * program's reads and writes: NULL unless `fd` is recorded as a
- * connection. The entry may be stale (a close lastcall did not see):
- * whoever changes the program's bytes on its word checks the socket's
- * identity first. */
+ * connection. Decided by the state's own protocol byte, which every
+ * change of the entry's kind keeps in step (LC_PROTO_NONE unless a
+ * connection), not by the entry: a read or a write then touches the
+ * framing state's page alone, not the entry's too (a TLB miss after the
+ * system call, about 4 ns on the project's VM: doc/performance.md). The
+ * entry may be stale (a close lastcall did not see): whoever changes the
+ * program's bytes on its word checks the socket's identity first. */
 static inline struct lc_h1 *lc_fdtable_h1(struct lc_fdtable *t, int fd)
 {
 	if (fd < 0 || fd > LC_FDTABLE_MAX_FD)
@@ -125,11 +129,10 @@ static inline struct lc_h1 *lc_fdtable_h1(struct lc_fdtable *t, int fd)
 		atomic_load_explicit(&t->chunks[fd >> LC_FDTABLE_CHUNK_BITS], memory_order_acquire);
 	if (!chunk)
 		return NULL;
-	struct lc_fd_entry *e = &chunk[fd & (LC_FDTABLE_CHUNK - 1)];
-	if (lc_fd_state_kind(atomic_load_explicit(&e->state, memory_order_acquire)) !=
-	    LC_FD_CONNECTION)
+	struct lc_h1 *h = lc_fdtable_entry_h1(chunk, fd);
+	if (atomic_load_explicit(&h->proto, memory_order_acquire) == LC_PROTO_NONE)
 		return NULL;
-	return lc_fdtable_entry_h1(chunk, fd);
+	return h;
 }
 
 /* Reads an entry. Returns false when fd has no entry. */

@@ -1179,6 +1179,15 @@ LC_SERVING void lc_h1_wrote_more(struct lc_h1 *h, const char *p, size_t n, bool 
 		p += used;
 		n -= used;
 		base += used;
+		/* The usual rest of such a write: its body of known length, or
+		 * the start of it, taken as step() takes it, without setting up
+		 * a feed (about 60 instructions a response, make bench). */
+		if (used && h->resp.state == S_BODY && n <= h->resp.left) {
+			h->resp.left -= n;
+			if (h->resp.left == 0)
+				message_done(h, &h->resp, true);
+			return;
+		}
 	}
 	struct feed f = {.h = h, .s = &h->resp, .response = true, .closing = closing,
 			 .edits = edits, .base = base, .seen_before = seen_before};

@@ -402,6 +402,27 @@ def bench_after_syscall():
                f"ns per {unit}: without a syscall, after one", "", "(context)")
 
 
+def bench_footprint():
+    """One keep-alive request of hold_server counted, not timed: its
+    instructions and its pages touched between system calls (each a TLB
+    miss here, the step above), with the library and without
+    (bench/footprint.py, valgrind lackey). The same in every run: what
+    the timed rows cannot resolve at a few ns."""
+    import footprint
+    trace = os.path.join(OUT, "tmp", "lackey.trace")
+    env = clean_env()
+    without = footprint.per_request(HOLD_SERVER, env, trace, free_port)
+    with_ = footprint.per_request(HOLD_SERVER, env | {"LD_PRELOAD": LIBRARY}, trace, free_port,
+                                  LIBRARY)
+    section = "one keep-alive request counted (valgrind lackey)"
+    record(section, "instructions (with: lastcall's own in brackets)", f"{without[0]:.0f}",
+           f"{with_[0]:.0f} ({with_[2]:.0f})", f"{with_[0] - without[0]:+.0f}",
+           "instructions per request", "", "(context)")
+    record(section, "pages touched between two system calls", f"{without[1]:.1f}",
+           f"{with_[1]:.1f}", f"{with_[1] - without[1]:+.1f}",
+           "page touches per request (each a TLB miss here)", "", "(context)")
+
+
 # --- 3 and 4. exit latency, shutdown time against connections ------------
 
 def hold_run(n, under_lastcall, hold_ms):
@@ -588,6 +609,7 @@ def main():
     started = time.monotonic()
     steps = [("calls", bench_calls), ("throughput", lambda: bench_throughput(tmp)),
              ("interleaved", bench_interleaved), ("after", bench_after_syscall),
+             ("footprint", bench_footprint),
              ("exit latency", bench_exit_latency), ("shutdown", lambda: bench_shutdown(plot)),
              ("memory", bench_memory)]
     only = sys.argv[1:]

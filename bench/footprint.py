@@ -1,0 +1,114 @@
+"""What one keep-alive request costs in the machine's own units, counted
+rather than timed: instructions, and pages touched between two system
+calls. On the project's VM each system call empties the TLB (PTI without
+PCID), so every page touched after one is a TLB miss, about 4 ns (make
+bench, step "after"); the timed rows cannot resolve a few of those, these
+counts can, and they are the same in every run.
+
+hold_server runs under valgrind's lackey (--trace-mem=yes), which logs
+every instruction and data access with its address. A system call is an
+instruction whose bytes in libc are `syscall` (0f 05). Each stretch
+between two of them counts its distinct 4 KiB pages; the sum over the
+stretches is the run's page touches. One run serves FEW requests on one
+keep-alive connection, another MANY; the difference divided by MANY -
+FEW is one request, with start-up and exit cancelled out."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+FEW, MANY = 20, 80
+REQUEST = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: bench\r\n\r\n"
+
+
+def libc_syscalls(trace, maps):
+    """Addresses of the `syscall` instructions the trace executed in libc."""
+    libc = [m for m in maps if os.path.basename(m[3]).startswith("libc.so")]
+    found = set()
+    with open(libc[0][3], "rb") as f:
+        for addr in {a for a, size in trace_instructions(trace) if size == 2}:
+            for start, end, offset, _ in libc:
+                if start <= addr < end:
+                    f.seek(addr - start + offset)
+                    if f.read(2) == b"\x0f\x05":
+                        found.add(addr)
+    return found
+
+
+def trace_instructions(trace):
+    with open(trace) as f:
+        for line in f:
+            if line.startswith("I"):
+                addr, size = line[1:].strip().split(",")
+                yield int(addr, 16), int(size)
+
+
+def count(trace, maps, library):
+    """(instructions, page touches, instructions in the library) of a trace."""
+    syscalls = libc_syscalls(trace, maps)
+    lib = [(s, e) for s, e, _, path in maps if library and path == library]
+    instructions = touches = in_library = 0
+    pages = set()
+    with open(trace) as f:
+        for line in f:
+            if line.startswith("=="):
+                continue
+            kind = line[:2]
+            try:
+                addr = int(line[2:].split(",")[0], 16)
+            except ValueError:
+                continue
+            pages.add(addr >> 12)
+            if kind == "I ":
+                instructions += 1
+                if any(s <= addr < e for s, e in lib):
+                    in_library += 1
+                if addr in syscalls:
+                    touches += len(pages)
+                    pages = set()
+    return instructions, touches + len(pages), in_library
+
+
+def run(hold_server, env, requests, trace, port, library):
+    proc = subprocess.Popen(["valgrind", "--tool=lackey", "--trace-mem=yes",
+                             f"--log-file={trace}", hold_server, str(port)],
+                            env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        if proc.stdout.readline().strip() != "ready":
+            raise RuntimeError("footprint: hold_server did not start under valgrind")
+        maps = []
+        with open(f"/proc/{proc.pid}/maps") as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 6:
+                    start, end = (int(x, 16) for x in parts[0].split("-"))
+                    maps.append((start, end, int(parts[2], 16), parts[5]))
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
+            for _ in range(requests):
+                s.sendall(REQUEST)
+                reply = b""
+                while not reply.endswith(b"hello\n"):
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        raise RuntimeError("footprint: connection closed")
+                    reply += chunk
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    return count(trace, maps, library)
+
+
+def per_request(hold_server, env, trace, port_for, library=None):
+    """(instructions, page touches, library instructions) per request."""
+    few = run(hold_server, env, FEW, trace, port_for(), library)
+    many = run(hold_server, env, MANY, trace, port_for(), library)
+    os.unlink(trace)
+    return tuple((b - a) / (MANY - FEW) for a, b in zip(few, many))
+
+
+if __name__ == "__main__":
+    sys.exit("footprint: used by bench/run.py (make bench, step footprint)")

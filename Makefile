@@ -53,7 +53,7 @@ $(BUILD)/launcher/%.o: shim/%.c $(LIB_HDRS) | build-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SANITIZE) -c $< -o $@
 
-# shim/base/hot.ld: the serving path's data on one page (base/export.h).
+# shim/base/hot.ld: the serving path's code and data on two pages (base/export.h).
 $(BUILD)/liblastcall.so: $(LIB_OBJS) shim/base/hot.ld
 	$(CC) -shared $(CFLAGS) $(SANITIZE) -Wl,--no-undefined -Wl,-T,shim/base/hot.ld -o $@ \
 		$(LIB_OBJS) -ldl -lpthread
@@ -145,11 +145,11 @@ e2e: deps all $(TEST_SERVERS)
 	@$(PYTHON) -m pytest -q tests/e2e $(PYTEST_ARGS)
 
 # Every use between objects runs down the layers (tests/layers.py); the
-# serving path's data is on one page (tests/hot_data.py).
+# serving core and its data are on one page each (tests/hot_pages.py).
 layers: all
 	@$(PYTHON) tests/layers.py $(BUILD)/lib $(LAYERS)
 	@$(PYTHON) tests/layers.py $(BUILD)/launcher base launcher
-	@$(PYTHON) tests/hot_data.py $(BUILD)/liblastcall.so
+	@$(PYTHON) tests/hot_pages.py $(BUILD)/liblastcall.so
 
 test: deps
 	$(MAKE) programs

@@ -31,7 +31,7 @@ static void saw_read(struct lc_h1 *h, const struct iovec *iov, int iovcnt, ssize
 	}
 }
 
-LC_SERVING ssize_t lc_conn_read(struct lc_h1 *h, int fd, void *buf, size_t n, size_t size)
+LC_SERVING_CORE ssize_t lc_conn_read(struct lc_h1 *h, int fd, void *buf, size_t n, size_t size)
 {
 	lc_h1_enter(&h->in_read);
 	ssize_t r = size == (size_t)-1 ? lc_real_read(fd, buf, n) : lc_real___read_chk(fd, buf, n, size);
@@ -202,7 +202,7 @@ __attribute__((noinline)) static ssize_t write_while_closing(struct lc_h1 *h, in
 	return write_tracked(h, &c);
 }
 
-LC_SERVING ssize_t lc_conn_write(struct lc_h1 *h, int fd, const void *buf, size_t n)
+LC_SERVING_CORE ssize_t lc_conn_write(struct lc_h1 *h, int fd, const void *buf, size_t n)
 {
 	/* While serving, a write goes out as it is and its bytes are fed to
 	 * the tracker after (which sets no errno). */

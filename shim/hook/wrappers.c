@@ -212,7 +212,7 @@ LC_EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct ti
 }
 
 /* Reads and writes: one table load unless the descriptor is a connection. */
-LC_EXPORT LC_SERVING ssize_t read(int fd, void *buf, size_t n)
+LC_EXPORT LC_SERVING_CORE ssize_t read(int fd, void *buf, size_t n)
 {
 	return lc_read(fd, buf, n, (size_t)-1);
 }
@@ -254,7 +254,7 @@ LC_EXPORT LC_SERVING ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	return lc_recvmsg(fd, msg, flags);
 }
 
-LC_EXPORT LC_SERVING ssize_t write(int fd, const void *buf, size_t n)
+LC_EXPORT LC_SERVING_CORE ssize_t write(int fd, const void *buf, size_t n)
 {
 	return lc_write(fd, buf, n);
 }

@@ -217,7 +217,7 @@ static void become_h2(struct lc_h1 *h)
 	STORE(h->proto, LC_PROTO_H2);
 }
 
-LC_SERVING static bool followed(const struct lc_h1 *h)
+LC_SERVING_CORE static bool followed(const struct lc_h1 *h)
 {
 	uint8_t proto = LOAD(h->proto);
 	return proto == LC_PROTO_UNKNOWN || proto == LC_PROTO_HTTP1;
@@ -344,7 +344,7 @@ static void add_edit(struct lc_h1_edits *edits, uint32_t at, uint32_t len, bool 
 
 /* --- message boundaries --- */
 
-LC_SERVING static void request_head_done(struct lc_h1 *h)
+LC_SERVING_CORE static void request_head_done(struct lc_h1 *h)
 {
 	struct lc_h1_side *s = &h->req;
 	uint16_t n = LOAD(h->requests);
@@ -364,7 +364,7 @@ LC_SERVING static void request_head_done(struct lc_h1 *h)
 	}
 }
 
-LC_SERVING static void message_done(struct lc_h1 *h, struct lc_h1_side *s, bool response)
+LC_SERVING_CORE static void message_done(struct lc_h1 *h, struct lc_h1_side *s, bool response)
 {
 	s->state = S_START;
 	if (!response) {
@@ -379,7 +379,7 @@ LC_SERVING static void message_done(struct lc_h1 *h, struct lc_h1_side *s, bool 
 	STORE(h->shape, SHAPE_NONE);
 }
 
-LC_SERVING static void response_head_done(struct lc_h1 *h)
+LC_SERVING_CORE static void response_head_done(struct lc_h1 *h)
 {
 	struct lc_h1_side *s = &h->resp;
 	if (h->status >= 100 && h->status < 200) {
@@ -417,7 +417,7 @@ LC_SERVING static void response_head_done(struct lc_h1 *h)
 	}
 }
 
-LC_SERVING static void head_done(struct lc_h1 *h, bool response)
+LC_SERVING_CORE static void head_done(struct lc_h1 *h, bool response)
 {
 	/* What the header lines left behind means nothing past the head: the
 	 * same state however the head was read (line by line, byte by byte). */
@@ -435,7 +435,7 @@ LC_SERVING static void head_done(struct lc_h1 *h, bool response)
 /* The response's first byte: from the signal on it gets Connection:
  * close, unless more requests wait behind it (a pipelining client would
  * drop their answers). */
-LC_SERVING static void response_start(struct lc_h1 *h, bool closing, uint32_t written_before)
+LC_SERVING_CORE static void response_start(struct lc_h1 *h, bool closing, uint32_t written_before)
 {
 	struct lc_h1_side *s = &h->resp;
 	uint16_t waiting = (uint16_t)(LOAD(h->requests) - LOAD(h->responses));
@@ -562,7 +562,7 @@ static inline bool same_name(const char *p, const char *name, size_t len)
  * Transfer-Encoding, Connection). Returns the first byte after the blank
  * line, or NULL for anything unusual (the head incomplete, an LF alone, a
  * CR inside a line, a bad Content-Length): the byte machine then reads it. */
-LC_SERVING static const char *fields_at_once(const char *line, const char *stop,
+LC_SERVING_CORE static const char *fields_at_once(const char *line, const char *stop,
 					      struct lc_h1_side *t)
 {
 	for (;;) {
@@ -630,7 +630,7 @@ LC_SERVING static const char *fields_at_once(const char *line, const char *stop,
  * tests/unit/proto/test_http1_splits.c and make fuzz, which feed the same
  * bytes whole and cut). Returns the bytes used, or 0 with nothing
  * changed. */
-LC_SERVING static size_t response_at_once(struct lc_h1 *h, const char *p, size_t n,
+LC_SERVING_CORE static size_t response_at_once(struct lc_h1 *h, const char *p, size_t n,
 					  uint32_t written_before)
 {
 	if (n < 16 || memcmp(p, "HTTP/1.", 7) != 0 || (p[7] != '0' && p[7] != '1') || p[8] != ' ' ||
@@ -663,7 +663,7 @@ LC_SERVING static size_t response_at_once(struct lc_h1 *h, const char *p, size_t
  * less than n" (below 0x21; below 1 after XOR with DEL): a borrow can mark
  * the wrong byte, but only after a byte that truly matched, so the yes/no
  * answer is exact, and a byte with its high bit set never matches. */
-LC_SERVING bool lc_h1_target_ok(const char *p, const char *end)
+LC_SERVING_CORE bool lc_h1_target_ok(const char *p, const char *end)
 {
 	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
 	if (end - p < 8) {
@@ -687,7 +687,7 @@ LC_SERVING bool lc_h1_target_ok(const char *p, const char *end)
 
 /* The same for a whole request head in one read. The request line is
  * checked as the byte machine checks it; HTTP/2's "PRI" is left to it. */
-LC_SERVING static size_t request_at_once(struct lc_h1 *h, const char *p, size_t n)
+LC_SERVING_CORE static size_t request_at_once(struct lc_h1 *h, const char *p, size_t n)
 {
 	size_t m = 0;
 	if (n >= 4 && memcmp(p, "GET ", 4) == 0)
@@ -1109,10 +1109,13 @@ static void feed(struct feed *f, const char *p, size_t n)
 	}
 }
 
-LC_SERVING void lc_h1_read(struct lc_h1 *h, const char *p, size_t n)
+/* All of a read but whole request heads on a followed HTTP/1.x
+ * connection: recognition, HTTP/2, WebSocket, and what the byte machine
+ * reads (a body, a head cut across reads). Out of the serving section:
+ * the code a keep-alive request runs fits on fewer pages without it. */
+__attribute__((noinline)) static void read_other(struct lc_h1 *h, const char *p, size_t n,
+						 uint32_t before)
 {
-	uint32_t before = LOAD(h->read_seen);
-	STORE(h->read_seen, before + (uint32_t)n);
 	uint8_t proto = LOAD(h->proto);
 	if (proto == LC_PROTO_UNKNOWN && before == 0 && h->req.state == S_START && starts_h2(p, n)) {
 		become_h2(h);
@@ -1142,6 +1145,28 @@ LC_SERVING void lc_h1_read(struct lc_h1 *h, const char *p, size_t n)
 	feed(&f, p, n);
 	if (h->h2_early && LOAD(h->proto) == LC_PROTO_HTTP1)
 		give_up(h, &h->req); /* it wrote something else before the request */
+}
+
+LC_SERVING_CORE void lc_h1_read(struct lc_h1 *h, const char *p, size_t n)
+{
+	uint32_t before = LOAD(h->read_seen);
+	STORE(h->read_seen, before + (uint32_t)n);
+	/* Whole request heads on an HTTP/1.x connection, or the first one
+	 * on a new connection, as they nearly always come: read_other would
+	 * do the same with them (request_at_once takes no "PRI", with which
+	 * the HTTP/2 preface starts). */
+	if (followed(h) && !h->h2_early) {
+		while (n > 0 && h->req.state == S_START) {
+			size_t used = request_at_once(h, p, n);
+			if (!used)
+				break;
+			p += used;
+			n -= used;
+		}
+		if (n == 0)
+			return;
+	}
+	read_other(h, p, n, before);
 }
 
 void lc_h1_read_unseen(struct lc_h1 *h, uint64_t n)
@@ -1177,8 +1202,37 @@ void lc_h1_read_unseen(struct lc_h1 *h, uint64_t n)
 
 _Static_assert(S_BODY == LC_H1_STATE_BODY, "http1.h's fast path knows S_BODY");
 
-LC_SERVING void lc_h1_wrote_more(struct lc_h1 *h, const char *p, size_t n, bool closing,
-		      struct lc_h1_edits *edits, size_t base, uint32_t before)
+/* The byte machine's part of a write (a head cut across writes, one
+ * being rewritten, a chunked body), and what a 101 it saw ends in. */
+__attribute__((noinline)) static void wrote_feed(struct lc_h1 *h, const char *p, size_t n,
+						 bool closing, struct lc_h1_edits *edits,
+						 size_t base, uint32_t seen_before)
+{
+	struct feed f = {.h = h, .s = &h->resp, .response = true, .closing = closing,
+			 .edits = edits, .base = base, .seen_before = seen_before};
+	feed(&f, p, n);
+	uint8_t switched = LOAD(h->proto); /* one load: this is every head's path */
+	if (switched == LC_PROTO_H2) {
+		/* A 101 to h2c ended in this write: its SETTINGS may follow. */
+		become_h2c(h);
+		size_t used = f.base - base;
+		if (used < n)
+			h2_wrote(h, p + used, n - used);
+	} else if (switched == LC_PROTO_WS) {
+		/* The 101's head ended in this write: what follows it in the
+		 * same write is the first frames. */
+		become_ws(h);
+		size_t used = f.base - base;
+		if (used < n)
+			ws_fed(h, lc_ws_feed(&h->ws_write, p + used, n - used, false), false);
+	}
+}
+
+/* A write on a connection not (yet) followed as HTTP/1.x: recognition,
+ * HTTP/2, WebSocket. Out of the serving section, as read_other. */
+__attribute__((noinline)) static void wrote_other(struct lc_h1 *h, const char *p, size_t n,
+						  bool closing, struct lc_h1_edits *edits,
+						  size_t base, uint32_t before)
 {
 	uint8_t proto = LOAD(h->proto);
 	if (proto == LC_PROTO_UNKNOWN && !h->h2_early && before == (uint32_t)base && n > 0 &&
@@ -1198,10 +1252,19 @@ LC_SERVING void lc_h1_wrote_more(struct lc_h1 *h, const char *p, size_t n, bool 
 		ws_fed(h, lc_ws_feed(&h->ws_write, p, n, false), false);
 		return;
 	}
-	if (!followed(h))
+	if (followed(h))
+		wrote_feed(h, p, n, closing, edits, base, before - (uint32_t)base);
+}
+
+LC_SERVING_CORE void lc_h1_wrote_more(struct lc_h1 *h, const char *p, size_t n, bool closing,
+				 struct lc_h1_edits *edits, size_t base, uint32_t before)
+{
+	if (LOAD(h->proto) != LC_PROTO_HTTP1) {
+		wrote_other(h, p, n, closing, edits, base, before);
 		return;
+	}
 	uint32_t seen_before = before - (uint32_t)base;
-	if (!edits && !closing && h->resp.state == S_START && LOAD(h->proto) == LC_PROTO_HTTP1) {
+	if (!edits && !closing && h->resp.state == S_START) {
 		size_t used = response_at_once(h, p, n, before);
 		p += used;
 		n -= used;
@@ -1216,24 +1279,7 @@ LC_SERVING void lc_h1_wrote_more(struct lc_h1 *h, const char *p, size_t n, bool 
 			return;
 		}
 	}
-	struct feed f = {.h = h, .s = &h->resp, .response = true, .closing = closing,
-			 .edits = edits, .base = base, .seen_before = seen_before};
-	feed(&f, p, n);
-	uint8_t switched = LOAD(h->proto); /* one load: this is every head's path */
-	if (switched == LC_PROTO_H2) {
-		/* A 101 to h2c ended in this write: its SETTINGS may follow. */
-		become_h2c(h);
-		size_t used = f.base - base;
-		if (used < n)
-			h2_wrote(h, p + used, n - used);
-	} else if (switched == LC_PROTO_WS) {
-		/* The 101's head ended in this write: what follows it in the
-		 * same write is the first frames. */
-		become_ws(h);
-		size_t used = f.base - base;
-		if (used < n)
-			ws_fed(h, lc_ws_feed(&h->ws_write, p + used, n - used, false), false);
-	}
+	wrote_feed(h, p, n, closing, edits, base, seen_before);
 }
 
 void lc_h1_wrote_unseen(struct lc_h1 *h, uint64_t n)

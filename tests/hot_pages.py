@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Link-level check of shim/base/hot.ld: what every keep-alive request
+of a read()/write() server runs and loads sits on two pages of
+liblastcall.so, one of code and one of data.
+
+    tests/hot_pages.py LIBRARY
+
+Reads the library's symbol table (`nm`) and fails, naming the symbols,
+unless the serving core (LC_SERVING_CORE in shim/base/export.h) lies on
+one 4 KiB page, and the hot real-function slots, the closing flag and
+the descriptor table's first chunk pointer on another. A TLB miss per
+page touched after a system call is what this saves (doc/performance.md);
+a function grown past the page, a new slot, or a linker that ignores the
+script would split them silently.
+"""
+import subprocess
+import sys
+
+PAGE = 4096
+
+
+# What a keep-alive request of a read()/write() server runs (make bench,
+# step footprint): the wrappers, the connection path, whole heads.
+CORE = ["read", "write", "lc_conn_read", "lc_conn_write", "lc_h1_read", "lc_h1_wrote_more",
+        "request_at_once", "fields_at_once", "head_done", "message_done", "response_start",
+        "lc_h1_target_ok"]
+
+
+def check_code(library, addresses, ends):
+    missing = [n for n in CORE if n not in addresses]
+    if missing:
+        sys.exit(f"hot_pages: {', '.join(missing)} not in {library} (inlined or renamed?)")
+    pages = {a // PAGE for n in CORE for a in (addresses[n], ends[n])}
+    if len(pages) != 1:
+        spread = ", ".join(f"{n} {addresses[n]:#x}-{ends[n]:#x}" for n in CORE)
+        sys.exit(f"hot_pages: the serving core spans {len(pages)} pages: {spread}")
+    print(f"hot_pages: serving core ({len(CORE)} functions) on page {pages.pop()}")
+
+
+def main():
+    library = sys.argv[1]
+    out = subprocess.run(["nm", "-S", library], check=True, capture_output=True,
+                         text=True).stdout
+    addresses, ends = {}, {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 4:
+            addresses[parts[3]] = int(parts[0], 16)
+            ends[parts[3]] = int(parts[0], 16) + max(int(parts[1], 16) - 1, 0)
+    check_code(library, addresses, ends)
+    hot = {name: a for name, a in addresses.items()
+           if name.startswith("lc_real_") and name.endswith("_slot")}
+    for name in ("lc_closing_flag", "lc_table"):
+        if name not in addresses:
+            sys.exit(f"hot_pages: {name} not in {library}")
+        hot[name] = addresses[name]
+    if len(hot) < 10:
+        sys.exit(f"hot_pages: only {len(hot)} hot symbols in {library}")
+    pages = {a // PAGE for a in hot.values()}
+    if len(pages) != 1:
+        spread = ", ".join(f"{n} page {a // PAGE}" for n, a in sorted(hot.items(), key=lambda x: x[1]))
+        sys.exit(f"hot_pages: the serving path's data spans {len(pages)} pages: {spread}")
+    print(f"hot_pages: {len(hot)} symbols on page {pages.pop()} of {library}")
+
+
+if __name__ == "__main__":
+    main()

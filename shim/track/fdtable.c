@@ -97,13 +97,15 @@ bool lc_fdtable_set(struct lc_fdtable *t, int fd, enum lc_fd_kind kind, uint64_t
 
 enum lc_fd_kind lc_fdtable_forget(struct lc_fdtable *t, int fd)
 {
-	struct lc_fd_entry *e = entry_for(t, fd);
-	if (!e || lc_fd_state_kind(atomic_load_explicit(&e->state, memory_order_relaxed)) ==
-			  LC_FD_FREE)
+	struct lc_fd_entry *chunk = chunk_for(t, fd);
+	if (!chunk)
+		return LC_FD_FREE;
+	struct lc_fd_entry *e = &chunk[fd & (LC_FDTABLE_CHUNK - 1)];
+	if (lc_fd_state_kind(atomic_load_explicit(&e->state, memory_order_relaxed)) == LC_FD_FREE)
 		return LC_FD_FREE;
 	enum lc_fd_kind was = replace(e, LC_FD_FREE);
 	if (was == LC_FD_CONNECTION)
-		lc_h1_untrack(lc_fdtable_entry_h1(chunk_for(t, fd), fd));
+		lc_h1_untrack(lc_fdtable_entry_h1(chunk, fd));
 	return was;
 }
 

@@ -70,7 +70,7 @@ def count(trace, maps, library):
     return instructions, touches + len(pages), in_library
 
 
-def run(hold_server, env, requests, trace, port, library):
+def run(hold_server, env, requests, trace, port, read_hello, library):
     proc = subprocess.Popen(["valgrind", "--tool=lackey", "--trace-mem=yes",
                              f"--log-file={trace}", hold_server, str(port)],
                             env=env, stdout=subprocess.PIPE, text=True)
@@ -87,12 +87,7 @@ def run(hold_server, env, requests, trace, port, library):
         with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
             for _ in range(requests):
                 s.sendall(REQUEST)
-                reply = b""
-                while not reply.endswith(b"hello\n"):
-                    chunk = s.recv(4096)
-                    if not chunk:
-                        raise RuntimeError("footprint: connection closed")
-                    reply += chunk
+                read_hello(s, "footprint")
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)
     finally:
@@ -102,10 +97,11 @@ def run(hold_server, env, requests, trace, port, library):
     return count(trace, maps, library)
 
 
-def per_request(hold_server, env, trace, port_for, library=None):
-    """(instructions, page touches, library instructions) per request."""
-    few = run(hold_server, env, FEW, trace, port_for(), library)
-    many = run(hold_server, env, MANY, trace, port_for(), library)
+def per_request(hold_server, env, trace, port_for, read_hello, library=None):
+    """(instructions, page touches, library instructions) per request;
+    read_hello(socket, what) reads one reply to GET /."""
+    few = run(hold_server, env, FEW, trace, port_for(), read_hello, library)
+    many = run(hold_server, env, MANY, trace, port_for(), read_hello, library)
     os.unlink(trace)
     return tuple((b - a) / (MANY - FEW) for a, b in zip(few, many))
 

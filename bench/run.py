@@ -54,6 +54,16 @@ def free_port():
         return s.getsockname()[1]
 
 
+def read_hello(s, what):
+    """Reads hold_server's reply to GET / (it ends in "hello\\n")."""
+    reply = b""
+    while not reply.endswith(b"hello\n"):
+        chunk = s.recv(4096)
+        if not chunk:
+            raise RuntimeError(f"{what}: connection closed")
+        reply += chunk
+
+
 def clean_env():
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("LASTCALL_") and k != "LD_PRELOAD"}
@@ -411,9 +421,9 @@ def bench_footprint():
     import footprint
     trace = os.path.join(OUT, "tmp", "lackey.trace")
     env = clean_env()
-    without = footprint.per_request(HOLD_SERVER, env, trace, free_port)
+    without = footprint.per_request(HOLD_SERVER, env, trace, free_port, read_hello)
     with_ = footprint.per_request(HOLD_SERVER, env | {"LD_PRELOAD": LIBRARY}, trace, free_port,
-                                  LIBRARY)
+                                  read_hello, LIBRARY)
     section = "one keep-alive request counted (valgrind lackey)"
     record(section, "instructions (with: lastcall's own in brackets)", f"{without[0]:.0f}",
            f"{with_[0]:.0f} ({with_[2]:.0f})", f"{with_[0] - without[0]:+.0f}",
@@ -539,12 +549,7 @@ def rss_with_connections(n, under_lastcall):
             s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
             socks.append(s)
         for s in socks:
-            reply = b""
-            while not reply.endswith(b"hello\n"):
-                chunk = s.recv(4096)
-                if not chunk:
-                    raise RuntimeError("memory: connection closed")
-                reply += chunk
+            read_hello(s, "memory")
         return rss_kib(proc.pid)
     finally:
         for s in socks:

@@ -413,24 +413,29 @@ def bench_after_syscall():
 
 
 def bench_footprint():
-    """One keep-alive request of hold_server counted, not timed: its
-    instructions and its pages touched between system calls (each a TLB
-    miss here, the step above), with the library and without
-    (bench/footprint.py, valgrind lackey). The same in every run: what
-    the timed rows cannot resolve at a few ns."""
+    """One request of hold_server counted, not timed, on a keep-alive
+    connection and on a connection of its own: its instructions, system
+    calls and pages touched between system calls (each a TLB miss here,
+    the step above), with the library and without (bench/footprint.py,
+    valgrind lackey). Nearly the same in every run: what the timed rows
+    cannot resolve at a few ns."""
     import footprint
     trace = os.path.join(OUT, "tmp", "lackey.trace")
     env = clean_env()
-    without = footprint.per_request(HOLD_SERVER, env, trace, free_port, read_hello)
-    with_ = footprint.per_request(HOLD_SERVER, env | {"LD_PRELOAD": LIBRARY}, trace, free_port,
-                                  read_hello, LIBRARY)
-    section = "one keep-alive request counted (valgrind lackey)"
-    record(section, "instructions (with: lastcall's own in brackets)", f"{without[0]:.0f}",
-           f"{with_[0]:.0f} ({with_[2]:.0f})", f"{with_[0] - without[0]:+.0f}",
-           "instructions per request", "", "(context)")
-    record(section, "pages touched between two system calls", f"{without[1]:.1f}",
-           f"{with_[1]:.1f}", f"{with_[1] - without[1]:+.1f}",
-           "page touches per request (each a TLB miss here)", "", "(context)")
+    for what, per_connection in [("keep-alive", False), ("connection per request", True)]:
+        without = footprint.per_request(HOLD_SERVER, env, trace, free_port, read_hello,
+                                        per_connection=per_connection)
+        with_ = footprint.per_request(HOLD_SERVER, env | {"LD_PRELOAD": LIBRARY}, trace,
+                                      free_port, read_hello, LIBRARY, per_connection)
+        section = "one request counted (valgrind lackey)"
+        record(section, f"{what}: instructions (with: lastcall's own in brackets)",
+               f"{without[0]:.0f}", f"{with_[0]:.0f} ({with_[2]:.0f})",
+               f"{with_[0] - without[0]:+.0f}", "instructions per request", "", "(context)")
+        record(section, f"{what}: system calls", f"{without[3]:.1f}", f"{with_[3]:.1f}",
+               f"{with_[3] - without[3]:+.1f}", "per request", "", "(context)")
+        record(section, f"{what}: pages touched between two system calls",
+               f"{without[1]:.1f}", f"{with_[1]:.1f}", f"{with_[1] - without[1]:+.1f}",
+               "page touches per request (each a TLB miss here)", "", "(context)")
 
 
 # --- 3 and 4. exit latency, shutdown time against connections ------------

@@ -486,11 +486,6 @@ static size_t name_run(struct lc_h1_side *s, const char *p, size_t n)
 
 /* --- whole heads, line by line --- */
 
-/* The first CR or LF in [p, stop), or NULL. Sixteen bytes at a time where
- * SSE2 is (every x86-64): one pass for both bytes instead of a memchr for
- * each, which was a third of a whole head's instructions (make bench,
- * write_http_head: 261 of 871 in memchr, two calls a line). Reads no byte
- * at or after stop. */
 #ifdef __SSE2__
 /* Sixteen copies of a byte (`four`: four copies), built in registers. As
  * a constant it is a load from .rodata: a page of its own to touch after
@@ -503,6 +498,11 @@ static inline __m128i bytes16(int four)
 }
 #endif
 
+/* The first CR or LF in [p, stop), or NULL. Sixteen bytes at a time where
+ * SSE2 is (every x86-64): one pass for both bytes instead of a memchr for
+ * each, which was a third of a whole head's instructions (make bench,
+ * write_http_head: 261 of 871 in memchr, two calls a line). Reads no byte
+ * at or after stop. */
 static inline const char *cr_or_lf(const char *p, const char *stop)
 {
 #ifdef __SSE2__
@@ -575,28 +575,23 @@ LC_SERVING_CORE static const char *fields_at_once(const char *line, const char *
 		/* Only three names matter: each is known by its first letter
 		 * and where its colon is, then compared whole. */
 		enum header id = H_OTHER;
+		size_t name_len = 0; /* not header_lengths[]: no .rodata here (bytes16) */
 		char first = (char)(line[0] | 0x20);
 		if (first == 'c') {
 			if (len > 10 && line[10] == ':' && same_name(line, "connection", 10))
-				id = H_CONNECTION;
+				id = H_CONNECTION, name_len = 10;
 			else if (len > 14 && line[14] == ':' && same_name(line, "content-length", 14))
-				id = H_CONTENT_LENGTH;
+				id = H_CONTENT_LENGTH, name_len = 14;
 		} else if (first == 't' && len > 17 && line[17] == ':' &&
 			   same_name(line, "transfer-encoding", 17)) {
-			id = H_TRANSFER_ENCODING;
+			id = H_TRANSFER_ENCODING, name_len = 17;
 		}
 		/* Nor a framing value folded onto the next line (the byte
 		 * machine gives up on it: F_FOLDABLE). Looked at here, on the
 		 * few lines that frame, not on every line. */
 		if (id != H_OTHER && lf + 1 < stop && is_ows(lf[1]))
 			return NULL;
-		/* the value after the name's colon; lengths written out, not
-		 * header_lengths[]: no .rodata on this path (see bytes16) */
-		size_t name_len = id == H_CONTENT_LENGTH    ? 14
-				  : id == H_CONNECTION	    ? 10
-				  : id == H_TRANSFER_ENCODING ? 17
-							      : 0; /* unused */
-		const char *v = line + name_len + 1, *end = lf - 1;
+		const char *v = line + name_len + 1, *end = lf - 1; /* the value */
 		if (id == H_CONTENT_LENGTH) {
 			t->flags |= F_CONTENT_LENGTH;
 			t->left = 0;
@@ -1131,16 +1126,9 @@ __attribute__((noinline)) static void read_other(struct lc_h1 *h, const char *p,
 	}
 	if (!followed(h))
 		return;
-	/* Whole request heads, as they nearly always come: line by line. */
-	while (n > 0 && h->req.state == S_START && followed(h)) {
-		size_t used = request_at_once(h, p, n);
-		if (!used)
-			break;
-		p += used;
-		n -= used;
-		if (h->req.state != S_START)
-			break; /* a body follows: the byte machine skips it */
-	}
+	/* Whole heads were lc_h1_read's to take; the byte machine reads
+	 * the rest and leaves the same state (tests/unit/proto/
+	 * test_http1_splits.c, make fuzz). */
 	struct feed f = {.h = h, .s = &h->req};
 	feed(&f, p, n);
 	if (h->h2_early && LOAD(h->proto) == LC_PROTO_HTTP1)

@@ -15,14 +15,14 @@ static const char requests[] = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
 			       "HEAD /b HTTP/1.1\r\nHost: x\r\n\r\n"
 			       "POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
 			       "4\r\nbody\r\n0\r\nX-Trailer: 1\r\n\r\n"
-			       "PUT /d HTTP/1.1\r\ncontent-length: 3\r\n\r\nabc";
+			       "PUT /d HTTP/1.1\r\nConnection: Close\r\ncontent-length: 3\r\n\r\nabc";
 static const char responses[] =
 	"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n"
 	"Connection: keep-alive\r\n\r\n"
 	"7\r\ndata: 1\r\n10;name=value\r\n0123456789abcdef\r\n0\r\nTrailer: x\r\n\r\n"
 	"HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n"
 	"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nCONTENT-LENGTH:  4 \r\n\r\ndone"
-	"HTTP/1.1 204 No Content\r\nX: y\r\n\r\n";
+	"HTTP/1.1 204 No Content\r\nX: y\r\nconnection: close\r\n\r\n";
 
 static void feed_whole(struct lc_h1 *h)
 {
@@ -56,7 +56,8 @@ static void whole_messages_are_all_answered(void **state)
 	assert_int_equal(h.proto, LC_PROTO_HTTP1);
 	assert_int_equal(h.requests, 4);
 	assert_int_equal(h.responses, 4);
-	assert_int_equal(lc_h1_judge(&h), LC_H1_BETWEEN);
+	/* the last response says Connection: close: nothing follows it */
+	assert_int_equal(lc_h1_judge(&h), LC_H1_DONE);
 }
 
 static void split_at_every_byte_reaches_the_same_state(void **state)

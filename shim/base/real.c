@@ -213,7 +213,7 @@ int lc_real_listen(int fd, int backlog)
 	return real_fn(fd, backlog);
 }
 
-int lc_real_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
+LC_SERVING int lc_real_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 {
 	BIND(int (*)(int, int, int, struct epoll_event *), epoll_ctl);
 	if (!real_fn)

@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 
+#include "base/export.h"
 #include "base/real.h"
 #include "base/runtime.h"
 #include "hook/lifecycle.h"
@@ -18,7 +19,7 @@
 #include "track/leaving.h"
 #include "track/listeners.h"
 
-static void track_connection(int fd)
+LC_SERVING static void track_connection(int fd)
 {
 	struct stat st;
 	int saved = errno;
@@ -107,7 +108,8 @@ static inline int real_accept(int fd, struct sockaddr *addr, socklen_t *len, int
 	return is_accept4 ? lc_real_accept4(fd, addr, len, flags) : lc_real_accept(fd, addr, len);
 }
 
-int lc_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_accept4)
+LC_SERVING int lc_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags,
+			 int is_accept4)
 {
 	lc_activate();
 	/* Kept in memory across the call rather than in six callee-saved
@@ -187,7 +189,7 @@ static int close_recorded(int fd);
  * shutdown, fails with ENOENT -- lighttpd logged "fdevent event_del
  * failed on fd 3" at every stop under lastcall. The registration is gone,
  * as the removal asked; a change is moot on a socket that never wakes. */
-int lc_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
+LC_SERVING int lc_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 {
 	int saved = errno;
 	int r = lc_real_epoll_ctl(epfd, op, fd, event);
@@ -200,7 +202,7 @@ int lc_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 	return r;
 }
 
-int lc_close(int fd)
+LC_SERVING int lc_close(int fd)
 {
 	/* The common case: serving, a descriptor with no entry, no signalfd in
 	 * the program. Three loads and a tail call; see bench/. */
@@ -213,7 +215,7 @@ int lc_close(int fd)
 }
 
 /* Out of line, so that the common case above needs no stack frame. */
-__attribute__((noinline)) static int close_recorded(int fd)
+LC_SERVING __attribute__((noinline)) static int close_recorded(int fd)
 {
 	if (lc_phase() >= LC_PHASE_NOTICED)
 		note_leaving(fd);

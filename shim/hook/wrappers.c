@@ -59,12 +59,12 @@ LC_EXPORT int killpg(pid_t group, int sig)
 	return lc_kill(-group, sig);
 }
 
-LC_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
+LC_EXPORT LC_SERVING int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
 	return lc_accept(fd, addr, len, 0, 0);
 }
 
-LC_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+LC_EXPORT LC_SERVING int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
 	return lc_accept(fd, addr, len, flags, 1);
 }
@@ -74,17 +74,17 @@ LC_EXPORT int listen(int fd, int backlog)
 	return lc_listen(fd, backlog);
 }
 
-LC_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
+LC_EXPORT LC_SERVING int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 {
 	return lc_epoll_ctl(epfd, op, fd, event);
 }
 
-LC_EXPORT int close(int fd)
+LC_EXPORT LC_SERVING int close(int fd)
 {
 	return lc_close(fd);
 }
 
-LC_EXPORT int __close(int fd)
+LC_EXPORT LC_SERVING int __close(int fd)
 {
 	return lc_close(fd);
 }

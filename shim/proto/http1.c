@@ -103,7 +103,7 @@ static inline int hex_value(char c)
 /* 64 bytes a descriptor (doc/performance.md: RSS at 10,000 connections). */
 _Static_assert(sizeof(struct lc_h1) <= 64, "the framing state grew past 64 bytes");
 
-void lc_h1_reset(struct lc_h1 *h)
+LC_SERVING void lc_h1_reset(struct lc_h1 *h)
 {
 	memset(h, 0, sizeof *h); /* LC_PROTO_NONE meanwhile */
 	atomic_store_explicit(&h->proto, LC_PROTO_UNKNOWN, memory_order_release);

@@ -71,8 +71,8 @@ static enum lc_fd_kind replace(struct lc_fd_entry *e, enum lc_fd_kind kind)
 	return lc_fd_state_kind(old);
 }
 
-bool lc_fdtable_set(struct lc_fdtable *t, int fd, enum lc_fd_kind kind, uint64_t ino,
-		    int64_t accepted_ns)
+LC_SERVING bool lc_fdtable_set(struct lc_fdtable *t, int fd, enum lc_fd_kind kind, uint64_t ino,
+			       int64_t accepted_ns)
 {
 	struct lc_fd_entry *e = entry_alloc(t, fd);
 	if (!e)
@@ -95,7 +95,7 @@ bool lc_fdtable_set(struct lc_fdtable *t, int fd, enum lc_fd_kind kind, uint64_t
 	return true;
 }
 
-enum lc_fd_kind lc_fdtable_forget(struct lc_fdtable *t, int fd)
+LC_SERVING enum lc_fd_kind lc_fdtable_forget(struct lc_fdtable *t, int fd)
 {
 	struct lc_fd_entry *chunk = chunk_for(t, fd);
 	if (!chunk)

@@ -29,7 +29,7 @@ LC_SERVING static void track_connection(int fd)
 		 * reported in ms and the first-request grace is 2 s. */
 		clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
 		lc_fdtable_set(&lc_table, fd, LC_FD_CONNECTION, (uint64_t)st.st_ino,
-			       (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec);
+			       lc_fd_ticks((int64_t)now.tv_sec * 1000000000LL + now.tv_nsec));
 		int phase = lc_phase();
 		if (phase == LC_PHASE_STOPPING) {
 			atomic_fetch_add(&lc_rt.counts.served_from_backlog, 1);
@@ -72,7 +72,7 @@ static int accept_on_stopped(int fd)
 	struct lc_fd_snapshot seen;
 	struct stat st;
 	if (fstat(fd, &st) == 0 && lc_fdtable_get(&lc_table, fd, &seen) &&
-	    seen.ino == (uint64_t)st.st_ino)
+	    lc_fd_same_ino(seen.ino, (uint64_t)st.st_ino))
 		return 1;
 	return as_empty_listener(fd);
 }

@@ -106,7 +106,7 @@ static bool still_the_connection(int fd)
 	struct lc_fd_snapshot seen;
 	struct stat st;
 	return lc_fdtable_get(&lc_table, fd, &seen) && seen.kind == LC_FD_CONNECTION &&
-	       fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) && (uint64_t)st.st_ino == seen.ino;
+	       fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) && lc_fd_same_ino(seen.ino, st.st_ino);
 }
 
 /* lc_h1_send_fn: the program's call as made, or the edited bytes in one

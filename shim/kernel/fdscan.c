@@ -76,7 +76,10 @@ static void find_socket(int fd, void *opaque)
 		return;
 	target[n] = '\0';
 	unsigned long long ino;
-	search->found = sscanf(target, "socket:[%llu]", &ino) == 1 && ino == search->ino;
+	/* Low 32 bits, as lastcall's table keeps a socket's inode number
+	 * (track/fdtable.h) */
+	search->found = sscanf(target, "socket:[%llu]", &ino) == 1 &&
+			(uint32_t)ino == (uint32_t)search->ino;
 }
 
 bool lc_proc_has_socket(pid_t pid, uint64_t ino)

@@ -123,7 +123,7 @@ static void status_json(void)
 		if (!look.probed)
 			continue;
 		char peer[LC_ADDR_TEXT];
-		int64_t age = coarse - s.accepted_ns;
+		int64_t age = lc_fd_age_ns(&s, coarse);
 		body_printf("%s{\"fd\": %d, \"peer\": \"%s\", \"local_port\": %u, \"age_s\": %.1f, "
 			    "\"state\": \"%s\"",
 			    shown++ ? ", " : "", fd, lc_peer_text(fd, peer), lc_local_port(fd),

@@ -153,7 +153,10 @@ static void check_child_fd(int fd, void *opaque)
 		return;
 	target[n] = '\0';
 	unsigned long long ino;
-	if (sscanf(target, "socket:[%llu]", &ino) != 1 || !is_ours(search, ino))
+	if (sscanf(target, "socket:[%llu]", &ino) != 1)
+		return;
+	ino = (uint32_t)ino; /* as the table and sock_diag keep it (fdtable.h) */
+	if (!is_ours(search, ino))
 		return;
 	int dup = (int)lc_real_syscall(SYS_pidfd_getfd, search->pidfd, fd, 0, 0, 0, 0);
 	if (dup < 0) {

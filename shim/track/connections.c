@@ -78,7 +78,7 @@ static bool still_ours(struct lc_fdtable *t, int fd, struct lc_fd_snapshot *seen
 	struct stat st;
 	if (!lc_fdtable_get(t, fd, seen) || seen->kind != LC_FD_CONNECTION)
 		return false;
-	if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) && (uint64_t)st.st_ino == seen->ino)
+	if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) && lc_fd_same_ino(seen->ino, st.st_ino))
 		return true;
 	lc_fdtable_drop_stale(t, fd, seen); /* closed behind our back */
 	return false;
@@ -102,7 +102,7 @@ static bool shut_down(int fd, uint64_t ino, enum shut_if when)
 	if (dup < 0)
 		return false;
 	struct stat st;
-	bool ok = fstat(dup, &st) == 0 && (uint64_t)st.st_ino == ino;
+	bool ok = fstat(dup, &st) == 0 && lc_fd_same_ino(ino, st.st_ino);
 	if (ok && when != SHUT_ANYWAY) {
 		struct lc_conn_probe p;
 		/* A request may have arrived since the scan looked. */
@@ -143,7 +143,7 @@ static bool say_goaway(struct lc_h1 *h, int fd, uint64_t ino)
 	size_t left = LC_H2_GOAWAY_LEN - h->ins_sent;
 	int dup = lc_real_fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	struct stat st;
-	if (dup >= 0 && fstat(dup, &st) == 0 && (uint64_t)st.st_ino == ino) {
+	if (dup >= 0 && fstat(dup, &st) == 0 && lc_fd_same_ino(ino, st.st_ino)) {
 		ssize_t sent = lc_real_send(dup, lc_h2_goaway + (LC_H2_GOAWAY_LEN - left), left,
 					    MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (sent > 0)
@@ -169,7 +169,7 @@ static bool say_ws_close(struct lc_fdtable *t, int fd, uint64_t ino, int64_t qui
 		return false;
 	int dup = lc_real_fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	struct stat st;
-	if (dup >= 0 && fstat(dup, &st) == 0 && (uint64_t)st.st_ino == ino) {
+	if (dup >= 0 && fstat(dup, &st) == 0 && lc_fd_same_ino(ino, st.st_ino)) {
 		ssize_t sent = lc_real_send(dup, lc_ws_close_going_away, LC_WS_CLOSE_LEN,
 					    MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (sent > 0)
@@ -330,7 +330,7 @@ void lc_connection_look(struct lc_fdtable *t, int fd, const struct lc_fd_snapsho
 {
 	struct history_slot *slot = history_slot;
 	int64_t now = coarse_now();
-	int64_t age = now - seen->accepted_ns;
+	int64_t age = lc_fd_age_ns(seen, now);
 	memset(out, 0, sizeof *out);
 	out->probed = lc_probe_connection(fd, &out->probe) == 0;
 	struct lc_h1 *h = lc_fdtable_h1(t, fd);
@@ -422,9 +422,9 @@ void lc_connections_scan(struct lc_fdtable *t, int64_t now_ns, bool close_idle,
 					look.probe.readers_elsewhere = true;
 			}
 			look.activity = lc_classify(&look.probe, slot ? &slot->h : NULL,
-						    now - seen.accepted_ns, lc_reply_quiet_ms());
+						    lc_fd_age_ns(&seen, now), lc_reply_quiet_ms());
 		}
-		int64_t age = now - seen.accepted_ns;
+		int64_t age = lc_fd_age_ns(&seen, now);
 		enum lc_activity activity = look.activity;
 		if (activity == LC_IDLE && lc_children_hold(seen.ino))
 			activity = LC_BUSY;
@@ -517,7 +517,7 @@ long lc_connections_cut(struct lc_fdtable *t, bool cut, bool from_watchdog,
 		struct lc_conn_look look;
 		struct history_slot *slot = from_watchdog ? NULL : history_for(fd, seen.ino);
 		lc_connection_look(t, fd, &seen, &look, slot);
-		struct lc_conn_view v = {.fd = fd, .age_ns = now - seen.accepted_ns,
+		struct lc_conn_view v = {.fd = fd, .age_ns = lc_fd_age_ns(&seen, now),
 					 .busy = look.activity == LC_BUSY, .unread = look.probe.unread,
 					 .unsent = look.probe.unsent, .local_port = lc_local_port(fd)};
 		memcpy(v.what, look.what, sizeof v.what);

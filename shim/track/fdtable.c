@@ -72,15 +72,15 @@ static enum lc_fd_kind replace(struct lc_fd_entry *e, enum lc_fd_kind kind)
 }
 
 LC_SERVING bool lc_fdtable_set(struct lc_fdtable *t, int fd, enum lc_fd_kind kind, uint64_t ino,
-			       int64_t accepted_ns)
+			       uint32_t since)
 {
 	struct lc_fd_entry *e = entry_alloc(t, fd);
 	if (!e)
 		return false;
 	/* Fields first, then the state that publishes them. A reader that sees
 	 * old fields with the new state re-checks identity against the kernel. */
-	atomic_store_explicit(&e->ino, ino, memory_order_relaxed);
-	atomic_store_explicit(&e->accepted_ns, accepted_ns, memory_order_relaxed);
+	atomic_store_explicit(&e->ino, (uint32_t)ino, memory_order_relaxed);
+	atomic_store_explicit(&e->since, since, memory_order_relaxed);
 	struct lc_h1 *h = lc_fdtable_entry_h1(chunk_for(t, fd), fd);
 	if (kind == LC_FD_CONNECTION)
 		lc_h1_reset(h);
@@ -129,7 +129,7 @@ enum lc_fd_kind lc_fdtable_copy(struct lc_fdtable *t, int from, int to)
 		return LC_FD_FREE;
 	enum lc_fd_kind replaced = lc_fdtable_get(t, to, &before) ? before.kind : LC_FD_FREE;
 	if (lc_fdtable_get(t, from, &s) && (s.kind == LC_FD_CONNECTION || s.kind == LC_FD_LISTENER)) {
-		lc_fdtable_set(t, to, s.kind, s.ino, s.accepted_ns);
+		lc_fdtable_set(t, to, s.kind, s.ino, s.since);
 		/* Two numbers for one connection: the framing seen through each
 		 * is half of it. Both are judged without the protocol. */
 		struct lc_h1 *a = lc_fdtable_h1(t, from), *b = lc_fdtable_h1(t, to);
@@ -150,7 +150,7 @@ bool lc_fdtable_get(struct lc_fdtable *t, int fd, struct lc_fd_snapshot *out)
 	out->state = atomic_load_explicit(&e->state, memory_order_acquire);
 	out->kind = lc_fd_state_kind(out->state);
 	out->ino = atomic_load_explicit(&e->ino, memory_order_relaxed);
-	out->accepted_ns = atomic_load_explicit(&e->accepted_ns, memory_order_relaxed);
+	out->since = atomic_load_explicit(&e->since, memory_order_relaxed);
 	return out->kind != LC_FD_FREE;
 }
 

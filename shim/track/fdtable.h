@@ -9,7 +9,7 @@
  * A cache, not the truth: the program can close a descriptor behind our
  * back (fclose, close_range, raw syscalls, other libraries), so each entry
  * keeps the socket's identity (its inode number from fstat) and whoever
- * trusts an entry re-checks it against the kernel first.
+ * trusts an entry re-checks it against the kernel first (lc_fd_same_ino).
  *
  * Lock-free and O(1): indexed by fd in chunks of 1024 entries allocated on
  * first use (outside the hot path of close: only accept can allocate). Each
@@ -36,20 +36,28 @@ enum lc_fd_kind {
 	LC_FD_LISTENER = 3,	    /* listen() was called on it by `owner` */
 };
 
+/* 16 bytes: at 10,000 connections the table is most of lastcall's memory
+ * (make bench, memory; doc/performance.md). */
 struct lc_fd_entry {
 	_Atomic uint64_t state; /* generation << 8 | kind */
-	_Atomic uint64_t ino;
-	_Atomic int64_t accepted_ns; /* connections: when; listeners: owner pid */
+	/* The socket's inode number. sockfs numbers its inodes with
+	 * get_next_ino(), an unsigned int: 32 bits hold it whole. Compared
+	 * through lc_fd_same_ino, which would still tell sockets apart by
+	 * their low 32 bits should a kernel ever number them wider. */
+	_Atomic uint32_t ino;
+	/* Connections: when accepted, in ticks (LC_FD_TICK_SHIFT) of the
+	 * coarse monotonic clock, modulo 2^32; listeners: the owner's pid. */
+	_Atomic uint32_t since;
 };
 
 /* A chunk is one mapping: LC_FDTABLE_CHUNK entries, then as many
  * connection framing states (proto/http1.h), found at a fixed offset.
- * Kept apart so that an entry stays 24 bytes (close and accept, which
+ * Kept apart so that an entry stays 16 bytes (close and accept, which
  * never look at the framing, index entries with a shift and an add), and
  * so that each framing state, written at every read and write, has a
  * cache line of its own (64 bytes, aligned): threads serving neighbouring
  * descriptors never write the same line. The state beside its entry
- * (88-byte records) would save a page touched per read or write, about
+ * (80-byte records) would save a page touched per read or write, about
  * 4 ns on the project's VM (doc/performance.md), not worth lines shared
  * between neighbours. */
 #define LC_FDTABLE_H1_OFFSET (sizeof(struct lc_fd_entry) * LC_FDTABLE_CHUNK)
@@ -68,8 +76,32 @@ struct lc_fd_snapshot {
 	uint64_t state;
 	enum lc_fd_kind kind;
 	uint64_t ino;
-	int64_t accepted_ns;
+	uint32_t since; /* see struct lc_fd_entry */
 };
+
+/* A tick of a connection's accept time: 2^22 ns, 4.19 ms. The coarse
+ * clock it comes from moves in steps of 1 to 4 ms (the kernel's HZ), ages
+ * are reported to a tenth of a second and the first-request grace is 2 s;
+ * 2^32 ticks are 208 days, after which an age wraps round. */
+#define LC_FD_TICK_SHIFT 22
+
+static inline uint32_t lc_fd_ticks(int64_t ns)
+{
+	return (uint32_t)((uint64_t)ns >> LC_FD_TICK_SHIFT);
+}
+
+/* How long ago a connection was accepted, as of `now_ns` (the coarse
+ * clock), to within a tick. */
+static inline int64_t lc_fd_age_ns(const struct lc_fd_snapshot *s, int64_t now_ns)
+{
+	return (int64_t)(uint32_t)(lc_fd_ticks(now_ns) - s->since) << LC_FD_TICK_SHIFT;
+}
+
+/* Is `st_ino` (from fstat) the socket the entry recorded? */
+static inline bool lc_fd_same_ino(uint64_t recorded, uint64_t st_ino)
+{
+	return recorded == (uint32_t)st_ino;
+}
 
 static inline enum lc_fd_kind lc_fd_state_kind(uint64_t state)
 {
@@ -83,7 +115,7 @@ extern struct lc_fdtable lc_table;
 /* Records `fd` as a connection (or a stopped listener) with its identity.
  * Returns false only if the fd is out of range or memory ran out. */
 bool lc_fdtable_set(struct lc_fdtable *t, int fd, enum lc_fd_kind kind, uint64_t ino,
-		    int64_t accepted_ns);
+		    uint32_t since);
 
 /* The program closed `fd`: forgets it. Returns the kind it had. O(1). */
 enum lc_fd_kind lc_fdtable_forget(struct lc_fdtable *t, int fd);

@@ -46,7 +46,7 @@ static void consider_fd(int fd, void *opaque)
 		return;
 	struct lc_fd_snapshot seen;
 	if (lc_fdtable_get(ctx->table, fd, &seen) && seen.kind == LC_FD_STOPPED_LISTENER &&
-	    seen.ino == (uint64_t)st.st_ino)
+	    lc_fd_same_ino(seen.ino, st.st_ino))
 		return; /* our inert stand-in */
 	len = sizeof domain;
 	getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len);
@@ -57,8 +57,8 @@ static void consider_fd(int fd, void *opaque)
 	l->role = LC_LISTENER_OWNED;
 	l->owner = getpid();
 	if (lc_fdtable_get(ctx->table, fd, &seen) && seen.kind == LC_FD_LISTENER &&
-	    seen.ino == (uint64_t)st.st_ino) {
-		l->owner = (pid_t)seen.accepted_ns;
+	    lc_fd_same_ino(seen.ino, st.st_ino)) {
+		l->owner = (pid_t)seen.since;
 		/* Inherited from a process that still runs (a prefork master);
 		 * one that is gone (a daemon's first process) left it to us. */
 		if (l->owner != getpid() && lc_raw_syscall6(SYS_kill, l->owner, 0, 0, 0, 0, 0) == 0)
@@ -209,7 +209,7 @@ void lc_listener_created(struct lc_fdtable *t, int fd)
 {
 	struct stat st;
 	if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
-		lc_fdtable_set(t, fd, LC_FD_LISTENER, (uint64_t)st.st_ino, getpid());
+		lc_fdtable_set(t, fd, LC_FD_LISTENER, (uint64_t)st.st_ino, (uint32_t)getpid());
 }
 
 bool lc_still_listening(int fd)

@@ -33,7 +33,7 @@ static void tracks_and_forgets_connections(void **state)
 	assert_true(lc_fdtable_get(t, 7, &s));
 	assert_int_equal(s.kind, LC_FD_CONNECTION);
 	assert_int_equal(s.ino, 1001);
-	assert_int_equal(s.accepted_ns, 5);
+	assert_int_equal(s.since, 5);
 	assert_int_equal(lc_fdtable_forget(t, 7), LC_FD_CONNECTION);
 	assert_int_equal(lc_fdtable_live(t), 0);
 	assert_false(lc_fdtable_get(t, 7, &s));
@@ -129,6 +129,40 @@ static void close_range_forgets_only_its_range(void **state)
 	assert_int_equal(lc_fdtable_live(t), 4);
 }
 
+/* An entry is 16 bytes: the accept time in 32-bit ticks of 4.19 ms, the
+ * inode number in 32 bits (sockfs's own width). */
+static void ages_count_in_ticks_and_survive_the_wrap(void **state)
+{
+	struct lc_fdtable *t = *state;
+	struct lc_fd_snapshot s;
+	const int64_t tick = 1LL << LC_FD_TICK_SHIFT;
+	int64_t accepted = 1000 * tick + 5;
+	assert_true(lc_fdtable_set(t, 4, LC_FD_CONNECTION, 42, lc_fd_ticks(accepted)));
+	assert_true(lc_fdtable_get(t, 4, &s));
+	assert_int_equal(lc_fd_age_ns(&s, accepted), 0);
+	/* to within a tick, never more than the true age */
+	assert_in_range(lc_fd_age_ns(&s, accepted + 3000000000LL), 3000000000LL - tick, 3000000000LL);
+	/* accepted in the last tick before the 32-bit count wraps round */
+	accepted = ((1LL << 32) - 1) * tick;
+	assert_true(lc_fdtable_set(t, 4, LC_FD_CONNECTION, 42, lc_fd_ticks(accepted)));
+	assert_true(lc_fdtable_get(t, 4, &s));
+	assert_int_equal(lc_fd_age_ns(&s, accepted + 2 * tick), 2 * tick);
+	assert_int_equal(sizeof(struct lc_fd_entry), 16);
+}
+
+static void identity_is_the_inode_numbers_low_32_bits(void **state)
+{
+	struct lc_fdtable *t = *state;
+	struct lc_fd_snapshot s;
+	assert_true(lc_fdtable_set(t, 4, LC_FD_CONNECTION, 0x1234567890ULL, 0));
+	assert_true(lc_fdtable_get(t, 4, &s));
+	assert_true(lc_fd_same_ino(s.ino, 0x1234567890ULL));
+	assert_false(lc_fd_same_ino(s.ino, 0x1234567891ULL));
+	assert_true(lc_fdtable_set(t, 5, LC_FD_CONNECTION, 4000000000ULL, 0));
+	assert_true(lc_fdtable_get(t, 5, &s));
+	assert_true(lc_fd_same_ino(s.ino, 4000000000ULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -143,6 +177,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(dup2_onto_a_connection_closes_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(close_range_forgets_only_its_range, setup, teardown),
+		cmocka_unit_test_setup_teardown(ages_count_in_ticks_and_survive_the_wrap, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(identity_is_the_inode_numbers_low_32_bits, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests_name("fdtable", tests, NULL, NULL);
 }

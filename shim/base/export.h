@@ -11,7 +11,9 @@
  * project's VM (doc/performance.md). LC_SERVING_CORE is what a server
  * that reads and writes with read() and write() runs: shim/base/hot.ld
  * puts it first, from a page boundary, on one page (tests/hot_pages.py
- * checks it); the other wrappers (recv, send, writev, ...) follow. */
+ * checks it); the code a new connection runs (accept, epoll_ctl, close,
+ * the table's entry) and the other wrappers (recv, send, writev, ...)
+ * follow. */
 #define LC_SERVING_CORE __attribute__((section(".text.hot.lastcall_serving.1")))
 #define LC_SERVING __attribute__((section(".text.hot.lastcall_serving.2")))
 

@@ -25,8 +25,11 @@ LC_SERVING static void track_connection(int fd)
 	int saved = errno;
 	if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode)) {
 		struct timespec now;
-		/* The coarse clock is a vDSO read of a few ns; ages are
-		 * reported in ms and the first-request grace is 2 s. */
+		/* The coarse clock is a vDSO read of a few ns; ages are kept
+		 * in ticks of 4.19 ms (fdtable.h), reported to 0.1 s, and the
+		 * first-request grace is 2 s. The fstat above is the socket's
+		 * identity; nothing cheaper can give one the drain can check
+		 * at its last look (doc/performance.md, the demo server). */
 		clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
 		lc_fdtable_set(&lc_table, fd, LC_FD_CONNECTION, (uint64_t)st.st_ino,
 			       lc_fd_ticks((int64_t)now.tv_sec * 1000000000LL + now.tv_nsec));

@@ -82,7 +82,7 @@ struct lc_fd_snapshot {
 /* A tick of a connection's accept time: 2^22 ns, 4.19 ms. The coarse
  * clock it comes from moves in steps of 1 to 4 ms (the kernel's HZ), ages
  * are reported to a tenth of a second and the first-request grace is 2 s;
- * 2^32 ticks are 208 days, after which an age wraps round. */
+ * an age wraps round after 2^31 ticks, 104 days (below). */
 #define LC_FD_TICK_SHIFT 22
 
 static inline uint32_t lc_fd_ticks(int64_t ns)
@@ -91,10 +91,13 @@ static inline uint32_t lc_fd_ticks(int64_t ns)
 }
 
 /* How long ago a connection was accepted, as of `now_ns` (the coarse
- * clock), to within a tick. */
+ * clock), to within a tick. A connection accepted after `now_ns` (the
+ * drain read its clock, then the program accepted) is 0 old, as new as a
+ * connection gets, not 2^32 ticks: the difference is signed. */
 static inline int64_t lc_fd_age_ns(const struct lc_fd_snapshot *s, int64_t now_ns)
 {
-	return (int64_t)(uint32_t)(lc_fd_ticks(now_ns) - s->since) << LC_FD_TICK_SHIFT;
+	int32_t ticks = (int32_t)(lc_fd_ticks(now_ns) - s->since);
+	return ticks > 0 ? (int64_t)ticks << LC_FD_TICK_SHIFT : 0;
 }
 
 /* Is `st_ino` (from fstat) the socket the entry recorded? */

@@ -147,6 +147,8 @@ static void ages_count_in_ticks_and_survive_the_wrap(void **state)
 	assert_true(lc_fdtable_set(t, 4, LC_FD_CONNECTION, 42, lc_fd_ticks(accepted)));
 	assert_true(lc_fdtable_get(t, 4, &s));
 	assert_int_equal(lc_fd_age_ns(&s, accepted + 2 * tick), 2 * tick);
+	/* accepted after the clock was read: new, not 2^32 ticks old */
+	assert_int_equal(lc_fd_age_ns(&s, accepted - tick), 0);
 	assert_int_equal(sizeof(struct lc_fd_entry), 16);
 }
 

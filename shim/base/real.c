@@ -4,7 +4,9 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -16,7 +18,8 @@
  * into dlsym. The fd functions then fall back to the raw system call. */
 static __thread int binding_in_progress;
 
-static long raw_syscall6(long n, long a1, long a2, long a3, long a4, long a5, long a6)
+static inline __attribute__((always_inline)) long raw_syscall6(long n, long a1, long a2, long a3,
+							       long a4, long a5, long a6)
 {
 #if defined(__x86_64__)
 	long ret;
@@ -174,6 +177,14 @@ HOT_UNBOUND(ssize_t, splice,
 	    (int in, loff_t *in_off, int out, loff_t *out_off, size_t n, unsigned flags),
 	    (in, in_off, out, out_off, n, flags),
 	    raw_syscall6(SYS_splice, in, (long)in_off, out, (long)out_off, (long)n, flags))
+HOT_UNBOUND(int, epoll_wait, (int epfd, struct epoll_event *events, int max, int timeout),
+	    (epfd, events, max, timeout),
+	    raw_syscall6(SYS_epoll_wait, epfd, (long)events, max, timeout, 0, 0))
+/* The kernel's signal set is 8 bytes (glibc's __NSIG_BYTES). */
+HOT_UNBOUND(int, epoll_pwait,
+	    (int epfd, struct epoll_event *events, int max, int timeout, const sigset_t *mask),
+	    (epfd, events, max, timeout, mask),
+	    raw_syscall6(SYS_epoll_pwait, epfd, (long)events, max, timeout, (long)mask, 8))
 HOT_UNBOUND(ssize_t, __read_chk, (int fd, void *buf, size_t n, size_t size), (fd, buf, n, size),
 	    raw_syscall6(SYS_read, fd, (long)buf, (long)n, 0, 0, 0))
 HOT_UNBOUND(ssize_t, __recv_chk, (int fd, void *buf, size_t n, size_t size, int flags),
@@ -183,6 +194,223 @@ HOT_UNBOUND(ssize_t, __recvfrom_chk,
 	     socklen_t *len),
 	    (fd, buf, n, size, flags, from, len),
 	    raw_syscall6(SYS_recvfrom, fd, (long)buf, (long)n, flags, (long)from, (long)len))
+
+/* The program's cancellable calls without glibc's threaded path.
+ *
+ * Once a process has a second thread, glibc brackets every cancellable
+ * system call (read, write, accept4, close, ...) with
+ * __pthread_enable_asynccancel and __pthread_disable_asynccancel: 41
+ * instructions and two locked operations, about 22 ns, and libc pages
+ * touched after each system call (doc/performance.md). lastcall's own
+ * threads would make every single-threaded program pay that. The bracket
+ * only matters to a thread that pthread_cancel reaches, and a program
+ * that has created no thread cannot cancel any call but its own
+ * thread's: so until the program's first pthread_create, thrd_create or
+ * pthread_cancel (hook/wrappers.c), the hot slots hold lastcall's own
+ * system calls below, which are what glibc's functions make in a
+ * process with one thread (same numbers, same arguments, errno alike).
+ * From that call on, and before it is made, they hold glibc's functions
+ * again, for good.
+ *
+ * Only where the slot holds glibc's own function (another interposer
+ * loaded after lastcall is still called), and only on x86_64, where the
+ * numbers below are glibc's: recv and send are recvfrom and sendto
+ * there. Not sendfile and splice, which glibc makes without the
+ * bracket. */
+struct own_call {
+	_Atomic(void *) *slot;
+	const char *name;
+	void *own;
+	void *glibc; /* glibc's function, once the slot holds `own` instead */
+};
+
+#if defined(__x86_64__)
+LC_SERVING_CORE static ssize_t own_read(int fd, void *buf, size_t n)
+{
+	return raw_syscall6(SYS_read, fd, (long)buf, (long)n, 0, 0, 0);
+}
+
+LC_SERVING_CORE static ssize_t own_write(int fd, const void *buf, size_t n)
+{
+	return raw_syscall6(SYS_write, fd, (long)buf, (long)n, 0, 0, 0);
+}
+
+LC_SERVING_CORE static int own_epoll_wait(int epfd, struct epoll_event *events, int max,
+					  int timeout)
+{
+	return (int)raw_syscall6(SYS_epoll_wait, epfd, (long)events, max, timeout, 0, 0);
+}
+
+LC_SERVING static int own_epoll_pwait(int epfd, struct epoll_event *events, int max, int timeout,
+				      const sigset_t *mask)
+{
+	return (int)raw_syscall6(SYS_epoll_pwait, epfd, (long)events, max, timeout, (long)mask, 8);
+}
+
+LC_SERVING static int own_close(int fd)
+{
+	return (int)raw_syscall6(SYS_close, fd, 0, 0, 0, 0, 0);
+}
+
+LC_SERVING static int own_accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return (int)raw_syscall6(SYS_accept, fd, (long)addr, (long)len, 0, 0, 0);
+}
+
+LC_SERVING static int own_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	return (int)raw_syscall6(SYS_accept4, fd, (long)addr, (long)len, flags, 0, 0);
+}
+
+LC_SERVING static ssize_t own_readv(int fd, const struct iovec *iov, int n)
+{
+	return raw_syscall6(SYS_readv, fd, (long)iov, n, 0, 0, 0);
+}
+
+LC_SERVING static ssize_t own_writev(int fd, const struct iovec *iov, int n)
+{
+	return raw_syscall6(SYS_writev, fd, (long)iov, n, 0, 0, 0);
+}
+
+LC_SERVING static ssize_t own_recv(int fd, void *buf, size_t n, int flags)
+{
+	return raw_syscall6(SYS_recvfrom, fd, (long)buf, (long)n, flags, 0, 0);
+}
+
+LC_SERVING static ssize_t own_send(int fd, const void *buf, size_t n, int flags)
+{
+	return raw_syscall6(SYS_sendto, fd, (long)buf, (long)n, flags, 0, 0);
+}
+
+LC_SERVING static ssize_t own_recvfrom(int fd, void *buf, size_t n, int flags,
+				       struct sockaddr *from, socklen_t *len)
+{
+	return raw_syscall6(SYS_recvfrom, fd, (long)buf, (long)n, flags, (long)from, (long)len);
+}
+
+LC_SERVING static ssize_t own_sendto(int fd, const void *buf, size_t n, int flags,
+				     const struct sockaddr *to, socklen_t len)
+{
+	return raw_syscall6(SYS_sendto, fd, (long)buf, (long)n, flags, (long)to, len);
+}
+
+LC_SERVING static ssize_t own_recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	return raw_syscall6(SYS_recvmsg, fd, (long)msg, flags, 0, 0, 0);
+}
+
+LC_SERVING static ssize_t own_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	return raw_syscall6(SYS_sendmsg, fd, (long)msg, flags, 0, 0, 0);
+}
+
+/* The _chk variants: glibc's own function where its check fails (it
+ * ends the program, as it would have). */
+static ssize_t (*glibc_read_chk)(int, void *, size_t, size_t);
+static ssize_t (*glibc_recv_chk)(int, void *, size_t, size_t, int);
+static ssize_t (*glibc_recvfrom_chk)(int, void *, size_t, size_t, int, struct sockaddr *,
+				     socklen_t *);
+
+LC_SERVING static ssize_t own___read_chk(int fd, void *buf, size_t n, size_t size)
+{
+	if (n > size)
+		return glibc_read_chk(fd, buf, n, size);
+	return raw_syscall6(SYS_read, fd, (long)buf, (long)n, 0, 0, 0);
+}
+
+LC_SERVING static ssize_t own___recv_chk(int fd, void *buf, size_t n, size_t size, int flags)
+{
+	if (n > size)
+		return glibc_recv_chk(fd, buf, n, size, flags);
+	return raw_syscall6(SYS_recvfrom, fd, (long)buf, (long)n, flags, 0, 0);
+}
+
+LC_SERVING static ssize_t own___recvfrom_chk(int fd, void *buf, size_t n, size_t size, int flags,
+					     struct sockaddr *from, socklen_t *len)
+{
+	if (n > size)
+		return glibc_recvfrom_chk(fd, buf, n, size, flags, from, len);
+	return raw_syscall6(SYS_recvfrom, fd, (long)buf, (long)n, flags, (long)from, (long)len);
+}
+
+static struct own_call own_calls[] = {
+	{&lc_real_read_slot, "read", (void *)own_read, NULL},
+	{&lc_real_write_slot, "write", (void *)own_write, NULL},
+	{&lc_real_close_slot, "close", (void *)own_close, NULL},
+	{&lc_real_accept_slot, "accept", (void *)own_accept, NULL},
+	{&lc_real_accept4_slot, "accept4", (void *)own_accept4, NULL},
+	{&lc_real_readv_slot, "readv", (void *)own_readv, NULL},
+	{&lc_real_writev_slot, "writev", (void *)own_writev, NULL},
+	{&lc_real_recv_slot, "recv", (void *)own_recv, NULL},
+	{&lc_real_send_slot, "send", (void *)own_send, NULL},
+	{&lc_real_recvfrom_slot, "recvfrom", (void *)own_recvfrom, NULL},
+	{&lc_real_sendto_slot, "sendto", (void *)own_sendto, NULL},
+	{&lc_real_recvmsg_slot, "recvmsg", (void *)own_recvmsg, NULL},
+	{&lc_real_sendmsg_slot, "sendmsg", (void *)own_sendmsg, NULL},
+	{&lc_real_epoll_wait_slot, "epoll_wait", (void *)own_epoll_wait, NULL},
+	{&lc_real_epoll_pwait_slot, "epoll_pwait", (void *)own_epoll_pwait, NULL},
+	{&lc_real___read_chk_slot, "__read_chk", (void *)own___read_chk, NULL},
+	{&lc_real___recv_chk_slot, "__recv_chk", (void *)own___recv_chk, NULL},
+	{&lc_real___recvfrom_chk_slot, "__recvfrom_chk", (void *)own___recvfrom_chk, NULL},
+};
+#define OWN_CALLS (sizeof own_calls / sizeof own_calls[0])
+#else
+static struct own_call own_calls[1];
+#define OWN_CALLS 0
+#endif
+
+static pthread_mutex_t own_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic bool program_threads; /* written under own_lock */
+
+/* After the slots are bound (the constructor). */
+static void own_calls_begin(void)
+{
+#if defined(__x86_64__)
+	void *libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+	if (!libc)
+		return;
+	pthread_mutex_lock(&own_lock);
+	for (size_t i = 0; i < OWN_CALLS && !atomic_load(&program_threads); i++) {
+		struct own_call *c = &own_calls[i];
+		void *glibc = dlsym(libc, c->name);
+		if (!glibc || atomic_load(c->slot) != glibc)
+			continue;
+		c->glibc = glibc;
+		if (c->own == (void *)own___read_chk)
+			glibc_read_chk = glibc;
+		else if (c->own == (void *)own___recv_chk)
+			glibc_recv_chk = glibc;
+		else if (c->own == (void *)own___recvfrom_chk)
+			glibc_recvfrom_chk = glibc;
+		atomic_store_explicit(c->slot, c->own, memory_order_release);
+	}
+	pthread_mutex_unlock(&own_lock);
+	dlclose(libc);
+#endif
+}
+
+void lc_real_program_threads(void)
+{
+	if (atomic_load_explicit(&program_threads, memory_order_acquire))
+		return;
+	int saved = errno;
+	pthread_mutex_lock(&own_lock);
+	atomic_store(&program_threads, true);
+	for (size_t i = 0; i < OWN_CALLS; i++)
+		if (own_calls[i].glibc)
+			atomic_store_explicit(own_calls[i].slot, own_calls[i].glibc,
+					      memory_order_release);
+	pthread_mutex_unlock(&own_lock);
+	errno = saved;
+}
+
+bool lc_real_own_calls(void)
+{
+	for (size_t i = 0; i < OWN_CALLS; i++)
+		if (atomic_load(own_calls[i].slot) == own_calls[i].own)
+			return true;
+	return false;
+}
 
 void lc_real_bind_hot(void)
 {
@@ -197,12 +425,35 @@ void lc_real_bind_hot(void)
 		{&lc_real_send_slot, "send"},	      {&lc_real_recvfrom_slot, "recvfrom"},
 		{&lc_real_sendto_slot, "sendto"},     {&lc_real_recvmsg_slot, "recvmsg"},
 		{&lc_real_sendmsg_slot, "sendmsg"},   {&lc_real_sendfile_slot, "sendfile"},
-		{&lc_real_splice_slot, "splice"},     {&lc_real___read_chk_slot, "__read_chk"},
+		{&lc_real_splice_slot, "splice"},     {&lc_real_epoll_wait_slot, "epoll_wait"},
+		{&lc_real_epoll_pwait_slot, "epoll_pwait"},
+		{&lc_real___read_chk_slot, "__read_chk"},
 		{&lc_real___recv_chk_slot, "__recv_chk"},
 		{&lc_real___recvfrom_chk_slot, "__recvfrom_chk"},
 	};
 	for (size_t i = 0; i < sizeof hot / sizeof hot[0]; i++)
 		bind_symbol(hot[i].slot, hot[i].name);
+	own_calls_begin();
+}
+
+int lc_real_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+			   void *(*start)(void *), void *arg)
+{
+	BIND(int (*)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *),
+	     pthread_create);
+	return real_fn ? real_fn(thread, attr, start, arg) : EAGAIN;
+}
+
+int lc_real_pthread_cancel(pthread_t thread)
+{
+	BIND(int (*)(pthread_t), pthread_cancel);
+	return real_fn ? real_fn(thread) : ESRCH;
+}
+
+int lc_real_thrd_create(thrd_t *thread, thrd_start_t start, void *arg)
+{
+	BIND(int (*)(thrd_t *, thrd_start_t, void *), thrd_create);
+	return real_fn ? real_fn(thread, start, arg) : thrd_error;
 }
 
 int lc_real_listen(int fd, int backlog)

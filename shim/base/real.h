@@ -7,13 +7,16 @@
 #ifndef LASTCALL_REAL_H
 #define LASTCALL_REAL_H
 
+#include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <threads.h>
 
 pid_t lc_real_fork(void);
 _Noreturn void lc_real_exit(int status);
@@ -92,6 +95,13 @@ LC_HOT_REAL(ssize_t, sendfile, (int out, int in, off_t *offset, size_t n), (out,
 LC_HOT_REAL(ssize_t, splice,
 	    (int in, loff_t *in_off, int out, loff_t *out_off, size_t n, unsigned flags),
 	    (in, in_off, out, out_off, n, flags))
+/* An event loop's wait: interposed only so that it too skips glibc's
+ * threaded path while it can (real.c). */
+LC_HOT_REAL(int, epoll_wait, (int epfd, struct epoll_event *events, int max, int timeout),
+	    (epfd, events, max, timeout))
+LC_HOT_REAL(int, epoll_pwait,
+	    (int epfd, struct epoll_event *events, int max, int timeout, const sigset_t *mask),
+	    (epfd, events, max, timeout, mask))
 /* _FORTIFY_SOURCE builds (Debian's packages) call these for buffers of
  * known size: they check, then read. */
 LC_HOT_REAL(ssize_t, __read_chk, (int fd, void *buf, size_t n, size_t size), (fd, buf, n, size))
@@ -103,8 +113,20 @@ LC_HOT_REAL(ssize_t, __recvfrom_chk,
 	    (fd, buf, n, size, flags, from, len))
 
 /* Binds every hot slot now (the constructor): a signal handler that
- * writes to the drain's eventfd must never be the first to call dlsym. */
+ * writes to the drain's eventfd must never be the first to call dlsym.
+ * Where the program cannot have its calls cancelled yet, the cancellable
+ * ones then go to lastcall's own system calls (real.c says why). */
 void lc_real_bind_hot(void);
+/* The program is about to create a thread or cancel one: its calls go
+ * through glibc's functions from now on, in this process and its
+ * children. */
+void lc_real_program_threads(void);
+/* Some hot slot holds lastcall's own system call. */
+bool lc_real_own_calls(void);
+int lc_real_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+			   void *(*start)(void *), void *arg);
+int lc_real_pthread_cancel(pthread_t thread);
+int lc_real_thrd_create(thrd_t *thread, thrd_start_t start, void *arg);
 int lc_real_close_range(unsigned first, unsigned last, int flags);
 void lc_real_closefrom(int lowfd);
 int lc_real_fclose(FILE *f);

@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 
 #include "base/futex.h"
+#include "base/real.h"
 
 struct start {
 	void *(*fn)(void *);
@@ -38,7 +39,9 @@ int lc_thread_start(const char *name, void *(*fn)(void *), void *arg, const sigs
 	if (take)
 		pthread_sigmask(SIG_UNBLOCK, take, NULL);
 	struct start start = {.fn = fn, .arg = arg};
-	int r = pthread_create(&thread, &attr, trampoline, &start);
+	/* The next pthread_create, not the symbol's (lastcall's own wrapper,
+	 * which would take this for a thread of the program's). */
+	int r = lc_real_pthread_create(&thread, &attr, trampoline, &start);
 	pthread_sigmask(SIG_SETMASK, &previous, NULL);
 	pthread_attr_destroy(&attr);
 	if (r != 0)

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "base/export.h"
+#include "base/real.h"
 #include "hook/fdhooks.h"
 #include "hook/iohooks.h"
 #include "hook/lifecycle.h"
@@ -43,6 +44,28 @@ LC_EXPORT void _exit(int status)
 LC_EXPORT void _Exit(int status)
 {
 	lc_underscore_exit(status);
+}
+
+/* The program's threads: from its first, or its first cancellation, its
+ * calls go through glibc's functions (base/real.h). lastcall's own
+ * threads do not come here (base/thread.c). */
+LC_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+			     void *(*start)(void *), void *arg)
+{
+	lc_real_program_threads();
+	return lc_real_pthread_create(thread, attr, start, arg);
+}
+
+LC_EXPORT int thrd_create(thrd_t *thread, thrd_start_t start, void *arg)
+{
+	lc_real_program_threads();
+	return lc_real_thrd_create(thread, start, arg);
+}
+
+LC_EXPORT int pthread_cancel(pthread_t thread)
+{
+	lc_real_program_threads();
+	return lc_real_pthread_cancel(thread);
 }
 
 LC_EXPORT int kill(pid_t pid, int sig)
@@ -77,6 +100,20 @@ LC_EXPORT int listen(int fd, int backlog)
 LC_EXPORT LC_SERVING int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 {
 	return lc_epoll_ctl(epfd, op, fd, event);
+}
+
+/* Not tracked: here so that an event loop's wait skips glibc's threaded
+ * path too while the program has no thread of its own (base/real.c). */
+LC_EXPORT LC_SERVING_CORE int epoll_wait(int epfd, struct epoll_event *events, int max,
+					 int timeout)
+{
+	return lc_real_epoll_wait(epfd, events, max, timeout);
+}
+
+LC_EXPORT LC_SERVING int epoll_pwait(int epfd, struct epoll_event *events, int max, int timeout,
+				     const sigset_t *mask)
+{
+	return lc_real_epoll_pwait(epfd, events, max, timeout, mask);
 }
 
 LC_EXPORT LC_SERVING int close(int fd)

@@ -7,7 +7,8 @@ counts can, and they are the same in every run.
 
 hold_server runs under valgrind's lackey (--trace-mem=yes), which logs
 every instruction and data access with its address. A system call is an
-instruction whose bytes in libc are `syscall` (0f 05). Each stretch
+instruction whose bytes in libc, or in liblastcall.so (its own system
+calls, base/real.c), are `syscall` (0f 05). Each stretch
 between two of them counts its distinct 4 KiB pages; the sum over the
 stretches is the run's page touches. One run serves FEW requests on one
 keep-alive connection (or each on a connection of its own, with
@@ -29,17 +30,21 @@ REQUEST = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: bench\r\n\r\n"
 CLOSING = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
 
 
-def libc_syscalls(trace, maps):
-    """Addresses of the `syscall` instructions the trace executed in libc."""
-    libc = [m for m in maps if os.path.basename(m[3]).startswith("libc.so")]
+def syscall_sites(trace, maps, library):
+    """Addresses of the `syscall` instructions the trace executed in libc
+    and in the library."""
     found = set()
-    with open(libc[0][3], "rb") as f:
-        for addr in {a for a, size in trace_instructions(trace) if size == 2}:
-            for start, end, offset, _ in libc:
-                if start <= addr < end:
-                    f.seek(addr - start + offset)
-                    if f.read(2) == b"\x0f\x05":
-                        found.add(addr)
+    executed = {a for a, size in trace_instructions(trace) if size == 2}
+    for path in {m[3] for m in maps
+                 if os.path.basename(m[3]).startswith("libc.so") or m[3] == library}:
+        mapped = [m for m in maps if m[3] == path]
+        with open(path, "rb") as f:
+            for addr in executed:
+                for start, end, offset, _ in mapped:
+                    if start <= addr < end:
+                        f.seek(addr - start + offset)
+                        if f.read(2) == b"\x0f\x05":
+                            found.add(addr)
     return found
 
 
@@ -54,7 +59,7 @@ def trace_instructions(trace):
 def count(trace, maps, library):
     """(instructions, page touches, instructions in the library, system
     calls) of a trace."""
-    syscalls = libc_syscalls(trace, maps)
+    syscalls = syscall_sites(trace, maps, library)
     lib = [(s, e) for s, e, _, path in maps if library and path == library]
     instructions = touches = in_library = calls = 0
     pages = set()

@@ -13,16 +13,16 @@
  *
  * With HOLD_SERVER_AB=MS in its environment, the server alternates every
  * MS milliseconds between reading and writing through the program's
- * symbols (lastcall's wrappers when it is preloaded) and through libc's
- * own functions, and counts the serving thread's CPU time and replies in
- * each mode. GET /ab answers with the counts ("symbol NS REPLIES libc NS
+ * symbols (lastcall's wrappers when it is preloaded) and through the
+ * system call as glibc's read and write make it in a process of one
+ * thread, and counts the serving thread's CPU time and replies in each
+ * mode. GET /ab answers with the counts ("symbol NS REPLIES libc NS
  * REPLIES"), GET /ab-reset zeroes them. Both modes then share one
  * process, one memory layout and the same moments of the machine: runs
  * of separate processes here differ by several percent from one another,
  * more than the one percent the benchmark has to resolve.
  */
 #include <arpa/inet.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -31,6 +31,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,12 +58,45 @@ static ssize_t (*server_read)(int, void *, size_t) = read;
 static ssize_t (*server_write)(int, const void *, size_t) = write;
 static ssize_t (*symbol_read)(int, void *, size_t) = read;
 static ssize_t (*symbol_write)(int, const void *, size_t) = write;
-static ssize_t (*libc_read)(int, void *, size_t);
-static ssize_t (*libc_write)(int, const void *, size_t);
+
+/* The second mode: what this server pays for a read or write without
+ * lastcall. Not glibc's read and write themselves: lastcall's threads
+ * make those take glibc's threaded path (about 22 ns a call,
+ * doc/performance.md), which the server alone does not pay and
+ * lastcall's wrappers skip while the program has no thread of its own
+ * (shim/base/real.c). So the system call as glibc makes it in a process
+ * of one thread: a function call, the instruction, errno. */
+__attribute__((noinline)) static long one_thread_syscall(long number, long fd, long buf, long n)
+{
+#if defined(__x86_64__)
+	long ret;
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(number), "D"(fd), "S"(buf), "d"(n)
+			 : "rcx", "r11", "memory");
+	if (ret < 0 && ret > -4096) {
+		errno = (int)-ret;
+		return -1;
+	}
+	return ret;
+#else
+	return syscall(number, fd, buf, n);
+#endif
+}
+
+static ssize_t libc_read(int fd, void *buf, size_t n)
+{
+	return one_thread_syscall(SYS_read, fd, (long)buf, (long)n);
+}
+
+static ssize_t libc_write(int fd, const void *buf, size_t n)
+{
+	return one_thread_syscall(SYS_write, fd, (long)buf, (long)n);
+}
 static long long ab_window_ms, ab_switch_due_ms;
 static struct ab_mode {
 	long long cpu_ns, replies;
-} ab_modes[2]; /* 0: through the symbols, 1: libc's own */
+} ab_modes[2]; /* 0: through the symbols, 1: glibc's call of one thread */
 static int ab_mode;
 static long long ab_cpu_mark_ns;
 
@@ -78,12 +112,6 @@ static void ab_setup(void)
 	const char *ms = getenv("HOLD_SERVER_AB");
 	if (!ms)
 		return;
-	void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
-	if (!libc || !(libc_read = (ssize_t(*)(int, void *, size_t))dlsym(libc, "read")) ||
-	    !(libc_write = (ssize_t(*)(int, const void *, size_t))dlsym(libc, "write"))) {
-		fprintf(stderr, "hold_server: libc's read and write not found\n");
-		exit(1);
-	}
 	ab_window_ms = atol(ms) > 0 ? atol(ms) : 50;
 	ab_cpu_mark_ns = thread_cpu_ns();
 }

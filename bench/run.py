@@ -322,13 +322,16 @@ AB_WINDOW_MS = 10
 # the next here (per-round CPU ratios of hold_server with an empty or a
 # do-nothing preloaded library against none: 0.84-1.16 on 2026-12-01), so
 # a 1 % goal cannot be told from noise that way.
-# hold_server can switch between the interposed symbols and libc's own
-# read and write every AB_WINDOW_MS, counting its serving thread's CPU
-# time in each mode (bench/hold_server.c): one process, one layout, the
-# same moments of the machine. Three preloads:
+# hold_server can switch between the interposed symbols and the system
+# call as glibc makes it in a process of one thread (what the server pays
+# without lastcall, whose threads would send glibc's own read and write
+# down its threaded path) every AB_WINDOW_MS, counting its serving
+# thread's CPU time in each mode (bench/hold_server.c): one process, one
+# layout, the same moments of the machine. Three preloads:
 AB_VARIANTS = [
-    # nothing preloaded: the symbol is libc's function, so both modes run
-    # the same code and the ratio's distance from 1 is the method's noise
+    # nothing preloaded: the symbol is libc's function, the same code as
+    # the other mode but for a test of glibc's, so the ratio's distance
+    # from 1 is the method's noise
     ("no library (A/A: the same functions both ways)", None),
     # what any interposer that sees a call's result pays on this machine
     ("do-nothing interposer (bench/null_interposer.c)", NULL_INTERPOSER),
@@ -338,7 +341,8 @@ AB_VARIANTS = [
 
 def ab_run(preload):
     """One interleaved run under wrk's keep-alive load: (ns of serving
-    thread CPU per reply through the symbols, the same through libc)."""
+    thread CPU per reply through the symbols, the same through glibc's
+    system call of one thread)."""
     port = free_port()
     env = {"HOLD_SERVER_AB": str(AB_WINDOW_MS)} | ({"LD_PRELOAD": preload} if preload else {})
     proc = start([HOLD_SERVER, str(port)], False, cpu=0, env_extra=env)
@@ -362,7 +366,7 @@ def ab_run(preload):
 def bench_interleaved():
     """The CPU per request row measured to within its goal's size: what
     the serving thread spends per keep-alive request through the wrappers
-    against libc's own functions, medians of AB_RUNS runs per preload."""
+    against the system calls alone, medians of AB_RUNS runs per preload."""
     runs = {name: [] for name, _ in AB_VARIANTS}
     for _ in range(AB_RUNS):
         for name, preload in AB_VARIANTS:
@@ -385,7 +389,7 @@ def bench_interleaved():
                 f"noise (A/A {noise:.3f})" if 1 - ratio <= noise else False)
         record("throughput, one process both ways", what, without, with_,
                f"{ratio:.3f} ({extra:+.0f} ns/req; runs {spread})",
-               "CPU ns/req libc, symbol; ratio", ">= 0.99" if preload == LIBRARY else "",
+               "CPU ns/req one-thread call, symbol; ratio", ">= 0.99" if preload == LIBRARY else "",
                holds)
 
 

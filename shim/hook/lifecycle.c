@@ -76,6 +76,13 @@ static void trace_start(void)
 	 * parent's) appear here and nowhere else. */
 	lc_for_each_fd(trace_listener_found, NULL);
 	struct lc_line line;
+	lc_line_start(&line);
+	lc_line_str(&line, lc_real_own_calls()
+				   ? "active: reads, writes, accept, close and epoll_wait made by "
+				     "lastcall (the program has no threads)"
+				   : "active: reads, writes, accept, close and epoll_wait through the C "
+				     "library");
+	lc_line_emit(&line, LC_LOG_DEBUG);
 	char name[16];
 	for (int sig = 1; sig < NSIG; sig++) {
 		if (sigismember(&lc_rt.cfg.signals, sig) != 1)

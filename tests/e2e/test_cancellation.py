@@ -22,3 +22,12 @@ def test_cancellation_reaches_the_call_it_always_reached(servers, mode, outcome)
     # never cancelled and the join hangs; the self-cancelled read returns
     assert server.wait_exit(5) == 0
     assert server.has_line(rf"^{outcome}$", stream="stdout"), server.stdout_lines
+
+
+@pytest.mark.parametrize("mode, calls", [("none", "made by lastcall \\(the program has no threads\\)"),
+                                         ("early", "through the C library")])
+def test_debug_trace_says_who_makes_the_calls(servers, mode, calls):
+    server = servers([CANCEL_SERVER, mode, str(free_port())], [], log_level="debug")
+    server.wait_for(r"^ready$", stream="stdout")
+    assert server.wait_exit(5) == 0
+    server.wait_for(rf"lastcall\[\d+\]: active: reads, writes, accept, close and epoll_wait {calls}$", 5)

@@ -6,6 +6,10 @@
  *
  * Listens on PORT first (lastcall starts its threads), prints "ready",
  * then:
+ *   none      nothing (exits 0)
+ *   early     the same, but a thread was created and joined before the
+ *             listen: lastcall's debug trace says its calls go through
+ *             the C library
  *   self      cancels its only thread, then reads a pipe that has a byte:
  *             the read is a cancellation point, so "cancelled at read"
  *   pthread   a thread of pthread_create blocks in recv on a socket pair;
@@ -38,6 +42,11 @@ static void cancelled_at_read(void *unused)
 	(void)unused;
 	say("cancelled at read\n");
 	_exit(0);
+}
+
+static void *returns(void *unused)
+{
+	return unused;
 }
 
 static void *block_in_recv(void *unused)
@@ -86,6 +95,11 @@ int main(int argc, char **argv)
 {
 	if (argc != 3)
 		return 2;
+	if (strcmp(argv[1], "early") == 0) {
+		pthread_t early;
+		if (pthread_create(&early, NULL, returns, NULL) != 0 || pthread_join(early, NULL) != 0)
+			return 1;
+	}
 	int listener = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(atoi(argv[2]))};
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -94,6 +108,8 @@ int main(int argc, char **argv)
 	if (bind(listener, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(listener, 16) != 0)
 		return 1;
 	say("ready\n");
+	if (strcmp(argv[1], "none") == 0 || strcmp(argv[1], "early") == 0)
+		return 0;
 	if (strcmp(argv[1], "self") == 0) {
 		int p[2];
 		if (pipe(p) != 0 || write(p[1], "x", 1) != 1)

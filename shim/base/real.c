@@ -404,6 +404,14 @@ void lc_real_program_threads(void)
 	errno = saved;
 }
 
+/* A fork while another thread was giving the calls back leaves the lock
+ * held in the child, which has one thread: either kind of call is right
+ * there, and its own first thread finishes the change. */
+void lc_real_forget_in_child(void)
+{
+	pthread_mutex_init(&own_lock, NULL);
+}
+
 bool lc_real_own_calls(void)
 {
 	for (size_t i = 0; i < OWN_CALLS; i++)

@@ -121,6 +121,8 @@ void lc_real_bind_hot(void);
  * through glibc's functions from now on, in this process and its
  * children. */
 void lc_real_program_threads(void);
+/* In a forked child: the lock of the change above, new. */
+void lc_real_forget_in_child(void);
 /* Some hot slot holds lastcall's own system call. */
 bool lc_real_own_calls(void);
 int lc_real_pthread_create(pthread_t *thread, const pthread_attr_t *attr,

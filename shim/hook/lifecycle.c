@@ -178,6 +178,7 @@ static void after_fork_parent(void)
 static void after_fork_child(void)
 {
 	lc_runtime_reset_in_child();
+	lc_real_forget_in_child();
 	pthread_mutex_init(&activation_lock, NULL);
 	lc_signals_forget_in_child();
 	lc_wrapper_forget_in_child();

@@ -304,24 +304,22 @@ LC_SERVING static ssize_t own_sendmsg(int fd, const struct msghdr *msg, int flag
 	return raw_syscall6(SYS_sendmsg, fd, (long)msg, flags, 0, 0, 0);
 }
 
-/* The _chk variants: glibc's own function where its check fails (it
- * ends the program, as it would have). */
-static ssize_t (*glibc_read_chk)(int, void *, size_t, size_t);
-static ssize_t (*glibc_recv_chk)(int, void *, size_t, size_t, int);
-static ssize_t (*glibc_recvfrom_chk)(int, void *, size_t, size_t, int, struct sockaddr *,
-				     socklen_t *);
+/* The _chk variants check as glibc's do: a count larger than the buffer
+ * ends the program through glibc's own __chk_fail ("buffer overflow
+ * detected"). */
+extern _Noreturn void __chk_fail(void);
 
 LC_SERVING static ssize_t own___read_chk(int fd, void *buf, size_t n, size_t size)
 {
 	if (n > size)
-		return glibc_read_chk(fd, buf, n, size);
+		__chk_fail();
 	return raw_syscall6(SYS_read, fd, (long)buf, (long)n, 0, 0, 0);
 }
 
 LC_SERVING static ssize_t own___recv_chk(int fd, void *buf, size_t n, size_t size, int flags)
 {
 	if (n > size)
-		return glibc_recv_chk(fd, buf, n, size, flags);
+		__chk_fail();
 	return raw_syscall6(SYS_recvfrom, fd, (long)buf, (long)n, flags, 0, 0);
 }
 
@@ -329,7 +327,7 @@ LC_SERVING static ssize_t own___recvfrom_chk(int fd, void *buf, size_t n, size_t
 					     struct sockaddr *from, socklen_t *len)
 {
 	if (n > size)
-		return glibc_recvfrom_chk(fd, buf, n, size, flags, from, len);
+		__chk_fail();
 	return raw_syscall6(SYS_recvfrom, fd, (long)buf, (long)n, flags, (long)from, (long)len);
 }
 
@@ -376,12 +374,6 @@ static void own_calls_begin(void)
 		if (!glibc || atomic_load(c->slot) != glibc)
 			continue;
 		c->glibc = glibc;
-		if (c->own == (void *)own___read_chk)
-			glibc_read_chk = glibc;
-		else if (c->own == (void *)own___recv_chk)
-			glibc_recv_chk = glibc;
-		else if (c->own == (void *)own___recvfrom_chk)
-			glibc_recvfrom_chk = glibc;
 		atomic_store_explicit(c->slot, c->own, memory_order_release);
 	}
 	pthread_mutex_unlock(&own_lock);

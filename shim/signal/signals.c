@@ -44,8 +44,15 @@ static _Atomic int installed;
  * signals there: its calls must reach its own kernel table, never
  * rewrite its parent's records. */
 static _Atomic pid_t records_pid;
-/* The first signal's siginfo, and the hand-back under way. */
+/* The first signal's siginfo, and the hand-back under way. The whole
+ * siginfo is read only after the drain thread has seen the first signal.
+ * A second signal's handler can run in another thread while the first's
+ * still copies it (three SIGTERMs sent back to back), so the duplicate
+ * check reads the sender and code from atomics of their own, never the
+ * plain struct (ThreadSanitizer caught that race). */
 static siginfo_t first_info;
+static _Atomic pid_t first_pid;
+static _Atomic int first_code;
 static _Atomic int64_t first_ns;
 static _Atomic int handback_mode;
 static _Atomic int handback_pending; /* signal number being handed back */
@@ -63,7 +70,8 @@ enum lc_disp_kind lc_signals_program_disposition(int sig)
 
 pid_t lc_signals_sender(void)
 {
-	return first_info.si_code == SI_USER || first_info.si_code == SI_QUEUE ? first_info.si_pid : 0;
+	int code = atomic_load(&first_code);
+	return code == SI_USER || code == SI_QUEUE ? atomic_load(&first_pid) : 0;
 }
 
 void lc_signals_forget_in_child(void)
@@ -182,8 +190,9 @@ static void on_shutdown_signal(int sig, siginfo_t *info, void *ucontext)
 	}
 
 	if (atomic_load(&lc_rt.signals_received) > 0 &&
-	    lc_signal_is_duplicate(atomic_load(&lc_rt.first_signal), first_info.si_pid,
-				   first_info.si_code, atomic_load(&first_ns), sig, info, lc_now_ns())) {
+	    lc_signal_is_duplicate(atomic_load(&lc_rt.first_signal), atomic_load(&first_pid),
+				   atomic_load(&first_code), atomic_load(&first_ns), sig, info,
+				   lc_now_ns())) {
 		/* A group's signal and its wrapper's forward of it: one
 		 * shutdown, told twice. */
 		log_signal_line_at(LC_LOG_DEBUG, "", sig, " again from another sender: the same shutdown");
@@ -192,6 +201,8 @@ static void on_shutdown_signal(int sig, siginfo_t *info, void *ucontext)
 	int n = atomic_fetch_add(&lc_rt.signals_received, 1) + 1;
 	if (n == 1) {
 		first_info = *info;
+		atomic_store(&first_pid, info->si_pid);
+		atomic_store(&first_code, info->si_code);
 		atomic_store(&first_ns, lc_now_ns());
 		/* Tells a wrapper above that this server drains (proctree.h). */
 		pid_t drain_tid = atomic_load(&lc_rt.drain_tid);

@@ -189,10 +189,12 @@ static void on_shutdown_signal(int sig, siginfo_t *info, void *ucontext)
 		goto out;
 	}
 
-	if (atomic_load(&lc_rt.signals_received) > 0 &&
-	    lc_signal_is_duplicate(atomic_load(&lc_rt.first_signal), atomic_load(&first_pid),
-				   atomic_load(&first_code), atomic_load(&first_ns), sig, info,
-				   lc_now_ns())) {
+	/* Read first: the first signal's handler stores it after the
+	 * sender, code and time, so once it is set, they are too. */
+	int first_sig = atomic_load(&lc_rt.first_signal);
+	if (atomic_load(&lc_rt.signals_received) > 0 && first_sig != 0 &&
+	    lc_signal_is_duplicate(first_sig, atomic_load(&first_pid), atomic_load(&first_code),
+				   atomic_load(&first_ns), sig, info, lc_now_ns())) {
 		/* A group's signal and its wrapper's forward of it: one
 		 * shutdown, told twice. */
 		log_signal_line_at(LC_LOG_DEBUG, "", sig, " again from another sender: the same shutdown");

@@ -141,6 +141,7 @@ class Server:
             pass_fds=pass_fds,
         )
         self.pid = self.proc.pid
+        self.own_session = own_session
         self.signal_times = []
         self._readers = [
             threading.Thread(target=self._read, args=(self.proc.stderr, self.lines), daemon=True),
@@ -231,6 +232,13 @@ class Server:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=10)
+        if self.own_session:
+            # A child whose parent has exited is no longer its descendant,
+            # but it is still in the group the test created for the server.
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
         for reader in self._readers:
             reader.join(timeout=5)
 

@@ -142,11 +142,11 @@ def wait_until_it_catches(pid, sig, timeout=5):
     """Until `pid` has a handler for `sig` and does not block it.
 
     haproxy 2.6's master (-Ws) says READY=1 before it sets up its signals
-    for good: it blocks them, and unregisters SIGUSR1 (SIG_IGN, which
-    discards a pending one) before it registers its own. A soft stop sent
-    at READY=1 was lost 5 times in 30 (by hand), and once in an e2e round
-    the plain run never stopped; waiting for this, 0 in 60. Nothing tells
-    when that is done, so /proc is read until it is."""
+    for good (its mworker_loop: READY=1, then SIGUSR1 unregistered and
+    registered again, then signals unblocked). A soft stop sent at READY=1
+    was lost 5 times in 30 (by hand), and once in an e2e round the plain
+    run never stopped; waiting for this, 0 in 60. Nothing tells when that
+    is done, so /proc is read until it is."""
     bit = 1 << (sig - 1)
     deadline = time.monotonic() + timeout
     while True:

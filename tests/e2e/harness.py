@@ -304,6 +304,7 @@ class Outcome:
         self.status = None
         self.body = b""
         self.error = None  # refused, reset, timeout, truncated, eof
+        self.sent = threading.Event()  # connected, request written
         self.started = threading.Event()  # first response byte received
         self.done = threading.Event()
         self.done_time = None
@@ -353,6 +354,7 @@ def http_get(port, path, outcome=None, read_size=65536, pace=0.0, timeout=15, ho
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
             s.connect((host, port))
             s.sendall(f"GET {path} HTTP/1.0\r\nHost: x\r\n\r\n".encode())
+            outcome.sent.set()
             while True:
                 chunk = s.recv(read_size)
                 if not chunk:

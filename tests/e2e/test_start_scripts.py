@@ -276,23 +276,17 @@ def npm_plain_status(tmp_path, as_pid1):
     npm_project(tmp_path)
     env = {"PORT": str(free_port())}
     plain = (namespace_pid1(["npm", "start"], tmp_path, lastcall=False, env=env) if as_pid1
-             else Server(["npm", "start"], lastcall_args=None, cwd=tmp_path, env=env))
-    started = []
+             # its own process group: without lastcall, node outlives the
+             # shell SIGTERM ended (the very problem lastcall solves) and is
+             # no longer npm's descendant, so stop() ends it with the group
+             else Server(["npm", "start"], lastcall_args=None, cwd=tmp_path, env=env,
+                         own_session=True))
     try:
         plain.wait_for("ready", timeout=30, stream="stdout")
-        started = plain.descendants()
         os.kill(wrapper_pid(plain, as_pid1), signal.SIGTERM)
         return plain.wait_exit(timeout=20)
     finally:
         plain.stop()
-        # Without lastcall, node outlives the shell that SIGTERM ended (the
-        # very problem lastcall solves) and is no longer npm's descendant
-        # when stop() looks: it was left running after every run.
-        for pid in started:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 @pytest.mark.parametrize("as_pid1", [False, pytest.param(True, marks=needs_unshare)],

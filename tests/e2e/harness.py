@@ -25,6 +25,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.path.abspath(os.environ.get("LASTCALL_TEST_BUILD") or os.path.join(ROOT, "build"))
 SANITIZER_RUNTIME = os.environ.get("LASTCALL_TEST_RUNTIME", "")
 UNDER_TSAN = "tsan" in os.path.basename(SANITIZER_RUNTIME)
+# make sanitize runs some suites under ThreadSanitizer, which slows every
+# call: upper time bounds stretch by this factor there (1 otherwise).
+SLOWDOWN = float(os.environ.get("LASTCALL_TEST_SLOWDOWN", "1"))
 LAUNCHER = os.path.join(BUILD, "lastcall")
 LIBRARY = os.path.join(BUILD, "liblastcall.so")
 NAIVE_SERVER = os.path.join(BUILD, "demo", "naive_server")

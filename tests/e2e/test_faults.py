@@ -13,12 +13,10 @@ import pytest
 
 from harness import (BUILD, UNDER_TSAN, KeepAliveClient, LoadClients, Outcome, free_port, http_get,
                      in_thread, wait_for_file)
+from harness import SLOWDOWN as SLOW  # time bounds stretch under ThreadSanitizer
 
 CHURN = os.path.join(BUILD, "tests", "servers", "churn_server")
 STUCK_EXIT = os.path.join(BUILD, "tests", "servers", "stuck_exit_server")
-# make sanitize runs this suite under ThreadSanitizer, which slows every
-# call: upper time bounds stretch by this factor there (1 otherwise).
-SLOW = float(os.environ.get("LASTCALL_TEST_SLOWDOWN", "1"))
 TOKEN_STREAM = os.path.join(BUILD, "demo", "token_stream")
 
 

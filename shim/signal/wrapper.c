@@ -61,8 +61,11 @@ bool lc_signal_is_duplicate(int first, pid_t first_pid, int first_code_, int64_t
 {
 	if (sig != first || !info || now_ns - first_at > LC_DUPLICATE_WINDOW_NS)
 		return false;
-	if (info->si_code == SI_USER && info->si_pid == getpid())
-		return false; /* the program ending itself (npm re-raises) */
+	/* The program ending itself: npm re-raises with kill() (SI_USER),
+	 * node's own SIGTERM handler with raise(), a tgkill (SI_TKILL). */
+	if ((info->si_code == SI_USER || info->si_code == SI_TKILL || info->si_code == SI_QUEUE) &&
+	    info->si_pid == getpid())
+		return false;
 	return info->si_pid != first_pid || info->si_code != first_code_;
 }
 

@@ -300,6 +300,27 @@ def test_npm_start(tmp_path, as_pid1):
     assert re.search(r"SIGTERM: forwarded to 1 child \(node \d+\)", server.stderr_text())
 
 
+NODE_PARENT_JS = """const {{ spawn }} = require('child_process');
+spawn(process.execPath, ['{server}', process.env.PORT], {{ stdio: 'inherit' }});
+"""
+
+
+def test_a_node_parent_without_a_handler_of_its_own(tmp_path):
+    """A node process that starts the server as its child (a launcher
+    script, a process manager, the primary of node's cluster) and has no
+    SIGTERM handler: node's own one resets itself and calls raise(), a
+    tgkill from the process itself. That is the program ending itself, not
+    a repeat of the first signal, so it forwards to the server and holds
+    until the drain is done, then ends as SIGTERM would. (Taken for a
+    repeat, it was swallowed: the parent never forwarded, never ended,
+    and the server went on serving keep-alive clients.)"""
+    (tmp_path / "parent.js").write_text(
+        NODE_PARENT_JS.format(server=os.path.join(SERVERS, "node_server.js")))
+    server = run_request_case(tmp_path, ["node", "parent.js"], -signal.SIGTERM,
+                              case="node parent without a handler")
+    assert re.search(r"SIGTERM: forwarded to 1 child \(node \d+\)", server.stderr_text())
+
+
 def test_a_wrapper_around_no_server_ends_at_once(tmp_path):
     """`sh -c 'sleep 30; true'` under lastcall: nothing to wait for, so the
     shell dies of SIGTERM at once, as without lastcall."""

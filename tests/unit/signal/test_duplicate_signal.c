@@ -54,6 +54,13 @@ static void the_process_ending_itself_is_never_a_duplicate(void **state)
 	(void)state;
 	/* npm re-raises SIGTERM on itself once its script's shell has died */
 	assert_false(repeat(SIGTERM, sent_by(1), SIGTERM, sent_by(getpid()), 2 * MS));
+	/* node's own SIGTERM handler resets itself and calls raise(): a
+	 * tgkill, SI_TKILL; sigqueue() to itself likewise */
+	siginfo_t raised = sent_by(getpid());
+	raised.si_code = SI_TKILL;
+	assert_false(repeat(SIGTERM, sent_by(1), SIGTERM, raised, 2 * MS));
+	raised.si_code = SI_QUEUE;
+	assert_false(repeat(SIGTERM, sent_by(1), SIGTERM, raised, 2 * MS));
 }
 
 static void another_signal_or_a_late_one_is_a_second_signal(void **state)

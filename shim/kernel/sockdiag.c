@@ -67,6 +67,7 @@ static int diag_dump_all(unsigned states, diag_visitor visit, void *ctx)
 	return r;
 }
 
+/* A port, and how many sockets in the state looked for have it. */
 struct syn_recv_search {
 	unsigned port;
 	long count;
@@ -77,6 +78,23 @@ static void count_syn_recv(const struct inet_diag_msg *d, void *opaque)
 	struct syn_recv_search *search = opaque;
 	if (d->idiag_state == TCP_STATE_SYN_RECV && ntohs(d->id.idiag_sport) == search->port)
 		search->count++;
+}
+
+#define TCP_STATE_LISTEN 10
+
+static void find_listener(const struct inet_diag_msg *d, void *opaque)
+{
+	struct syn_recv_search *search = opaque;
+	if (d->idiag_state == TCP_STATE_LISTEN && ntohs(d->id.idiag_sport) == search->port)
+		search->count++;
+}
+
+int lc_tcp_port_listening(unsigned port)
+{
+	struct syn_recv_search search = {.port = port, .count = 0};
+	if (diag_dump_all(1U << TCP_STATE_LISTEN, find_listener, &search) < 0)
+		return -1;
+	return search.count > 0;
 }
 
 long lc_syn_recv_count(unsigned port)

@@ -46,6 +46,11 @@ int lc_inbound_inodes(const unsigned *ports, int nports, uint64_t *out, int max)
  * bytes into the kernel. Returns how many, or -1. */
 long lc_orphans_sending(const unsigned *ports, int nports);
 
+/* Is a TCP socket listening on local port `port` (any address, IPv4 or
+ * IPv6, any process of this network namespace)? 1 or 0, -1 if the kernel
+ * cannot say. */
+int lc_tcp_port_listening(unsigned port);
+
 /* Number of SYN_RECV sockets with local port `port` (IPv4 and IPv6), or
  * -1 if the kernel cannot say. */
 long lc_syn_recv_count(unsigned port);

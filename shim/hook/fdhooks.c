@@ -3,10 +3,15 @@
 #include "track/fdtable.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <poll.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -15,6 +20,7 @@
 #include "base/real.h"
 #include "base/runtime.h"
 #include "hook/lifecycle.h"
+#include "kernel/sockdiag.h"
 #include "signal/signals.h"
 #include "track/leaving.h"
 #include "track/listeners.h"
@@ -37,6 +43,68 @@ LC_SERVING static void track_connection(int fd)
 		if (phase == LC_PHASE_STOPPING) {
 			atomic_fetch_add(&lc_rt.counts.served_from_backlog, 1);
 			lc_wake(LC_EV_ACCEPTED);
+		}
+	}
+	errno = saved;
+}
+
+/* Local ports found listening, so that the workers of node's cluster,
+ * handed a connection per request, ask the kernel once per port. */
+#define KNOWN_PORTS 16
+static _Atomic unsigned known_listening[KNOWN_PORTS];
+
+/* An inbound TCP connection, as if accepted here: connected (not a
+ * listener, not one still connecting), on a local port some socket of
+ * this network namespace listens on. An outgoing connection's local port
+ * is an ephemeral one nobody listens on: a connection to a database
+ * handed from process to process is not taken for a client's. Not
+ * Unix-domain sockets: node's cluster hands those on too, but an
+ * outgoing one cannot be told from an inbound one cheaply. */
+static bool inbound_tcp_connection(int fd)
+{
+	struct sockaddr_storage local;
+	socklen_t len = sizeof local;
+	if (getsockname(fd, (struct sockaddr *)&local, &len) < 0 ||
+	    (local.ss_family != AF_INET && local.ss_family != AF_INET6))
+		return false;
+	struct tcp_info info;
+	socklen_t info_len = sizeof info;
+	/* fails on a socket that is not TCP (UDP, raw) */
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &info_len) < 0 ||
+	    info.tcpi_state == TCP_LISTEN || info.tcpi_state == TCP_SYN_SENT ||
+	    info.tcpi_state == TCP_CLOSE)
+		return false;
+	unsigned port = ntohs(local.ss_family == AF_INET ? ((struct sockaddr_in *)&local)->sin_port
+							 : ((struct sockaddr_in6 *)&local)->sin6_port);
+	for (int i = 0; i < KNOWN_PORTS; i++)
+		if (atomic_load_explicit(&known_listening[i], memory_order_relaxed) == port)
+			return true;
+	if (lc_tcp_port_listening(port) != 1)
+		return false;
+	for (int i = 0; i < KNOWN_PORTS; i++) {
+		unsigned empty = 0;
+		if (atomic_compare_exchange_strong(&known_listening[i], &empty, port))
+			break;
+	}
+	return true;
+}
+
+__attribute__((noinline, cold)) void lc_received_descriptors(const struct msghdr *msg)
+{
+	int saved = errno;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		const unsigned char *data = CMSG_DATA(c);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+			memcpy(&fd, data + i * sizeof fd, sizeof fd);
+			/* A number the kernel just gave: any entry there is stale. */
+			if (fd < 0 || !inbound_tcp_connection(fd))
+				continue;
+			lc_activate();
+			track_connection(fd);
 		}
 	}
 	errno = saved;

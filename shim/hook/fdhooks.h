@@ -21,5 +21,12 @@ int lc_dup2(int oldfd, int newfd);
 int lc_dup3(int oldfd, int newfd, int flags);
 int lc_fcntl(int fd, int cmd, long arg);
 long lc_syscall(long number, long a1, long a2, long a3, long a4, long a5, long a6);
+/* The program received descriptors (SCM_RIGHTS in `msg`, after recvmsg
+ * returned): inbound connections among them are tracked as if accepted
+ * here. node's cluster (round-robin, its default on Linux) accepts in the
+ * primary and hands each connection to a worker this way; the worker
+ * never listens nor accepts. errno is kept. */
+struct msghdr;
+void lc_received_descriptors(const struct msghdr *msg);
 
 #endif

@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 
 #include "base/real.h"
+#include "hook/fdhooks.h"
 #include "track/fdtable.h"
 
 /* The connection's framing state, or NULL (most descriptors): the one
@@ -63,7 +64,12 @@ static inline ssize_t lc_recvfrom(int fd, void *buf, size_t n, size_t size, int 
 static inline ssize_t lc_recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	struct lc_h1 *h = lc_io_connection(fd);
-	return h ? lc_conn_recvmsg(h, fd, msg, flags) : lc_real_recvmsg(fd, msg, flags);
+	ssize_t r = h ? lc_conn_recvmsg(h, fd, msg, flags) : lc_real_recvmsg(fd, msg, flags);
+	/* The kernel sets msg_controllen to what it delivered: 0 without
+	 * ancillary data, so the common case costs one load. */
+	if (__builtin_expect(r >= 0 && msg->msg_controllen > 0, 0))
+		lc_received_descriptors(msg);
+	return r;
 }
 
 static inline ssize_t lc_write(int fd, const void *buf, size_t n)

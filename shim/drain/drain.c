@@ -136,6 +136,30 @@ static void log_notice(int sig, long connections, int children, int64_t total_ns
 	lc_line_emit(&line, LC_LOG_INFO);
 }
 
+/* The children lc_children_forward told, one line. */
+static void log_forwarded(int sig, const pid_t *pids, int n, int shown)
+{
+	char name[16];
+	struct lc_line line;
+	lc_line_start(&line);
+	lc_line_str(&line, lc_signal_name(sig, name));
+	lc_line_str(&line, ": ");
+	lc_line_int(&line, n);
+	lc_line_str(&line, n == 1 ? " child serves under lastcall (" : " children serve under lastcall (");
+	for (int i = 0; i < shown; i++) {
+		char comm[32];
+		lc_proc_comm(pids[i], comm, sizeof comm);
+		lc_line_str(&line, i ? ", " : "");
+		lc_line_str(&line, comm);
+		lc_line_str(&line, " ");
+		lc_line_int(&line, pids[i]);
+	}
+	lc_line_str(&line, n > shown ? ", ...)" : ")");
+	lc_line_str(&line, n == 1 ? ": it drains its own connections; waiting until it exits"
+				  : ": each drains its own connections; waiting until they exit");
+	lc_line_emit(&line, LC_LOG_INFO);
+}
+
 static void log_count(const char *before, long n, const char *after)
 {
 	struct lc_line line;
@@ -433,6 +457,12 @@ void *lc_drain_main(void *unused)
 	int child_fds[1];
 	log_notice(atomic_load(&lc_rt.first_signal), before.open,
 		   lc_children_holding(child_fds, 1, 0, false, NULL), lc_rt.cfg.timeout_ns);
+	/* Before the delay: each child runs its own (the same configuration). */
+	pid_t forwarded[8];
+	int nforwarded = lc_children_forward(atomic_load(&lc_rt.first_signal), forwarded, 8);
+	if (nforwarded > 0)
+		log_forwarded(atomic_load(&lc_rt.first_signal), forwarded, nforwarded,
+			      nforwarded < 8 ? nforwarded : 8);
 	bool skipped = atomic_load(&lc_rt.signals_received) > 1;
 
 	/* Steps 2-5, each skipped by a second signal. */
@@ -442,6 +472,13 @@ void *lc_drain_main(void *unused)
 		skipped = !serve_during_delay(&d);
 	if (!skipped)
 		skipped = !stop_accepting(&d, &never_accepted);
+	if (!skipped) {
+		/* A worker whose first connection came from the backlog */
+		nforwarded = lc_children_forward(atomic_load(&lc_rt.first_signal), forwarded, 8);
+		if (nforwarded > 0)
+			log_forwarded(atomic_load(&lc_rt.first_signal), forwarded, nforwarded,
+				      nforwarded < 8 ? nforwarded : 8);
+	}
 	if (!skipped)
 		drained = drain_connections(&d, signal_ns, &skipped);
 

@@ -20,6 +20,7 @@
 #include "base/runtime.h"
 #include "judge/idle.h"
 #include "kernel/fdscan.h"
+#include "kernel/proctree.h"
 #include "kernel/sockdiag.h"
 
 #define INODES_PER_CHILD 16
@@ -27,11 +28,21 @@
 struct child {
 	_Atomic int pidfd; /* -1: free slot */
 	pid_t pid;
+	/* Serves under lastcall and drains itself (lc_children_forward):
+	 * waited for until it exits; its connections are its own to judge. */
+	bool drains_itself;
 	int inode_count;   /* > INODES_PER_CHILD: it holds "any" */
 	uint64_t inodes[INODES_PER_CHILD];
 };
 
 static struct child children[LC_MAX_CHILDREN];
+
+/* Our listeners as they were at the signal (lc_children_forward's first
+ * call): once stopped, the table holds their stand-ins, while a prefork
+ * worker still holds the originals. -1: not read yet. */
+static uint64_t listeners_at_signal[64];
+static int listeners_at_signal_count = -1;
+
 static _Atomic int initialised;
 
 static void init_once(void)
@@ -61,6 +72,7 @@ void lc_children_note_fork(pid_t pid)
 		if (!atomic_compare_exchange_strong(&c->pidfd, &expected, -2))
 			continue; /* taken; -2 marks "being filled" */
 		c->pid = pid;
+		c->drains_itself = false;
 		c->inode_count = 0;
 		int max = lc_fdtable_max_fd(&lc_table);
 		for (int fd = 0; fd <= max; fd++) {
@@ -81,6 +93,7 @@ void lc_children_note_fork(pid_t pid)
 void lc_children_reset(void)
 {
 	init_once();
+	listeners_at_signal_count = -1;
 	for (int i = 0; i < LC_MAX_CHILDREN; i++) {
 		int fd = atomic_exchange(&children[i].pidfd, -1);
 		if (fd >= 0)
@@ -218,7 +231,9 @@ int lc_children_holding(int *pidfds, int max, int64_t age_ns, bool close_idle, l
 		struct holding_search search = {.child = c, .pidfd = pidfd, .inbound = inbound,
 						.inbound_count = inbound_count > 0 ? inbound_count : 0,
 						.age_ns = age_ns, .close_idle = close_idle};
-		if (!exited) {
+		if (!exited && c->drains_itself)
+			search.busy = 1; /* until it exits: its drain, its verdicts */
+		else if (!exited) {
 			char dir[32];
 			snprintf(dir, sizeof dir, "/proc/%d/fd", (int)c->pid);
 			lc_for_each_number(dir, check_child_fd, &search);
@@ -243,6 +258,115 @@ int lc_children_holding(int *pidfds, int max, int64_t age_ns, bool close_idle, l
 		}
 		if (count < max)
 			pidfds[count] = pidfd;
+		count++;
+	}
+	return count;
+}
+
+/* --- children that drain themselves ------------------------------------ */
+
+struct listener_search {
+	const uint64_t *inodes;
+	int count;
+	pid_t pid;
+	bool holds;
+};
+
+static void holds_listener(int fd, void *opaque)
+{
+	struct listener_search *search = opaque;
+	char path[64], target[64];
+	snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)search->pid, fd);
+	ssize_t n = readlink(path, target, sizeof target - 1);
+	if (n <= 0)
+		return;
+	target[n] = '\0';
+	unsigned long long ino;
+	if (sscanf(target, "socket:[%llu]", &ino) != 1)
+		return;
+	for (int i = 0; i < search->count; i++)
+		if (search->inodes[i] == (uint32_t)ino)
+			search->holds = true;
+}
+
+static struct child *noted(pid_t pid)
+{
+	for (int i = 0; i < LC_MAX_CHILDREN; i++)
+		if (atomic_load(&children[i].pidfd) >= 0 && children[i].pid == pid)
+			return &children[i];
+	return NULL;
+}
+
+static void note_draining_child(pid_t pid)
+{
+	int pidfd = LC_WITH_ROOM((int)lc_real_syscall(SYS_pidfd_open, pid, 0, 0, 0, 0, 0));
+	if (pidfd < 0)
+		return;
+	lc_real_fcntl(pidfd, F_SETFD, FD_CLOEXEC);
+	for (int i = 0; i < LC_MAX_CHILDREN; i++) {
+		struct child *c = &children[i];
+		int expected = -1;
+		if (!atomic_compare_exchange_strong(&c->pidfd, &expected, -2))
+			continue;
+		c->pid = pid;
+		c->drains_itself = true;
+		c->inode_count = 0;
+		atomic_store(&c->pidfd, pidfd);
+		return;
+	}
+	lc_real_close(pidfd);
+}
+
+int lc_children_forward(int sig, pid_t *forwarded, int max)
+{
+	init_once();
+	if (listeners_at_signal_count < 0) {
+		int n = 0, max_fd = lc_fdtable_max_fd(&lc_table);
+		for (int fd = 0; fd <= max_fd && n < 64; fd++) {
+			struct lc_fd_snapshot s;
+			if (lc_fdtable_get(&lc_table, fd, &s) && s.kind == LC_FD_LISTENER)
+				listeners_at_signal[n++] = (uint32_t)s.ino;
+		}
+		listeners_at_signal_count = n;
+	}
+	static struct lc_proctree tree;
+	if (!lc_proc_is_ours() || lc_proctree_read(&tree) < 0)
+		return 0;
+	pid_t kids[256];
+	int n = lc_proctree_children(&tree, getpid(), kids, 256);
+	if (n == 0)
+		return 0;
+	int count = 0;
+	for (int i = 0; i < n; i++) {
+		enum lc_server_state state = lc_server_state(kids[i], &lc_rt.cfg.signals);
+		if (state == LC_SERVER_NONE)
+			continue;
+		/* A prefork worker shares a listener of ours: it steps out when
+		 * we stop it, and its connections are waited for as before. */
+		struct listener_search search = {.inodes = listeners_at_signal,
+						 .count = listeners_at_signal_count,
+						 .pid = kids[i]};
+		char dir[32];
+		snprintf(dir, sizeof dir, "/proc/%d/fd", (int)kids[i]);
+		lc_for_each_number(dir, holds_listener, &search);
+		if (search.holds)
+			continue;
+		/* Told before (this is the second look, after the backlog was
+		 * served): nothing new. Forked since we serve: noted at the fork,
+		 * to be judged by its connections; it drains itself instead. */
+		struct child *known = noted(kids[i]);
+		if (known && known->drains_itself)
+			continue;
+		/* Already told by someone (a group's signal): a second signal
+		 * would end its drain early. Waited for all the same. */
+		if (state == LC_SERVER_READY)
+			lc_raw_syscall6(SYS_kill, kids[i], sig, 0, 0, 0, 0);
+		if (known)
+			known->drains_itself = true;
+		else
+			note_draining_child(kids[i]);
+		if (count < max)
+			forwarded[count] = kids[i];
 		count++;
 	}
 	return count;

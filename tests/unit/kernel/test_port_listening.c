@@ -2,7 +2,6 @@
  * tells an inbound connection it was handed (its local port is a
  * listener's) from an outgoing one (an ephemeral port nobody listens on). */
 #include <arpa/inet.h>
-#include <cmocka.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +9,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <cmocka.h> /* after the headers it needs */
 
 #include "kernel/sockdiag.h"
 

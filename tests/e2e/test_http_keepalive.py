@@ -3,7 +3,8 @@ SDK's connection pool): 16 connections sending requests back to back for
 longer than the drain timeout, SIGTERM in the middle. Every request sent
 gets its complete response, every in-flight response carries
 Connection: close so the client leaves without racing a close, and the
-process exits within a second of the signal. Against node, Python's
+process exits within a second of the signal. Against node, node's cluster
+(2 workers handed each connection by the primary), Python's
 ThreadingHTTPServer (HTTP/1.1) and lighttpd, with 50 ms requests and with
 instant ones, RUNS times each."""
 import os
@@ -48,6 +49,12 @@ def start(servers, kind, port, tmp_path):
     if kind == "node":
         server = servers(["node", os.path.join(SERVERS, "sse_server.js"), str(port)],
                          lastcall_args=args)
+    elif kind == "node-cluster":
+        # the same routes in 2 workers of node's cluster, the primary
+        # handing them each connection (test_node_cluster.py)
+        server = servers(["node", os.path.join(SERVERS, "cluster_server.js"), str(port)],
+                         lastcall_args=args)
+        server.wait_for("cluster ready", timeout=20, stream="stdout")
     elif kind == "python":
         server = servers(["/usr/bin/python3", os.path.join(SERVERS, "http11_server.py"), str(port)],
                          lastcall_args=args)
@@ -60,13 +67,14 @@ def start(servers, kind, port, tmp_path):
 
 PATHS = {
     ("node", "instant"): "/", ("node", "50ms"): "/?ms=50",
+    ("node-cluster", "instant"): "/", ("node-cluster", "50ms"): "/?ms=50",
     ("python", "instant"): "/", ("python", "50ms"): "/slow?ms=50",
     ("lighttpd", "instant"): "/index.txt", ("lighttpd", "50ms"): "/slow.sh",
 }
 
 
 @pytest.mark.parametrize("requests", ["instant", "50ms"])
-@pytest.mark.parametrize("kind", ["node", "python", "lighttpd"])
+@pytest.mark.parametrize("kind", ["node", "node-cluster", "python", "lighttpd"])
 def test_a_keepalive_pool_leaves_cleanly(servers, tmp_path, kind, requests):
     exits = []
     for run in range(RUNS):

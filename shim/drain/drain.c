@@ -106,6 +106,16 @@ static int wait_for_events(int64_t budget_ns)
 	return wait_for_events_or(budget_ns, NULL, 0);
 }
 
+/* "node 43": a process as the log names it. */
+static void line_process(struct lc_line *line, pid_t pid)
+{
+	char comm[32];
+	lc_proc_comm(pid, comm, sizeof comm);
+	lc_line_str(line, comm);
+	lc_line_str(line, " ");
+	lc_line_int(line, pid);
+}
+
 static void log_notice(int sig, long connections, int children, int64_t total_ns)
 {
 	char name[16];
@@ -125,12 +135,8 @@ static void log_notice(int sig, long connections, int children, int64_t total_ns
 	/* Who sent it: an orchestrator, a wrapper's forward (signal/wrapper.h). */
 	pid_t sender = lc_signals_sender();
 	if (sender > 0) {
-		char comm[32];
-		lc_proc_comm(sender, comm, sizeof comm);
 		lc_line_str(&line, "; sent by ");
-		lc_line_str(&line, comm);
-		lc_line_str(&line, " ");
-		lc_line_int(&line, sender);
+		line_process(&line, sender);
 	}
 	lc_line_str(&line, ")");
 	lc_line_emit(&line, LC_LOG_INFO);
@@ -147,12 +153,8 @@ static void log_forwarded(int sig, const pid_t *pids, int n, int shown)
 	lc_line_int(&line, n);
 	lc_line_str(&line, n == 1 ? " child serves under lastcall (" : " children serve under lastcall (");
 	for (int i = 0; i < shown; i++) {
-		char comm[32];
-		lc_proc_comm(pids[i], comm, sizeof comm);
 		lc_line_str(&line, i ? ", " : "");
-		lc_line_str(&line, comm);
-		lc_line_str(&line, " ");
-		lc_line_int(&line, pids[i]);
+		line_process(&line, pids[i]);
 	}
 	lc_line_str(&line, n > shown ? ", ...)" : ")");
 	lc_line_str(&line, n == 1 ? ": it drains its own connections; waiting until it exits"

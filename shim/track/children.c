@@ -53,6 +53,28 @@ static void init_once(void)
 			atomic_store(&children[i].pidfd, -1);
 }
 
+/* A free slot for child `pid`, marked "being filled" (-2), with its pidfd
+ * in *pidfd; NULL if the child is gone or the table is full. The caller
+ * fills it and then stores the pidfd, which publishes it. */
+static struct child *take_slot(pid_t pid, int *pidfd)
+{
+	*pidfd = LC_WITH_ROOM((int)lc_real_syscall(SYS_pidfd_open, pid, 0, 0, 0, 0, 0));
+	if (*pidfd < 0)
+		return NULL;
+	lc_real_fcntl(*pidfd, F_SETFD, FD_CLOEXEC);
+	for (int i = 0; i < LC_MAX_CHILDREN; i++) {
+		struct child *c = &children[i];
+		int expected = -1;
+		if (!atomic_compare_exchange_strong(&c->pidfd, &expected, -2))
+			continue; /* taken */
+		c->pid = pid;
+		c->inode_count = 0;
+		return c;
+	}
+	lc_real_close(*pidfd); /* table full: this child is not waited for */
+	return NULL;
+}
+
 void lc_children_note_fork(pid_t pid)
 {
 	init_once();
@@ -62,32 +84,22 @@ void lc_children_note_fork(pid_t pid)
 	if (pid <= 0 || (lc_fdtable_live(&lc_table) == 0 &&
 			 atomic_load(&lc_rt.running_pid) != getpid()))
 		return;
-	int pidfd = LC_WITH_ROOM((int)lc_real_syscall(SYS_pidfd_open, pid, 0, 0, 0, 0, 0));
-	if (pidfd < 0)
+	int pidfd;
+	struct child *c = take_slot(pid, &pidfd);
+	if (!c)
 		return;
-	lc_real_fcntl(pidfd, F_SETFD, FD_CLOEXEC);
-	for (int i = 0; i < LC_MAX_CHILDREN; i++) {
-		struct child *c = &children[i];
-		int expected = -1;
-		if (!atomic_compare_exchange_strong(&c->pidfd, &expected, -2))
-			continue; /* taken; -2 marks "being filled" */
-		c->pid = pid;
-		c->drains_itself = false;
-		c->inode_count = 0;
-		int max = lc_fdtable_max_fd(&lc_table);
-		for (int fd = 0; fd <= max; fd++) {
-			struct lc_fd_snapshot s;
-			if (!lc_fdtable_get(&lc_table, fd, &s) || s.kind != LC_FD_CONNECTION)
-				continue;
-			if (c->inode_count < INODES_PER_CHILD)
-				c->inodes[c->inode_count] = s.ino;
-			if (++c->inode_count > INODES_PER_CHILD)
-				break;
-		}
-		atomic_store(&c->pidfd, pidfd);
-		return;
+	c->drains_itself = false;
+	int max = lc_fdtable_max_fd(&lc_table);
+	for (int fd = 0; fd <= max; fd++) {
+		struct lc_fd_snapshot s;
+		if (!lc_fdtable_get(&lc_table, fd, &s) || s.kind != LC_FD_CONNECTION)
+			continue;
+		if (c->inode_count < INODES_PER_CHILD)
+			c->inodes[c->inode_count] = s.ino;
+		if (++c->inode_count > INODES_PER_CHILD)
+			break;
 	}
-	lc_real_close(pidfd); /* table full: this child is not waited for */
+	atomic_store(&c->pidfd, pidfd);
 }
 
 void lc_children_reset(void)
@@ -265,30 +277,6 @@ int lc_children_holding(int *pidfds, int max, int64_t age_ns, bool close_idle, l
 
 /* --- children that drain themselves ------------------------------------ */
 
-struct listener_search {
-	const uint64_t *inodes;
-	int count;
-	pid_t pid;
-	bool holds;
-};
-
-static void holds_listener(int fd, void *opaque)
-{
-	struct listener_search *search = opaque;
-	char path[64], target[64];
-	snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)search->pid, fd);
-	ssize_t n = readlink(path, target, sizeof target - 1);
-	if (n <= 0)
-		return;
-	target[n] = '\0';
-	unsigned long long ino;
-	if (sscanf(target, "socket:[%llu]", &ino) != 1)
-		return;
-	for (int i = 0; i < search->count; i++)
-		if (search->inodes[i] == (uint32_t)ino)
-			search->holds = true;
-}
-
 static struct child *noted(pid_t pid)
 {
 	for (int i = 0; i < LC_MAX_CHILDREN; i++)
@@ -299,22 +287,12 @@ static struct child *noted(pid_t pid)
 
 static void note_draining_child(pid_t pid)
 {
-	int pidfd = LC_WITH_ROOM((int)lc_real_syscall(SYS_pidfd_open, pid, 0, 0, 0, 0, 0));
-	if (pidfd < 0)
+	int pidfd;
+	struct child *c = take_slot(pid, &pidfd);
+	if (!c)
 		return;
-	lc_real_fcntl(pidfd, F_SETFD, FD_CLOEXEC);
-	for (int i = 0; i < LC_MAX_CHILDREN; i++) {
-		struct child *c = &children[i];
-		int expected = -1;
-		if (!atomic_compare_exchange_strong(&c->pidfd, &expected, -2))
-			continue;
-		c->pid = pid;
-		c->drains_itself = true;
-		c->inode_count = 0;
-		atomic_store(&c->pidfd, pidfd);
-		return;
-	}
-	lc_real_close(pidfd);
+	c->drains_itself = true;
+	atomic_store(&c->pidfd, pidfd);
 }
 
 int lc_children_forward(int sig, pid_t *forwarded, int max)
@@ -342,14 +320,12 @@ int lc_children_forward(int sig, pid_t *forwarded, int max)
 		if (state == LC_SERVER_NONE)
 			continue;
 		/* A prefork worker shares a listener of ours: it steps out when
-		 * we stop it, and its connections are waited for as before. */
-		struct listener_search search = {.inodes = listeners_at_signal,
-						 .count = listeners_at_signal_count,
-						 .pid = kids[i]};
-		char dir[32];
-		snprintf(dir, sizeof dir, "/proc/%d/fd", (int)kids[i]);
-		lc_for_each_number(dir, holds_listener, &search);
-		if (search.holds)
+		 * we stop it, and its connections are waited for as before. (A
+		 * child whose descriptors cannot be read counts as one.) */
+		bool shares = false;
+		for (int l = 0; l < listeners_at_signal_count && !shares; l++)
+			shares = lc_proc_has_socket(kids[i], listeners_at_signal[l]);
+		if (shares)
 			continue;
 		/* Told before (this is the second look, after the backlog was
 		 * served): nothing new. Forked since we serve: noted at the fork,

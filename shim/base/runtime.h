@@ -41,6 +41,7 @@ enum lc_phase {
 #define LC_EV_CLOSED 0x4    /* a tracked connection was closed */
 #define LC_EV_ACCEPTED 0x8  /* a connection was accepted while stopping */
 #define LC_EV_EXIT_CALL 0x10 /* a handed-back default action: call exit() */
+#define LC_EV_PARENT 0x20   /* the parent that feeds us connections has stopped */
 
 /* Counts for the log and the report (SPEC "Shutdown report"). */
 struct lc_counts {
@@ -95,6 +96,15 @@ struct lc_runtime {
 	_Atomic int64_t stopping_ns;
 	_Atomic int signals_received;
 	_Atomic int first_signal;
+	/* Connections were handed to this process over SCM_RIGHTS by another
+	 * (node's cluster: by its parent, which accepts them). */
+	atomic_bool handed_connections;
+	/* Its parent still hands it connections: the shutdown signal came
+	 * from someone else (a group's signal), and the drain waits for the
+	 * parent's own, sent once its listeners are closed. */
+	atomic_bool awaiting_parent;
+	/* The first signal was that parent's: it served the delay already. */
+	atomic_bool parent_delayed;
 	struct lc_counts counts;
 };
 

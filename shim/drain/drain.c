@@ -237,6 +237,32 @@ static bool serve_during_delay(const struct lc_deadlines *d)
 	}
 }
 
+/* A worker fed connections by its parent, signalled by someone else (a
+ * group's signal): it serves on, as in the delay, until the parent sends
+ * its word (it has stopped handing over connections) or the drain
+ * deadline. Returns false on a second signal. */
+static bool await_parent(const struct lc_deadlines *d)
+{
+	struct lc_line line;
+	lc_line_start(&line);
+	lc_line_str(&line, "serving on until the parent (");
+	line_process(&line, getppid());
+	lc_line_str(&line, ") has stopped handing over connections");
+	lc_line_emit(&line, LC_LOG_INFO);
+	for (;;) {
+		int64_t now = lc_now_ns();
+		if (!atomic_load(&lc_rt.awaiting_parent) || now >= d->drain_ns)
+			break;
+		if (wait_for_events(d->drain_ns - now) & LC_EV_SKIP)
+			return false;
+	}
+	atomic_store(&lc_rt.awaiting_parent, false);
+	atomic_store(&lc_rt.parent_delayed, true);
+	lc_name_thread(atomic_load(&lc_rt.drain_tid), LC_DRAIN_THREAD_DRAINING);
+	lc_start_closing();
+	return true;
+}
+
 /* Should this listener still be waited for before the stop? Owned ones:
  * while connections sit in their queue or half-open. Inherited ones
  * (a prefork worker's): while the owner, shutting down too, has not
@@ -439,8 +465,10 @@ void *lc_drain_main(void *unused)
 	atomic_store(&lc_rt.drain_tid, tid);
 	while (!(wait_for_events(-1) & LC_EV_SIGNAL))
 		;
-	/* The handler renamed it already, unless it came before the tid. */
-	lc_name_thread(tid, LC_DRAIN_THREAD_DRAINING);
+	/* The handler renamed it already, unless it came before the tid (or
+	 * the parent is to send its word: lc_children_forward). */
+	if (!atomic_load(&lc_rt.awaiting_parent))
+		lc_name_thread(tid, LC_DRAIN_THREAD_DRAINING);
 
 	/* Step 1: notice. */
 	int64_t signal_ns = lc_now_ns();
@@ -459,24 +487,28 @@ void *lc_drain_main(void *unused)
 	int child_fds[1];
 	log_notice(atomic_load(&lc_rt.first_signal), before.open,
 		   lc_children_holding(child_fds, 1, 0, false, NULL), lc_rt.cfg.timeout_ns);
-	/* Before the delay: each child runs its own (the same configuration). */
-	pid_t forwarded[8];
-	int nforwarded = lc_children_forward(atomic_load(&lc_rt.first_signal), forwarded, 8);
-	if (nforwarded > 0)
-		log_forwarded(atomic_load(&lc_rt.first_signal), forwarded, nforwarded,
-			      nforwarded < 8 ? nforwarded : 8);
+	lc_children_remember_listeners();
 	bool skipped = atomic_load(&lc_rt.signals_received) > 1;
+	if (!skipped && atomic_load(&lc_rt.awaiting_parent))
+		skipped = !await_parent(&d);
 
-	/* Steps 2-5, each skipped by a second signal. */
+	/* Steps 2-5, each skipped by a second signal. A worker whose parent
+	 * sent the signal (or the word after it) had the delay served
+	 * there: its parent stopped listening already. */
 	bool drained = false;
 	long never_accepted = 0;
-	if (!skipped)
+	if (!skipped && !atomic_load(&lc_rt.parent_delayed))
 		skipped = !serve_during_delay(&d);
 	if (!skipped)
 		skipped = !stop_accepting(&d, &never_accepted);
 	if (!skipped) {
-		/* A worker whose first connection came from the backlog */
-		nforwarded = lc_children_forward(atomic_load(&lc_rt.first_signal), forwarded, 8);
+		/* Children we hand connections to (node's cluster workers):
+		 * only now, when no more will come, do they drain. Told
+		 * earlier, one could drain and exit while the backlog we serve
+		 * was still being handed to it (seen under ASan: 2 requests
+		 * failed in a pool of 16). */
+		pid_t forwarded[8];
+		int nforwarded = lc_children_forward(atomic_load(&lc_rt.first_signal), forwarded, 8);
 		if (nforwarded > 0)
 			log_forwarded(atomic_load(&lc_rt.first_signal), forwarded, nforwarded,
 				      nforwarded < 8 ? nforwarded : 8);

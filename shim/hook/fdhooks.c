@@ -104,6 +104,7 @@ __attribute__((noinline, cold)) void lc_received_descriptors(const struct msghdr
 			if (fd < 0 || !inbound_tcp_connection(fd))
 				continue;
 			lc_activate();
+			atomic_store(&lc_rt.handed_connections, true);
 			track_connection(fd);
 		}
 	}

@@ -189,6 +189,20 @@ static void on_shutdown_signal(int sig, siginfo_t *info, void *ucontext)
 		goto out;
 	}
 
+	/* A worker fed by its parent (node's cluster) that a group's signal
+	 * reached first: the parent's own signal, sent once it has stopped
+	 * handing over connections, is the word to drain, not a second
+	 * signal (lc_children_forward). */
+	if (atomic_load(&lc_rt.signals_received) > 0 && atomic_load(&lc_rt.awaiting_parent) &&
+	    info && info->si_pid == getppid()) {
+		atomic_store(&lc_rt.awaiting_parent, false);
+		pid_t drain_tid = atomic_load(&lc_rt.drain_tid);
+		if (drain_tid > 0)
+			lc_name_thread(drain_tid, LC_DRAIN_THREAD_DRAINING);
+		lc_wake(LC_EV_PARENT);
+		goto out;
+	}
+
 	/* Read first: the first signal's handler stores it after the
 	 * sender, code and time, so once it is set, they are too. */
 	int first_sig = atomic_load(&lc_rt.first_signal);
@@ -206,14 +220,26 @@ static void on_shutdown_signal(int sig, siginfo_t *info, void *ucontext)
 		atomic_store(&first_pid, info->si_pid);
 		atomic_store(&first_code, info->si_code);
 		atomic_store(&first_ns, lc_now_ns());
-		/* Tells a wrapper above that this server drains (proctree.h). */
+		/* Fed connections by a parent that serves under lastcall: it
+		 * tells us when it has stopped handing them over. */
+		bool fed = atomic_load(&lc_rt.handed_connections) &&
+			   lc_server_state(getppid(), &lc_rt.cfg.signals) != LC_SERVER_NONE;
+		bool from_parent = info->si_pid == getppid();
+		if (fed && !from_parent)
+			atomic_store(&lc_rt.awaiting_parent, true);
+		if (fed && from_parent)
+			atomic_store(&lc_rt.parent_delayed, true);
+		/* Tells a wrapper above that this server drains (proctree.h);
+		 * one awaiting its parent still looks ready to it, so that the
+		 * parent sends its word. */
 		pid_t drain_tid = atomic_load(&lc_rt.drain_tid);
-		if (drain_tid > 0)
+		if (drain_tid > 0 && !atomic_load(&lc_rt.awaiting_parent))
 			lc_name_thread(drain_tid, LC_DRAIN_THREAD_DRAINING);
 		atomic_store(&lc_rt.first_signal, sig);
 		/* Without --delay, responses say Connection: close from this very
 		 * moment, not from when the drain thread gets the CPU. */
-		if (lc_rt.cfg.delay_ns <= 0)
+		if ((lc_rt.cfg.delay_ns <= 0 || atomic_load(&lc_rt.parent_delayed)) &&
+		    !atomic_load(&lc_rt.awaiting_parent))
 			lc_start_closing();
 		lc_wake(LC_EV_SIGNAL);
 	} else if (n == 2) {

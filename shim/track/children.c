@@ -39,9 +39,9 @@ struct child {
 
 static struct child children[LC_MAX_CHILDREN];
 
-/* Our listeners as they were at the signal (lc_children_forward's first
- * call): once stopped, the table holds their stand-ins, while a prefork
- * worker still holds the originals. -1: not read yet. */
+/* Our listeners as they were at the signal (lc_children_remember_listeners):
+ * once stopped, the table holds their stand-ins, while a prefork worker
+ * still holds the originals. -1: not read yet. */
 static uint64_t listeners_at_signal[64];
 static int listeners_at_signal_count = -1;
 
@@ -297,18 +297,22 @@ static void note_draining_child(pid_t pid)
 	atomic_store(&c->pidfd, pidfd);
 }
 
+void lc_children_remember_listeners(void)
+{
+	int n = 0, max_fd = lc_fdtable_max_fd(&lc_table);
+	for (int fd = 0; fd <= max_fd && n < 64; fd++) {
+		struct lc_fd_snapshot s;
+		if (lc_fdtable_get(&lc_table, fd, &s) && s.kind == LC_FD_LISTENER)
+			listeners_at_signal[n++] = (uint32_t)s.ino;
+	}
+	listeners_at_signal_count = n;
+}
+
 int lc_children_forward(int sig, pid_t *forwarded, int max)
 {
 	init_once();
-	if (listeners_at_signal_count < 0) {
-		int n = 0, max_fd = lc_fdtable_max_fd(&lc_table);
-		for (int fd = 0; fd <= max_fd && n < 64; fd++) {
-			struct lc_fd_snapshot s;
-			if (lc_fdtable_get(&lc_table, fd, &s) && s.kind == LC_FD_LISTENER)
-				listeners_at_signal[n++] = (uint32_t)s.ino;
-		}
-		listeners_at_signal_count = n;
-	}
+	if (listeners_at_signal_count < 0)
+		lc_children_remember_listeners();
 	/* No child at all (most servers): one system call, not a walk of
 	 * every process of the host. WNOWAIT: nothing is reaped. */
 	siginfo_t any;
@@ -334,14 +338,16 @@ int lc_children_forward(int sig, pid_t *forwarded, int max)
 			shares = lc_proc_has_socket(kids[i], listeners_at_signal[l]);
 		if (shares)
 			continue;
-		/* Told before (this is the second look, after the backlog was
-		 * served): nothing new. Forked since we serve: noted at the fork,
-		 * to be judged by its connections; it drains itself instead. */
+		/* Told before: nothing new. Forked since we serve: noted at the
+		 * fork, to be judged by its connections; it drains itself
+		 * instead. */
 		struct child *known = noted(kids[i]);
 		if (known && known->drains_itself)
 			continue;
-		/* Already told by someone (a group's signal): a second signal
-		 * would end its drain early. Waited for all the same. */
+		/* Already draining (a group's signal reached a server of its
+		 * own): a second signal would end its drain early. Waited for
+		 * all the same. A worker we feed looks ready until our word,
+		 * even when a group's signal reached it first (signals.c). */
 		if (state == LC_SERVER_READY)
 			lc_raw_syscall6(SYS_kill, kids[i], sig, 0, 0, 0, 0);
 		if (known)

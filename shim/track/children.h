@@ -40,14 +40,17 @@ long lc_children_replies_leaving(void);
  * went out. One closed in the child (close-on-exec) is not held. */
 bool lc_children_hold(uint64_t ino);
 
-/* At the shutdown signal: direct children that serve under lastcall and
- * share no listener of ours (the workers of node's cluster, handed each
- * connection by this process, or servers it started) get the signal
- * unless a shutdown already reached them, and are waited for until they
- * exit: each drains its own connections, by their protocol. Fills up to
- * `max` of their pids; returns how many, not counting those a call before
- * found (one after the backlog is served finds workers that took their
- * first connection from it). */
+/* At the shutdown signal: the listeners this process has then (a prefork
+ * worker still holds them after the stop puts stand-ins in the table). */
+void lc_children_remember_listeners(void);
+/* Once the listeners are closed and their backlog served: direct children
+ * that serve under lastcall and share none of those listeners (the workers
+ * of node's cluster, handed each connection by this process, or servers
+ * it started) get the signal unless they are draining already, and are
+ * waited for until they exit: each drains its own connections, by their
+ * protocol. Not earlier: a worker must not finish while connections are
+ * still being handed to it. Fills up to `max` of their pids; returns how
+ * many. */
 int lc_children_forward(int sig, pid_t *forwarded, int max);
 
 #endif

@@ -69,6 +69,10 @@ def test_a_cluster_drains_in_its_workers(servers, to):
     print(f"\n{to}: exit {latency * 1000:.0f} ms after the last stream ended")
     assert latency < 1.0, f"exit {latency:.3f} s after the last stream ended"
     assert server.has_line(r"SIGTERM: 2 children serve under lastcall \(node \d+, node \d+\)")
+    # A worker drains only once the primary hands it nothing more: told
+    # by the group's signal first, it serves on until the primary's word.
+    awaited = server.stderr_text().count("serving on until the parent")
+    assert awaited == (2 if to == "group" else 0), server.stderr_text()
     assert not server.has_line(r"cut:")
     assert "second SIGTERM" not in server.stderr_text()
 

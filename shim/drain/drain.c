@@ -237,6 +237,8 @@ static bool serve_during_delay(const struct lc_deadlines *d)
 	}
 }
 
+#define AWAIT_PARENT_TICK_NS (20 * LC_NS_PER_MS)
+
 /* A worker fed connections by its parent, signalled by someone else (a
  * group's signal): it serves on, as in the delay, until the parent sends
  * its word (it has stopped handing over connections) or the drain
@@ -251,9 +253,17 @@ static bool await_parent(const struct lc_deadlines *d)
 	lc_line_emit(&line, LC_LOG_INFO);
 	for (;;) {
 		int64_t now = lc_now_ns();
-		if (!atomic_load(&lc_rt.awaiting_parent) || now >= d->drain_ns)
+		if (!atomic_load(&lc_rt.awaiting_parent) || now >= d->drain_ns ||
+		    lc_server_listeners_closed(getppid()))
 			break;
-		if (wait_for_events(d->drain_ns - now) & LC_EV_SKIP)
+		/* The word is a signal (it wakes us), but a standard signal
+		 * sent while the same one is still pending here is merged
+		 * into it: a word that came before our handler took the
+		 * group's signal is lost. The parent's drain thread name says
+		 * the same (proctree.h); the tick reads it. */
+		int64_t budget = d->drain_ns - now < AWAIT_PARENT_TICK_NS ? d->drain_ns - now
+									  : AWAIT_PARENT_TICK_NS;
+		if (wait_for_events(budget) & LC_EV_SKIP)
 			return false;
 	}
 	atomic_store(&lc_rt.awaiting_parent, false);
@@ -502,6 +512,8 @@ void *lc_drain_main(void *unused)
 	if (!skipped)
 		skipped = !stop_accepting(&d, &never_accepted);
 	if (!skipped) {
+		/* For the workers we feed: nothing more comes (await_parent). */
+		lc_name_thread(atomic_load(&lc_rt.drain_tid), LC_DRAIN_THREAD_CLOSED);
 		/* Children we hand connections to (node's cluster workers):
 		 * only now, when no more will come, do they drain. Told
 		 * earlier, one could drain and exit while the backlog we serve

@@ -2,6 +2,7 @@
 #include "kernel/proctree.h"
 
 #include <fcntl.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -101,6 +102,7 @@ bool lc_descendants_hold_socket(uint64_t ino, struct lc_proctree *tree)
 struct thread_look {
 	pid_t pid;
 	enum lc_server_state state;
+	bool closed; /* its drain thread says its listeners are closed */
 };
 
 static void look_at_thread(int tid, void *ctx)
@@ -112,8 +114,10 @@ static void look_at_thread(int tid, void *ctx)
 		return;
 	if (name[n - 1] == '\n')
 		name[n - 1] = '\0';
-	if (strcmp(name, LC_DRAIN_THREAD_DRAINING) == 0)
+	if (strcmp(name, LC_DRAIN_THREAD_DRAINING) == 0 || strcmp(name, LC_DRAIN_THREAD_CLOSED) == 0)
 		look->state = LC_SERVER_DRAINING;
+	if (strcmp(name, LC_DRAIN_THREAD_CLOSED) == 0)
+		look->closed = true;
 	else if (strcmp(name, LC_DRAIN_THREAD_READY) == 0 && look->state == LC_SERVER_NONE)
 		look->state = LC_SERVER_READY;
 }
@@ -144,6 +148,15 @@ static bool shutdown_signal_pending(pid_t pid, const sigset_t *shutdown_signals)
 		if ((mask >> (sig - 1) & 1) && sigismember(shutdown_signals, sig) == 1)
 			return true;
 	return false;
+}
+
+bool lc_server_listeners_closed(pid_t pid)
+{
+	char path[64];
+	lc_proc_path(path, pid, 0, "task");
+	struct thread_look look = {.pid = pid, .state = LC_SERVER_NONE};
+	lc_for_each_number(path, look_at_thread, &look);
+	return look.closed;
 }
 
 enum lc_server_state lc_server_state(pid_t pid, const sigset_t *shutdown_signals)

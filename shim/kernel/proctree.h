@@ -6,7 +6,8 @@
  * A process serves under lastcall when it has lastcall's drain thread:
  * named "lastcall-ready" until a shutdown signal, "lastcall-drain" from
  * the signal on (the name is written from the signal handler, so another
- * process can tell a server that is draining from one never signalled). */
+ * process can tell a server that is draining from one never signalled),
+ * "lastcall-closed" once its listeners are closed. */
 #ifndef LASTCALL_PROCTREE_H
 #define LASTCALL_PROCTREE_H
 
@@ -17,6 +18,9 @@
 
 #define LC_DRAIN_THREAD_READY "lastcall-ready"
 #define LC_DRAIN_THREAD_DRAINING "lastcall-drain"
+/* Draining, and its listeners are closed: it hands no more connections to
+ * the workers it feeds (node's cluster). Draining to everyone else. */
+#define LC_DRAIN_THREAD_CLOSED "lastcall-closed"
 
 #define LC_PROCTREE_MAX 4096
 
@@ -51,6 +55,10 @@ enum lc_server_state {
 /* What `pid` is, from its threads' names and its pending signals (a
  * signal just sent is pending before any handler of the target runs). */
 enum lc_server_state lc_server_state(pid_t pid, const sigset_t *shutdown_signals);
+
+/* `pid` is a lastcall server whose listeners are closed (its drain
+ * thread is named LC_DRAIN_THREAD_CLOSED). */
+bool lc_server_listeners_closed(pid_t pid);
 
 /* The most advanced state in the subtree of `pid`, itself included. */
 enum lc_server_state lc_subtree_server_state(const struct lc_proctree *tree, pid_t pid,

@@ -108,6 +108,19 @@ static void the_drain_thread_name_tells_ready_from_draining(void **state)
 	end_child(draining);
 }
 
+static void a_server_whose_listeners_are_closed_is_draining(void **state)
+{
+	(void)state;
+	sigset_t set = shutdown_signals();
+	pid_t closed = child(LC_DRAIN_THREAD_CLOSED, NULL);
+	pid_t draining = child(LC_DRAIN_THREAD_DRAINING, NULL);
+	assert_int_equal(lc_server_state(closed, &set), LC_SERVER_DRAINING);
+	assert_true(lc_server_listeners_closed(closed));
+	assert_false(lc_server_listeners_closed(draining));
+	end_child(closed);
+	end_child(draining);
+}
+
 static void a_pending_shutdown_signal_means_draining(void **state)
 {
 	(void)state;
@@ -136,6 +149,7 @@ int main(void)
 		cmocka_unit_test(children_are_found_from_proc),
 		cmocka_unit_test(a_plain_process_is_no_server),
 		cmocka_unit_test(the_drain_thread_name_tells_ready_from_draining),
+		cmocka_unit_test(a_server_whose_listeners_are_closed_is_draining),
 		cmocka_unit_test(a_pending_shutdown_signal_means_draining),
 		cmocka_unit_test(a_server_below_a_wrapper_counts_for_the_wrapper),
 	};

@@ -512,8 +512,6 @@ void *lc_drain_main(void *unused)
 	if (!skipped)
 		skipped = !stop_accepting(&d, &never_accepted);
 	if (!skipped) {
-		/* For the workers we feed: nothing more comes (await_parent). */
-		lc_name_thread(atomic_load(&lc_rt.drain_tid), LC_DRAIN_THREAD_CLOSED);
 		/* Children we hand connections to (node's cluster workers):
 		 * only now, when no more will come, do they drain. Told
 		 * earlier, one could drain and exit while the backlog we serve

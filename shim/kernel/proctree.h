@@ -7,7 +7,8 @@
  * named "lastcall-ready" until a shutdown signal, "lastcall-drain" from
  * the signal on (the name is written from the signal handler, so another
  * process can tell a server that is draining from one never signalled),
- * "lastcall-closed" once its listeners are closed. */
+ * "lastcall-closed" once its listeners are closed in a server that hands
+ * connections to workers of its own (node's cluster). */
 #ifndef LASTCALL_PROCTREE_H
 #define LASTCALL_PROCTREE_H
 
@@ -19,7 +20,8 @@
 #define LC_DRAIN_THREAD_READY "lastcall-ready"
 #define LC_DRAIN_THREAD_DRAINING "lastcall-drain"
 /* Draining, and its listeners are closed: it hands no more connections to
- * the workers it feeds (node's cluster). Draining to everyone else. */
+ * the workers it feeds (node's cluster; only such a server takes this
+ * name). Draining to everyone else. */
 #define LC_DRAIN_THREAD_CLOSED "lastcall-closed"
 
 #define LC_PROCTREE_MAX 4096

@@ -344,6 +344,11 @@ int lc_children_forward(int sig, pid_t *forwarded, int max)
 		struct child *known = noted(kids[i]);
 		if (known && known->drains_itself)
 			continue;
+		/* For a worker we feed whose word below is lost (signals.c):
+		 * nothing more comes. Only in a process that has such
+		 * children: everywhere else the name stays "lastcall-drain". */
+		if (count == 0)
+			lc_name_thread(atomic_load(&lc_rt.drain_tid), LC_DRAIN_THREAD_CLOSED);
 		/* Already draining (a group's signal reached a server of its
 		 * own): a second signal would end its drain early. Waited for
 		 * all the same. A worker we feed looks ready until our word,

@@ -99,6 +99,10 @@ struct lc_runtime {
 	/* Connections were handed to this process over SCM_RIGHTS by another
 	 * (node's cluster: by its parent, which accepts them). */
 	atomic_bool handed_connections;
+	/* This process handed a connection of its own to another over
+	 * SCM_RIGHTS (node's cluster primary): it feeds workers, which are
+	 * told to drain once its listeners are closed (lc_children_forward). */
+	atomic_bool hands_connections;
 	/* Its parent still hands it connections: the shutdown signal came
 	 * from someone else (a group's signal), and the drain waits for the
 	 * parent's own, sent once its listeners are closed. */

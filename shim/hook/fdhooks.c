@@ -111,6 +111,24 @@ __attribute__((noinline, cold)) void lc_received_descriptors(const struct msghdr
 	errno = saved;
 }
 
+__attribute__((noinline, cold)) void lc_sent_descriptors(const struct msghdr *msg)
+{
+	if (atomic_load_explicit(&lc_rt.hands_connections, memory_order_relaxed))
+		return;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		const unsigned char *data = CMSG_DATA(c);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+			memcpy(&fd, data + i * sizeof fd, sizeof fd);
+			if (fd >= 0 && lc_fdtable_kind(&lc_table, fd) == LC_FD_CONNECTION)
+				atomic_store(&lc_rt.hands_connections, true);
+		}
+	}
+}
+
 /* During shutdown, a connection closed with bytes still queued is
  * watched until they are delivered. Out of line and cold: inlined, its
  * registers would cost every close of a connection while serving. */

@@ -28,5 +28,9 @@ long lc_syscall(long number, long a1, long a2, long a3, long a4, long a5, long a
  * never listens nor accepts. errno is kept. */
 struct msghdr;
 void lc_received_descriptors(const struct msghdr *msg);
+/* The program sent descriptors (SCM_RIGHTS in `msg`, after sendmsg
+ * succeeded): handing over a connection of ours marks this process as one
+ * that feeds workers (lc_rt.hands_connections). errno is kept. */
+void lc_sent_descriptors(const struct msghdr *msg);
 
 #endif

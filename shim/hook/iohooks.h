@@ -95,7 +95,11 @@ static inline ssize_t lc_sendto(int fd, const void *buf, size_t n, int flags,
 static inline ssize_t lc_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	struct lc_h1 *h = lc_io_connection(fd);
-	return h ? lc_conn_sendmsg(h, fd, msg, flags) : lc_real_sendmsg(fd, msg, flags);
+	ssize_t r = h ? lc_conn_sendmsg(h, fd, msg, flags) : lc_real_sendmsg(fd, msg, flags);
+	/* One load, as in lc_recvmsg: ancillary data is rare. */
+	if (__builtin_expect(r >= 0 && msg->msg_controllen > 0, 0))
+		lc_sent_descriptors(msg);
+	return r;
 }
 
 #endif

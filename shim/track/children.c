@@ -311,6 +311,13 @@ void lc_children_remember_listeners(void)
 int lc_children_forward(int sig, pid_t *forwarded, int max)
 {
 	init_once();
+	/* Only a process that feeds workers: a prefork master's workers
+	 * share its listener and are left to it, and by now they may have
+	 * swapped the stopped listener for a stand-in, which a look at
+	 * their descriptors cannot tell from not sharing it (gunicorn's
+	 * workers were told to drain so, 1 stop in 8). */
+	if (!atomic_load(&lc_rt.hands_connections))
+		return 0;
 	if (listeners_at_signal_count < 0)
 		lc_children_remember_listeners();
 	/* No child at all (most servers): one system call, not a walk of

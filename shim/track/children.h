@@ -43,14 +43,14 @@ bool lc_children_hold(uint64_t ino);
 /* At the shutdown signal: the listeners this process has then (a prefork
  * worker still holds them after the stop puts stand-ins in the table). */
 void lc_children_remember_listeners(void);
-/* Once the listeners are closed and their backlog served: direct children
- * that serve under lastcall and share none of those listeners (the workers
- * of node's cluster, handed each connection by this process, or servers
- * it started) get the signal unless they are draining already, and are
- * waited for until they exit: each drains its own connections, by their
- * protocol. Not earlier: a worker must not finish while connections are
- * still being handed to it. Fills up to `max` of their pids; returns how
- * many. */
+/* Once the listeners are closed and their backlog served, in a process
+ * that hands connections to others (lc_rt.hands_connections: node's
+ * cluster primary): direct children that serve under lastcall and share
+ * none of those listeners (its workers, handed each connection) get the
+ * signal unless they are draining already, and are waited for until they
+ * exit: each drains its own connections, by their protocol. Not earlier:
+ * a worker must not finish while connections are still being handed to
+ * it. Fills up to `max` of their pids; returns how many. */
 int lc_children_forward(int sig, pid_t *forwarded, int max);
 
 #endif

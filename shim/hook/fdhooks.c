@@ -89,9 +89,9 @@ static bool inbound_tcp_connection(int fd)
 	return true;
 }
 
-__attribute__((noinline, cold)) void lc_received_descriptors(const struct msghdr *msg)
+/* Calls visit for each descriptor passed in msg's SCM_RIGHTS messages. */
+static void for_each_passed_fd(const struct msghdr *msg, void (*visit)(int fd))
 {
-	int saved = errno;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
@@ -100,33 +100,39 @@ __attribute__((noinline, cold)) void lc_received_descriptors(const struct msghdr
 		for (size_t i = 0; i < n; i++) {
 			int fd;
 			memcpy(&fd, data + i * sizeof fd, sizeof fd);
-			/* A number the kernel just gave: any entry there is stale. */
-			if (fd < 0 || !inbound_tcp_connection(fd))
-				continue;
-			lc_activate();
-			atomic_store(&lc_rt.handed_connections, true);
-			track_connection(fd);
+			if (fd >= 0)
+				visit(fd);
 		}
 	}
+}
+
+static void received(int fd)
+{
+	/* A number the kernel just gave: any entry there is stale. */
+	if (!inbound_tcp_connection(fd))
+		return;
+	lc_activate();
+	atomic_store(&lc_rt.handed_connections, true);
+	track_connection(fd);
+}
+
+__attribute__((noinline, cold)) void lc_received_descriptors(const struct msghdr *msg)
+{
+	int saved = errno;
+	for_each_passed_fd(msg, received);
 	errno = saved;
+}
+
+static void sent(int fd)
+{
+	if (lc_fdtable_kind(&lc_table, fd) == LC_FD_CONNECTION)
+		atomic_store(&lc_rt.hands_connections, true);
 }
 
 __attribute__((noinline, cold)) void lc_sent_descriptors(const struct msghdr *msg)
 {
-	if (atomic_load_explicit(&lc_rt.hands_connections, memory_order_relaxed))
-		return;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		const unsigned char *data = CMSG_DATA(c);
-		for (size_t i = 0; i < n; i++) {
-			int fd;
-			memcpy(&fd, data + i * sizeof fd, sizeof fd);
-			if (fd >= 0 && lc_fdtable_kind(&lc_table, fd) == LC_FD_CONNECTION)
-				atomic_store(&lc_rt.hands_connections, true);
-		}
-	}
+	if (!atomic_load_explicit(&lc_rt.hands_connections, memory_order_relaxed))
+		for_each_passed_fd(msg, sent);
 }
 
 /* During shutdown, a connection closed with bytes still queued is

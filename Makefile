@@ -37,7 +37,8 @@ DEMO_BINS := $(BUILD)/demo/naive_server $(BUILD)/demo/token_stream
 FUZZ_TARGETS := duration signal_list health_addr health_request env http1_framing http1_rewrite h2_goaway frames
 FUZZ_BINS := $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS))
 FUZZ_SECONDS ?= 20
-BENCH_BINS := $(BUILD)/bench/calls $(BUILD)/bench/hold_server $(BUILD)/bench/after_syscall \
+BENCH_BINS := $(BUILD)/bench/calls $(BUILD)/bench/hold_server $(BUILD)/bench/thread_server \
+	      $(BUILD)/bench/after_syscall \
 	      $(BUILD)/bench/kernel_stub.so \
 	      $(BUILD)/bench/null_interposer.so
 TEST_SERVERS := $(patsubst tests/e2e/servers/%.c,$(BUILD)/tests/servers/%,$(wildcard tests/e2e/servers/*.c))

@@ -28,6 +28,7 @@ CALLS = os.path.join(OUT, "calls")
 KERNEL_STUB = os.path.join(OUT, "kernel_stub.so")
 NULL_INTERPOSER = os.path.join(OUT, "null_interposer.so")
 HOLD_SERVER = os.path.join(OUT, "hold_server")
+THREAD_SERVER = os.path.join(OUT, "thread_server")
 AFTER_SYSCALL = os.path.join(OUT, "after_syscall")
 NAIVE_SERVER = os.path.join(BUILD, "demo", "naive_server")
 
@@ -339,13 +340,29 @@ AB_VARIANTS = [
 ]
 
 
-def ab_run(preload):
-    """One interleaved run under wrk's keep-alive load: (ns of serving
-    thread CPU per reply through the symbols, the same through glibc's
-    system call of one thread)."""
+# Two servers, each switching between the two ways in one process:
+# hold_server, a single-threaded event loop, every AB_WINDOW_MS between
+# its keep-alive requests; thread_server, the demo server's shape (a
+# thread per connection, a connection per request, where runs of separate
+# processes here differ by up to 10 %: glibc's stack cache settles in one
+# of two regimes per run), connection by connection, each counted whole
+# (bench/thread_server.c).
+AB_SERVERS = [
+    # what, binary, environment that turns the switching on, keep-alive, unit
+    ("hold_server keep-alive", HOLD_SERVER, {"HOLD_SERVER_AB": str(AB_WINDOW_MS)}, True,
+     "CPU ns/req one-thread call, symbol; ratio"),
+    ("thread_server (a thread per connection), connection per request", THREAD_SERVER, {},
+     False, "CPU ns/connection libc's call, symbol; ratio"),
+]
+
+
+def ab_run(server, preload):
+    """One interleaved run under wrk's load: (ns of CPU per reply through
+    the symbols, the same through the other way)."""
+    _, binary, ab_env, keep_alive, _ = server
     port = free_port()
-    env = {"HOLD_SERVER_AB": str(AB_WINDOW_MS)} | ({"LD_PRELOAD": preload} if preload else {})
-    proc = start([HOLD_SERVER, str(port)], False, cpu=0, env_extra=env)
+    env = ab_env | ({"LD_PRELOAD": preload} if preload else {})
+    proc = start([binary, str(port)], False, cpu=0, env_extra=env)
     try:
         def get(path):
             with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
@@ -356,7 +373,7 @@ def ab_run(preload):
             return reply.decode().split("\r\n\r\n", 1)[1].split()
 
         get("/ab-reset")
-        wrk(port, "/", True, AB_SECONDS)
+        wrk(port, "/", keep_alive, AB_SECONDS)
         f = get("/ab")  # symbol NS REPLIES libc NS REPLIES
         return int(f[1]) / int(f[2]), int(f[4]) / int(f[5])
     finally:
@@ -364,33 +381,36 @@ def ab_run(preload):
 
 
 def bench_interleaved():
-    """The CPU per request row measured to within its goal's size: what
-    the serving thread spends per keep-alive request through the wrappers
-    against the system calls alone, medians of AB_RUNS runs per preload."""
-    runs = {name: [] for name, _ in AB_VARIANTS}
-    for _ in range(AB_RUNS):
+    """The CPU per request rows measured to within their goal's size:
+    what the server spends per request through the wrappers against the
+    same server's calls without them, medians of AB_RUNS runs per
+    preload."""
+    for server in AB_SERVERS:
+        server_name, unit = server[0], server[4]
+        runs = {name: [] for name, _ in AB_VARIANTS}
+        for _ in range(AB_RUNS):
+            for name, preload in AB_VARIANTS:
+                runs[name].append(ab_run(server, preload))
+        noise = None
         for name, preload in AB_VARIANTS:
-            runs[name].append(ab_run(preload))
-    noise = None
-    for name, preload in AB_VARIANTS:
-        ratio = statistics.median(libc / symbol for symbol, libc in runs[name])
-        extra = statistics.median(symbol - libc for symbol, libc in runs[name])
-        spread = " ".join(f"{symbol - libc:+.0f}" for symbol, libc in runs[name])
-        what = f"hold_server keep-alive, {name}"
-        without = f"{statistics.median(libc for _, libc in runs[name]):.0f}"
-        with_ = f"{statistics.median(symbol for symbol, _ in runs[name]):.0f}"
-        if preload is None:
-            noise = max(abs(symbol - libc) / libc for symbol, libc in runs[name])
-            holds = "(noise floor)"
-        elif preload == NULL_INTERPOSER:
-            holds = "(floor of any interposer)"
-        else:
-            holds = True if ratio >= 0.99 else (
-                f"noise (A/A {noise:.3f})" if 1 - ratio <= noise else False)
-        record("throughput, one process both ways", what, without, with_,
-               f"{ratio:.3f} ({extra:+.0f} ns/req; runs {spread})",
-               "CPU ns/req one-thread call, symbol; ratio", ">= 0.99" if preload == LIBRARY else "",
-               holds)
+            ratio = statistics.median(libc / symbol for symbol, libc in runs[name])
+            extra = statistics.median(symbol - libc for symbol, libc in runs[name])
+            spread = " ".join(f"{symbol - libc:+.0f}" for symbol, libc in runs[name])
+            what = f"{server_name}, {name}"
+            without = f"{statistics.median(libc for _, libc in runs[name]):.0f}"
+            with_ = f"{statistics.median(symbol for symbol, _ in runs[name]):.0f}"
+            if preload is None:
+                noise = max(abs(symbol - libc) / libc for symbol, libc in runs[name])
+                holds = "(noise floor)"
+            elif preload == NULL_INTERPOSER:
+                holds = "(floor of any interposer)"
+            else:
+                holds = True if ratio >= 0.99 else (
+                    f"noise (A/A {noise:.3f})" if 1 - ratio <= noise else False)
+            per = "req" if server[3] else "connection"
+            record("throughput, one process both ways", what, without, with_,
+                   f"{ratio:.3f} ({extra:+.0f} ns/{per}; runs {spread})", unit,
+                   ">= 0.99" if preload == LIBRARY else "", holds)
 
 
 def bench_after_syscall():

@@ -25,26 +25,49 @@
 #include "track/leaving.h"
 #include "track/listeners.h"
 
+/* A connection's accept time, in ticks of the coarse clock: a vDSO read
+ * of a few ns; ages are reported to 0.1 s and the first-request grace is
+ * 2 s (fdtable.h). */
+LC_SERVING static uint32_t accept_ticks(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	return lc_fd_ticks((int64_t)now.tv_sec * 1000000000LL + now.tv_nsec);
+}
+
+LC_SERVING static void tracked(int fd, uint64_t identity, uint32_t since)
+{
+	lc_fdtable_set(&lc_table, fd, LC_FD_CONNECTION, identity, since);
+	if (lc_phase() == LC_PHASE_STOPPING) {
+		atomic_fetch_add(&lc_rt.counts.served_from_backlog, 1);
+		lc_wake(LC_EV_ACCEPTED);
+	}
+}
+
+/* A connection whose identity is its socket's inode (fstat): handed over,
+ * or accepted from a Unix-domain listener (lc_fd_peer_id). */
 LC_SERVING static void track_connection(int fd)
 {
 	struct stat st;
 	int saved = errno;
-	if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode)) {
-		struct timespec now;
-		/* The coarse clock is a vDSO read of a few ns; ages are kept
-		 * in ticks of 4.19 ms (fdtable.h), reported to 0.1 s, and the
-		 * first-request grace is 2 s. The fstat above is the socket's
-		 * identity; nothing cheaper can give one the drain can check
-		 * at its last look (doc/performance.md, the demo server). */
-		clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-		lc_fdtable_set(&lc_table, fd, LC_FD_CONNECTION, (uint64_t)st.st_ino,
-			       lc_fd_ticks((int64_t)now.tv_sec * 1000000000LL + now.tv_nsec));
-		int phase = lc_phase();
-		if (phase == LC_PHASE_STOPPING) {
-			atomic_fetch_add(&lc_rt.counts.served_from_backlog, 1);
-			lc_wake(LC_EV_ACCEPTED);
-		}
+	if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
+		tracked(fd, (uint64_t)st.st_ino, accept_ticks());
+	errno = saved;
+}
+
+/* A connection fresh from accept, with the peer's address the kernel
+ * returned (`len` as accept left it, `room` the buffer's size): its
+ * identity for now is the peer's (LC_FD_PEER_ID), no system call. */
+LC_SERVING static void track_accepted(int fd, const struct sockaddr *peer, socklen_t len,
+				      socklen_t room)
+{
+	uint32_t id;
+	if (len > room || !lc_fd_peer_id(peer, len, &id)) {
+		track_connection(fd);
+		return;
 	}
+	int saved = errno;
+	tracked(fd, id, accept_ticks() | LC_FD_PEER_ID);
 	errno = saved;
 }
 
@@ -216,9 +239,17 @@ LC_SERVING int lc_accept(int fd, struct sockaddr *addr, socklen_t *len, int flag
 	struct accept_call c = {.addr = addr, .len = len, .fd = fd, .flags = flags,
 				.is_accept4 = is_accept4};
 	__asm__ volatile("" : : "r"(&c) : "memory");
+	/* The peer's address is the new connection's identity (track_accepted):
+	 * asked for here when the program does not ask for it itself. */
+	struct sockaddr_in6 peer;
+	socklen_t peer_len = sizeof peer, room = sizeof peer;
+	if (addr)
+		room = len ? *len : 0; /* no len: the kernel's EFAULT, as without lastcall */
+	else
+		addr = (struct sockaddr *)&peer, len = &peer_len;
 	int r = real_accept(fd, addr, len, flags, is_accept4);
 	if (r >= 0) {
-		track_connection(r);
+		track_accepted(r, addr, *len, room);
 		return r;
 	}
 	/* Only EINVAL can mean "stopped under you"; everything else (EAGAIN

@@ -16,6 +16,7 @@
 #include "base/runtime.h"
 #include "proto/http1.h"
 #include "proto/http1_send.h"
+#include "track/identity.h"
 
 /* --- reads --- */
 
@@ -104,9 +105,8 @@ struct out_call {
 static bool still_the_connection(int fd)
 {
 	struct lc_fd_snapshot seen;
-	struct stat st;
 	return lc_fdtable_get(&lc_table, fd, &seen) && seen.kind == LC_FD_CONNECTION &&
-	       fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) && lc_fd_same_ino(seen.ino, st.st_ino);
+	       lc_connection_identify(&lc_table, fd, &seen);
 }
 
 /* lc_h1_send_fn: the program's call as made, or the edited bytes in one

@@ -1,6 +1,7 @@
 /* Children holding connections (see children.h). */
 #include "track/children.h"
 #include "track/fdtable.h"
+#include "track/identity.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -94,7 +95,9 @@ void lc_children_note_fork(pid_t pid)
 	int max = lc_fdtable_max_fd(&lc_table);
 	for (int fd = 0; fd <= max; fd++) {
 		struct lc_fd_snapshot s;
-		if (!lc_fdtable_get(&lc_table, fd, &s) || s.kind != LC_FD_CONNECTION)
+		/* Its inode, which the child's descriptors are matched by. */
+		if (!lc_fdtable_get(&lc_table, fd, &s) || s.kind != LC_FD_CONNECTION ||
+		    !lc_connection_identify(&lc_table, fd, &s))
 			continue;
 		if (c->inode_count < INODES_PER_CHILD)
 			c->inodes[c->inode_count] = s.ino;

@@ -1,6 +1,7 @@
 /* Connection checks during the drain (see connections.h). */
 #include "track/connections.h"
 #include "track/fdtable.h"
+#include "track/identity.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -75,10 +76,9 @@ static int64_t coarse_now(void)
 /* Is fd still the socket the table recorded? Drops the entry if not. */
 static bool still_ours(struct lc_fdtable *t, int fd, struct lc_fd_snapshot *seen)
 {
-	struct stat st;
 	if (!lc_fdtable_get(t, fd, seen) || seen->kind != LC_FD_CONNECTION)
 		return false;
-	if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) && lc_fd_same_ino(seen->ino, st.st_ino))
+	if (lc_connection_identify(t, fd, seen))
 		return true;
 	lc_fdtable_drop_stale(t, fd, seen); /* closed behind our back */
 	return false;

@@ -172,6 +172,22 @@ bool lc_fdtable_drop_stale(struct lc_fdtable *t, int fd, const struct lc_fd_snap
 	return true;
 }
 
+void lc_fdtable_adopt_ino(struct lc_fdtable *t, int fd, struct lc_fd_snapshot *seen,
+			  uint64_t ino)
+{
+	struct lc_fd_entry *e = entry_for(t, fd);
+	seen->ino = (uint32_t)ino;
+	seen->since &= ~LC_FD_PEER_ID;
+	if (!e || atomic_load_explicit(&e->state, memory_order_acquire) != seen->state)
+		return;
+	/* The entry's thread may close and accept this number again between
+	 * the check and the stores: the new connection would then carry the
+	 * old socket's inode, which its next look finds wrong and drops
+	 * (never a socket acted on in another's name). */
+	atomic_store_explicit(&e->ino, (uint32_t)ino, memory_order_relaxed);
+	atomic_store_explicit(&e->since, seen->since, memory_order_relaxed);
+}
+
 void lc_fdtable_reset(struct lc_fdtable *t)
 {
 	for (int i = 0; i < LC_FDTABLE_CHUNKS; i++) {

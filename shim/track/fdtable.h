@@ -18,9 +18,13 @@
 #ifndef LASTCALL_FDTABLE_H
 #define LASTCALL_FDTABLE_H
 
+#include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
 
 #include "proto/http1.h"
 
@@ -43,10 +47,13 @@ struct lc_fd_entry {
 	/* The socket's inode number. sockfs numbers its inodes with
 	 * get_next_ino(), an unsigned int: 32 bits hold it whole. Compared
 	 * through lc_fd_same_ino, which would still tell sockets apart by
-	 * their low 32 bits should a kernel ever number them wider. */
+	 * their low 32 bits should a kernel ever number them wider. On a TCP
+	 * connection fresh from accept, a hash of its peer's address
+	 * instead (LC_FD_PEER_ID). */
 	_Atomic uint32_t ino;
 	/* Connections: when accepted, in ticks (LC_FD_TICK_SHIFT) of the
-	 * coarse monotonic clock, modulo 2^32; listeners: the owner's pid. */
+	 * coarse monotonic clock, modulo 2^31, and LC_FD_PEER_ID; listeners:
+	 * the owner's pid. */
 	_Atomic uint32_t since;
 };
 
@@ -82,22 +89,67 @@ struct lc_fd_snapshot {
 /* A tick of a connection's accept time: 2^22 ns, 4.19 ms. The coarse
  * clock it comes from moves in steps of 1 to 4 ms (the kernel's HZ), ages
  * are reported to a tenth of a second and the first-request grace is 2 s;
- * an age wraps round after 2^31 ticks, 104 days (below). */
+ * ticks are kept modulo 2^31 (the top bit is LC_FD_PEER_ID) and an age
+ * wraps round after 2^30 ticks, 52 days (below). */
 #define LC_FD_TICK_SHIFT 22
+
+/* In a connection's `since`: its `ino` is not yet the socket's inode but
+ * lc_fd_peer_id of the peer's address, which accept itself returned. An
+ * fstat at every accept was a system call of about 1.4 us on the
+ * project's VM, 2 % of a connection of a thread-per-connection server
+ * (make bench, thread_server); the identity is only needed once lastcall
+ * acts on the connection or looks for it in a child. The first look that
+ * needs it checks the peer against getpeername and puts the inode in its
+ * place (lc_connection_identify, track/connections.h). */
+#define LC_FD_PEER_ID 0x80000000u
 
 static inline uint32_t lc_fd_ticks(int64_t ns)
 {
-	return (uint32_t)((uint64_t)ns >> LC_FD_TICK_SHIFT);
+	return (uint32_t)((uint64_t)ns >> LC_FD_TICK_SHIFT) & ~LC_FD_PEER_ID;
 }
 
 /* How long ago a connection was accepted, as of `now_ns` (the coarse
  * clock), to within a tick. A connection accepted after `now_ns` (the
  * drain read its clock, then the program accepted) is 0 old, as new as a
- * connection gets, not 2^32 ticks: the difference is signed. */
+ * connection gets, not 2^31 ticks: the difference is signed (31 bits). */
 static inline int64_t lc_fd_age_ns(const struct lc_fd_snapshot *s, int64_t now_ns)
 {
-	int32_t ticks = (int32_t)(lc_fd_ticks(now_ns) - s->since);
-	return ticks > 0 ? (int64_t)ticks << LC_FD_TICK_SHIFT : 0;
+	uint32_t ticks = (lc_fd_ticks(now_ns) - s->since) & ~LC_FD_PEER_ID;
+	if (ticks & (LC_FD_PEER_ID >> 1))
+		return 0; /* negative */
+	return (int64_t)ticks << LC_FD_TICK_SHIFT;
+}
+
+/* A peer's address as a connection's provisional identity: a hash of an
+ * IPv4 or IPv6 address and port, or false for any other address (a Unix
+ * socket's client is most often unnamed: every one alike) or one cut short
+ * by a buffer too small. Two connected sockets at one descriptor number
+ * in turn, one accepted and one the program made some other way, would
+ * have to share a peer's address and port to be taken for each other. */
+static inline bool lc_fd_peer_id(const void *addr, socklen_t len, uint32_t *id)
+{
+	const unsigned char *p = addr;
+	sa_family_t family;
+	uint16_t port;
+	uint64_t x, y;
+	if (len < sizeof family)
+		return false;
+	memcpy(&family, p, sizeof family);
+	memcpy(&port, p + offsetof(struct sockaddr_in, sin_port), sizeof port);
+	if (family == AF_INET && len == sizeof(struct sockaddr_in)) {
+		uint32_t ip;
+		memcpy(&ip, p + offsetof(struct sockaddr_in, sin_addr), sizeof ip);
+		x = (uint64_t)ip << 16 | port;
+	} else if (family == AF_INET6 && len == sizeof(struct sockaddr_in6)) {
+		memcpy(&x, p + offsetof(struct sockaddr_in6, sin6_addr), sizeof x);
+		memcpy(&y, p + offsetof(struct sockaddr_in6, sin6_addr) + sizeof x, sizeof y);
+		x ^= (y ^ port) * 0x9e3779b97f4a7c15ULL;
+	} else {
+		return false;
+	}
+	x *= 0xff51afd7ed558ccdULL;
+	*id = (uint32_t)(x >> 32) ^ (uint32_t)x;
+	return true;
 }
 
 /* Is `st_ino` (from fstat) the socket the entry recorded? */
@@ -176,6 +228,13 @@ bool lc_fdtable_get(struct lc_fdtable *t, int fd, struct lc_fd_snapshot *out);
 /* Drops the entry only if it is still exactly what `seen` described
  * (same generation): the kernel said it is stale. */
 bool lc_fdtable_drop_stale(struct lc_fdtable *t, int fd, const struct lc_fd_snapshot *seen);
+
+/* The kernel confirmed that the connection `seen` describes, whose
+ * identity was its peer's (LC_FD_PEER_ID), is the socket with inode `ino`:
+ * records that in `seen` and, if the entry is still what `seen` read, in
+ * the entry. */
+void lc_fdtable_adopt_ino(struct lc_fdtable *t, int fd, struct lc_fd_snapshot *seen,
+			  uint64_t ino);
 
 /* Entries of kind LC_FD_CONNECTION: a walk up to the highest fd, for fork
  * and the tests. Not a counter: one shared counter written by every

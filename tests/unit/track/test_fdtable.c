@@ -129,26 +129,33 @@ static void close_range_forgets_only_its_range(void **state)
 	assert_int_equal(lc_fdtable_live(t), 4);
 }
 
-/* An entry is 16 bytes: the accept time in 32-bit ticks of 4.19 ms, the
- * inode number in 32 bits (sockfs's own width). */
+/* An entry is 16 bytes: the accept time in 31-bit ticks of 4.19 ms (the
+ * 32nd bit says the identity is the peer's, LC_FD_PEER_ID), the inode
+ * number in 32 bits (sockfs's own width). */
 static void ages_count_in_ticks_and_survive_the_wrap(void **state)
 {
 	struct lc_fdtable *t = *state;
 	struct lc_fd_snapshot s;
 	const int64_t tick = 1LL << LC_FD_TICK_SHIFT;
-	int64_t accepted = 1000 * tick + 5;
-	assert_true(lc_fdtable_set(t, 4, LC_FD_CONNECTION, 42, lc_fd_ticks(accepted)));
-	assert_true(lc_fdtable_get(t, 4, &s));
-	assert_int_equal(lc_fd_age_ns(&s, accepted), 0);
-	/* to within a tick, never more than the true age */
-	assert_in_range(lc_fd_age_ns(&s, accepted + 3000000000LL), 3000000000LL - tick, 3000000000LL);
-	/* accepted in the last tick before the 32-bit count wraps round */
-	accepted = ((1LL << 32) - 1) * tick;
-	assert_true(lc_fdtable_set(t, 4, LC_FD_CONNECTION, 42, lc_fd_ticks(accepted)));
-	assert_true(lc_fdtable_get(t, 4, &s));
-	assert_int_equal(lc_fd_age_ns(&s, accepted + 2 * tick), 2 * tick);
-	/* accepted after the clock was read: new, not 2^32 ticks old */
-	assert_int_equal(lc_fd_age_ns(&s, accepted - tick), 0);
+	for (int peer_id = 0; peer_id < 2; peer_id++) {
+		uint32_t flag = peer_id ? LC_FD_PEER_ID : 0;
+		int64_t accepted = 1000 * tick + 5;
+		assert_true(lc_fdtable_set(t, 4, LC_FD_CONNECTION, 42, lc_fd_ticks(accepted) | flag));
+		assert_true(lc_fdtable_get(t, 4, &s));
+		assert_int_equal(lc_fd_age_ns(&s, accepted), 0);
+		/* to within a tick, never more than the true age */
+		assert_in_range(lc_fd_age_ns(&s, accepted + 3000000000LL), 3000000000LL - tick,
+				3000000000LL);
+		/* accepted in the last tick before the 31-bit count wraps round */
+		accepted = ((1LL << 31) - 1) * tick;
+		assert_true(lc_fdtable_set(t, 4, LC_FD_CONNECTION, 42, lc_fd_ticks(accepted) | flag));
+		assert_true(lc_fdtable_get(t, 4, &s));
+		assert_int_equal(lc_fd_age_ns(&s, accepted + 2 * tick), 2 * tick);
+		/* accepted after the clock was read: new, not 2^31 ticks old */
+		assert_int_equal(lc_fd_age_ns(&s, accepted - tick), 0);
+		/* the flag never shows in an age, nor the clock's 32nd bit */
+		assert_int_equal(lc_fd_age_ns(&s, accepted + (1LL << 31) * tick + 3 * tick), 3 * tick);
+	}
 	assert_int_equal(sizeof(struct lc_fd_entry), 16);
 }
 

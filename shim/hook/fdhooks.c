@@ -55,21 +55,14 @@ LC_SERVING static void track_connection(int fd)
 	errno = saved;
 }
 
+struct accept_call;
 /* A connection fresh from accept, with the peer's address the kernel
- * returned (`len` as accept left it, `room` the buffer's size): its
- * identity for now is the peer's (LC_FD_PEER_ID), no system call. */
-LC_SERVING static void track_accepted(int fd, const struct sockaddr *peer, socklen_t len,
-				      socklen_t room)
-{
-	uint32_t id;
-	if (len > room || !lc_fd_peer_id(peer, len, &id)) {
-		track_connection(fd);
-		return;
-	}
-	int saved = errno;
-	tracked(fd, id, accept_ticks() | LC_FD_PEER_ID);
-	errno = saved;
-}
+ * returned, in the program's buffer or lastcall's own (`peer`): its
+ * identity for now is the peer's (LC_FD_PEER_ID), no system call. Out of
+ * line: inlined, its registers would cost every accept that finds no
+ * connection. */
+LC_SERVING __attribute__((noinline)) static void track_accepted(int fd,
+								 const struct accept_call *c);
 
 /* Local ports found listening, so that the workers of node's cluster,
  * handed a connection per request, ask the kernel once per port. */
@@ -217,9 +210,27 @@ struct accept_call {
 	struct sockaddr *addr;
 	socklen_t *len;
 	int fd, flags, is_accept4;
+	socklen_t room;		   /* of the buffer the peer's address goes to */
+	socklen_t peer_len;	   /* lastcall's own buffer, when the program has none */
+	struct sockaddr_in6 peer;
 };
 
 static int accept_failed_einval(const struct accept_call *c);
+
+LC_SERVING __attribute__((noinline)) static void track_accepted(int fd,
+								 const struct accept_call *c)
+{
+	const void *addr = c->addr ? (const void *)c->addr : &c->peer;
+	socklen_t len = c->addr ? *c->len : c->peer_len;
+	uint32_t id;
+	if (len > c->room || !lc_fd_peer_id(addr, len, &id)) {
+		track_connection(fd);
+		return;
+	}
+	int saved = errno;
+	tracked(fd, id, accept_ticks() | LC_FD_PEER_ID);
+	errno = saved;
+}
 
 static inline int real_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags,
 			      int is_accept4)
@@ -231,25 +242,25 @@ LC_SERVING int lc_accept(int fd, struct sockaddr *addr, socklen_t *len, int flag
 			 int is_accept4)
 {
 	lc_activate();
-	/* Kept in memory across the call rather than in six callee-saved
-	 * registers that every accept would push and pop: only the retry
-	 * reads them back. The empty asm, which takes c's address, makes
-	 * the compiler store c before the call (make bench, accept_empty:
-	 * 48 instructions before, 37 with it). */
-	struct accept_call c = {.addr = addr, .len = len, .fd = fd, .flags = flags,
-				.is_accept4 = is_accept4};
-	__asm__ volatile("" : : "r"(&c) : "memory");
+	/* Kept in memory across the call rather than in callee-saved
+	 * registers that every accept would push and pop: only a new
+	 * connection and the retry read them back. The empty asm, which takes
+	 * c's address, makes the compiler store c before the call (make
+	 * bench, accept_empty: 48 instructions before, 37 with it). */
+	struct accept_call c; /* field by field: its `peer` is for the kernel to fill */
+	c.addr = addr, c.len = len, c.fd = fd, c.flags = flags, c.is_accept4 = is_accept4;
 	/* The peer's address is the new connection's identity (track_accepted):
 	 * asked for here when the program does not ask for it itself. */
-	struct sockaddr_in6 peer;
-	socklen_t peer_len = sizeof peer, room = sizeof peer;
-	if (addr)
-		room = len ? *len : 0; /* no len: the kernel's EFAULT, as without lastcall */
-	else
-		addr = (struct sockaddr *)&peer, len = &peer_len;
+	if (addr) {
+		c.room = len ? *len : 0; /* no len: the kernel's EFAULT, as without lastcall */
+	} else {
+		c.room = c.peer_len = sizeof c.peer;
+		addr = (struct sockaddr *)&c.peer, len = &c.peer_len;
+	}
+	__asm__ volatile("" : : "r"(&c) : "memory");
 	int r = real_accept(fd, addr, len, flags, is_accept4);
 	if (r >= 0) {
-		track_accepted(r, addr, *len, room);
+		track_accepted(r, &c);
 		return r;
 	}
 	/* Only EINVAL can mean "stopped under you"; everything else (EAGAIN

@@ -55,15 +55,6 @@ LC_SERVING static void track_connection(int fd)
 	errno = saved;
 }
 
-struct accept_call;
-/* A connection fresh from accept, with the peer's address the kernel
- * returned, in the program's buffer or lastcall's own (`peer`): its
- * identity for now is the peer's (LC_FD_PEER_ID), no system call. Out of
- * line: inlined, its registers would cost every accept that finds no
- * connection. */
-LC_SERVING __attribute__((noinline)) static void track_accepted(int fd,
-								 const struct accept_call *c);
-
 /* Local ports found listening, so that the workers of node's cluster,
  * handed a connection per request, ask the kernel once per port. */
 #define KNOWN_PORTS 16
@@ -217,6 +208,11 @@ struct accept_call {
 
 static int accept_failed_einval(const struct accept_call *c);
 
+/* A connection fresh from accept, with the peer's address the kernel
+ * returned, in the program's buffer or lastcall's own (`peer`): its
+ * identity for now is the peer's (LC_FD_PEER_ID), no system call. Out of
+ * line: inlined, its registers would cost every accept that finds no
+ * connection. */
 LC_SERVING __attribute__((noinline)) static void track_accepted(int fd,
 								 const struct accept_call *c)
 {

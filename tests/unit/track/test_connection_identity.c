@@ -20,6 +20,7 @@
 
 #include "track/fdtable.h"
 #include "track/identity.h"
+#include "table_test.h"
 
 struct pair {
 	int listener, client, server;
@@ -48,21 +49,6 @@ static void close_pair(struct pair *p)
 	close(p->server);
 	close(p->client);
 	close(p->listener);
-}
-
-static int setup(void **state)
-{
-	struct lc_fdtable *t = calloc(1, sizeof *t);
-	lc_fdtable_reset(t);
-	*state = t;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	lc_fdtable_reset(*state);
-	free(*state);
-	return 0;
 }
 
 static uint64_t inode_of(int fd)

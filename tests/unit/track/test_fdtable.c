@@ -8,21 +8,7 @@
 #include <cmocka.h>
 
 #include "track/fdtable.h"
-
-static int setup(void **state)
-{
-	struct lc_fdtable *t = calloc(1, sizeof *t);
-	lc_fdtable_reset(t);
-	*state = t;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	lc_fdtable_reset(*state);
-	free(*state);
-	return 0;
-}
+#include "table_test.h"
 
 static void tracks_and_forgets_connections(void **state)
 {

@@ -38,7 +38,12 @@ WRK_SECONDS = 2
 EXIT_ROUNDS = 20
 SHUTDOWN_ROUNDS = 3
 HOLD_MS = 2000
-MEMORY_ROUNDS = 3
+# The server's own RSS moves by up to 200 KiB from one start to the next:
+# libc's text pages are mapped by the kernel's fault-around in 64 KiB
+# windows aligned in virtual memory, so how many of them a process holds
+# depends on where ASLR put libc (constant under `setarch -R`; measured
+# 2026-12-02). Medians of 9 pairs instead of 3 pin the difference down.
+MEMORY_ROUNDS = 9
 
 rows = []  # (section, what, without, with, extra or ratio, unit, goal, holds)
 
@@ -566,9 +571,35 @@ def rss_kib(pid):
         return int(re.search(r"^VmRSS:\s+(\d+)", f.read(), re.M).group(1))
 
 
+# Where a process's resident pages are, from /proc/PID/smaps: what the
+# memory rows add up.
+RSS_PARTS = [("anonymous memory (lastcall's table, stacks, data)", "anon"),
+             ("liblastcall.so's own pages", "library"),
+             ("libc's, ld.so's and the program's file pages", "files")]
+
+
+def rss_parts(pid):
+    parts = dict.fromkeys((key for _, key in RSS_PARTS), 0)
+    part = None
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            fields = line.split()
+            if re.match(r"^[0-9a-f]+-[0-9a-f]+$", fields[0]):
+                path = " ".join(fields[5:])
+                # shared anonymous memory shows as /dev/zero (deleted)
+                # (lastcall's shared page: base/runtime.c)
+                part = ("library" if path.endswith("liblastcall.so") else
+                        "files" if path.startswith("/") and not
+                        path.startswith(("/dev/zero", "/memfd:")) else "anon")
+            elif fields[0] == "Rss:":
+                parts[part] += int(fields[1])
+    return parts
+
+
 def rss_with_connections(n, under_lastcall):
     """RSS of hold_server holding n idle keep-alive connections, each of
-    which has been served once (so the server has certainly accepted it)."""
+    which has been served once (so the server has certainly accepted it),
+    and its parts (rss_parts)."""
     port = free_port()
     proc = start([HOLD_SERVER, str(port)], under_lastcall)
     socks = []
@@ -579,7 +610,7 @@ def rss_with_connections(n, under_lastcall):
             socks.append(s)
         for s in socks:
             read_hello(s, "memory")
-        return rss_kib(proc.pid)
+        return rss_kib(proc.pid), rss_parts(proc.pid)
     finally:
         for s in socks:
             s.close()
@@ -587,18 +618,28 @@ def rss_with_connections(n, under_lastcall):
 
 
 def bench_memory():
-    for n in [0, 1000, connection_counts()[-1]]:
-        added, plain, lib = [], [], []
+    biggest = connection_counts()[-1]
+    for n in [0, 1000, biggest]:
+        added, plain, lib, parts = [], [], [], []
         for _ in range(MEMORY_ROUNDS):
-            without = rss_with_connections(n, False)
-            with_ = rss_with_connections(n, True)
+            without, without_parts = rss_with_connections(n, False)
+            with_, with_parts = rss_with_connections(n, True)
             plain.append(without)
             lib.append(with_)
             added.append(with_ - without)
+            parts.append((without_parts, with_parts))
         extra = statistics.median(added)
-        record("memory", f"RSS with {n} live connections", f"{statistics.median(plain)}",
-               f"{statistics.median(lib)}", f"{extra:+d}", "KiB", "<= 1024 at 10000",
+        record("memory", f"RSS with {n} live connections", f"{statistics.median(plain):.0f}",
+               f"{statistics.median(lib):.0f}", f"{extra:+.0f}", "KiB", "<= 1024 at 10000",
                extra <= 1024)
+        if n != biggest:
+            continue
+        for what, key in RSS_PARTS:
+            record("memory", f"  of which {what}",
+                   f"{statistics.median(w[key] for w, _ in parts):.0f}",
+                   f"{statistics.median(l[key] for _, l in parts):.0f}",
+                   f"{statistics.median(l[key] - w[key] for w, l in parts):+.0f}", "KiB",
+                   "(where it goes)", "(median)")
 
 
 # --- the table ------------------------------------------------------------

@@ -7,8 +7,11 @@ liblastcall.so, one of code and one of data.
 
 Reads the library's symbol table (`nm`) and fails, naming the symbols,
 unless the serving core (LC_SERVING_CORE in shim/base/export.h) lies on
-one 4 KiB page, and the hot real-function slots, the closing flag and
-the descriptor table's first chunk pointer on another. A TLB miss per
+one 4 KiB page, and the hot real-function slots, the closing flag, the
+phase and the running process (loaded by every accept), the signalfd
+count (by every close), the flag of the program's first thread (by every
+pthread_create) and the descriptor table's first chunk pointer on
+another. A TLB miss per
 page touched after a system call is what this saves (doc/performance.md);
 a function grown past the page, a new slot, or a linker that ignores the
 script would split them silently.
@@ -56,7 +59,8 @@ def main():
     check_code(library, addresses, ends)
     hot = {name: a for name, a in addresses.items()
            if name.startswith("lc_real_") and name.endswith("_slot")}
-    for name in ("lc_closing_flag", "lc_table"):
+    for name in ("lc_closing_flag", "lc_current_phase", "lc_running_pid", "lc_signalfds_used",
+                 "program_threads", "lc_table"):
         if name not in addresses:
             sys.exit(f"hot_pages: {name} not in {library}")
         hot[name] = addresses[name]

@@ -358,7 +358,9 @@ static struct own_call own_calls[1];
 #endif
 
 static pthread_mutex_t own_lock = PTHREAD_MUTEX_INITIALIZER;
-static _Atomic bool program_threads; /* written under own_lock */
+/* Written under own_lock; loaded by every pthread_create (a thread per
+ * connection: every new connection), with the rest of its data. */
+static _Atomic bool program_threads LC_HOT_DATA(2);
 
 /* After the slots are bound (the constructor). */
 static void own_calls_begin(void)
@@ -381,7 +383,7 @@ static void own_calls_begin(void)
 #endif
 }
 
-void lc_real_program_threads(void)
+LC_SERVING void lc_real_program_threads(void)
 {
 	if (atomic_load_explicit(&program_threads, memory_order_acquire))
 		return;
@@ -436,11 +438,18 @@ void lc_real_bind_hot(void)
 	own_calls_begin();
 }
 
-int lc_real_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
-			   void *(*start)(void *), void *arg)
+/* A server that starts a thread per connection comes here for each: its
+ * slot and code sit with the rest of a new connection's (LC_HOT_DATA,
+ * LC_SERVING), not on pages of their own. */
+_Atomic(void *) lc_real_pthread_create_slot LC_HOT_DATA(1);
+
+LC_SERVING int lc_real_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+				      void *(*start)(void *), void *arg)
 {
-	BIND(int (*)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *),
-	     pthread_create);
+	int (*real_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *) =
+		atomic_load_explicit(&lc_real_pthread_create_slot, memory_order_acquire);
+	if (__builtin_expect(!real_fn, 0))
+		real_fn = bind_symbol(&lc_real_pthread_create_slot, "pthread_create");
 	return real_fn ? real_fn(thread, attr, start, arg) : EAGAIN;
 }
 

@@ -12,6 +12,8 @@
 
 struct lc_runtime lc_rt = {.wake_fd = -1};
 _Atomic int lc_closing_flag LC_HOT_DATA(2);
+_Atomic int lc_current_phase LC_HOT_DATA(2);
+_Atomic pid_t lc_running_pid LC_HOT_DATA(2);
 
 struct lc_shared_page *lc_shared_page_new(void)
 {
@@ -27,7 +29,7 @@ struct lc_shared_page *lc_shared_page_new(void)
 
 void lc_set_phase(enum lc_phase phase)
 {
-	atomic_store_explicit(&lc_rt.phase, phase, memory_order_release);
+	atomic_store_explicit(&lc_current_phase, phase, memory_order_release);
 	if (lc_rt.own_page)
 		atomic_store(&lc_rt.own_page->phase, phase);
 }
@@ -87,7 +89,7 @@ void lc_runtime_reset_in_child(void)
 	if (lc_rt.wake_fd >= 0)
 		lc_real_close(lc_rt.wake_fd);
 	lc_rt.wake_fd = -1;
-	atomic_store(&lc_rt.running_pid, 0);
+	atomic_store(&lc_running_pid, 0);
 	atomic_store(&lc_rt.drain_tid, 0);
 	lc_rt.health_here = false;
 	lc_set_phase(LC_PHASE_SERVING);

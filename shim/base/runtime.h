@@ -74,15 +74,12 @@ struct lc_watch {
 struct lc_runtime {
 	struct lc_config cfg;
 
-	/* The process whose drain thread runs (0: none in this process). */
-	_Atomic pid_t running_pid;
-	_Atomic pid_t drain_tid; /* its drain thread, once started */
+	_Atomic pid_t drain_tid; /* this process's drain thread, once started */
 	bool health_here;	 /* this process serves the health endpoint */
 	int wake_fd; /* eventfd read by the drain thread */
 	_Atomic int events;
 	struct lc_watch watch;
 
-	_Atomic int phase;
 	struct lc_shared_page *own_page;    /* read by our children */
 	struct lc_shared_page *parent_page; /* our parent's, if forked from one */
 	_Atomic int forks;		    /* fork() calls since start */
@@ -138,9 +135,22 @@ static inline int lc_closing(void)
 	return atomic_load_explicit(&lc_closing_flag, memory_order_relaxed);
 }
 
+/* The process whose drain thread runs (0: none in this process, which
+ * activates at its first listen or accept: hook/lifecycle.h). Loaded by
+ * every accept: with the rest of its data (LC_HOT_DATA), like the phase
+ * below. */
+extern _Atomic pid_t lc_running_pid;
+
+/* The phase (enum lc_phase). Outside lc_rt for the reason the closing
+ * flag is: every accept and every close loads it (a close of a file
+ * too), and in lc_rt it took them to a page of their own, a TLB miss
+ * after each system call on the project's VM (doc/performance.md). It
+ * sits with the rest of their data (LC_HOT_DATA, base/export.h). */
+extern _Atomic int lc_current_phase;
+
 static inline int lc_phase(void)
 {
-	return atomic_load_explicit(&lc_rt.phase, memory_order_acquire);
+	return atomic_load_explicit(&lc_current_phase, memory_order_acquire);
 }
 void lc_set_phase(enum lc_phase phase);
 

@@ -142,7 +142,7 @@ void lc_activate_now(void)
 	int saved = errno;
 	load_config_once();
 	pthread_mutex_lock(&activation_lock);
-	if (atomic_load(&lc_rt.running_pid) == 0) {
+	if (atomic_load(&lc_running_pid) == 0) {
 		lc_rt.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		lc_fd_reserve_take();
 		lc_signals_install();
@@ -151,7 +151,7 @@ void lc_activate_now(void)
 			lc_log2(LC_LOG_ERROR, "cannot start the drain thread: no graceful shutdown",
 				NULL);
 		} else {
-			atomic_store(&lc_rt.running_pid, getpid());
+			atomic_store(&lc_running_pid, getpid());
 			trace_start();
 			static bool noted;
 			if (!noted)
@@ -174,7 +174,7 @@ static void after_fork_parent(void)
 
 /* The child has none of our threads. It starts over if it accepts (a
  * prefork worker); until then the program's own dispositions apply there
- * (the handler sees running_pid is not its pid). Counts are per process. */
+ * (the handler sees lc_running_pid is not its pid). Counts are per process. */
 static void after_fork_child(void)
 {
 	lc_runtime_reset_in_child();

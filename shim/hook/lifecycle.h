@@ -15,7 +15,7 @@ void lc_activate_now(void);
 /* Inline, called by every accept: one load when already active. */
 static inline void lc_activate(void)
 {
-	if (__builtin_expect(atomic_load_explicit(&lc_rt.running_pid, memory_order_acquire) == 0, 0))
+	if (__builtin_expect(atomic_load_explicit(&lc_running_pid, memory_order_acquire) == 0, 0))
 		lc_activate_now();
 }
 /* fork(): the parent remembers children forked with connections open. */

@@ -49,8 +49,8 @@ LC_EXPORT void _Exit(int status)
 /* The program's threads: from its first, or its first cancellation, its
  * calls go through glibc's functions (base/real.h). lastcall's own
  * threads do not come here (base/thread.c). */
-LC_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
-			     void *(*start)(void *), void *arg)
+LC_EXPORT LC_SERVING int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+					void *(*start)(void *), void *arg)
 {
 	lc_real_program_threads();
 	return lc_real_pthread_create(thread, attr, start, arg);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/export.h"
 #include "base/log.h"
 #include "base/real.h"
 #include "base/runtime.h"
@@ -28,7 +29,8 @@ static struct {
 	_Atomic int fd; /* -1: free slot */
 	sigset_t mask;
 } signalfds[MAX_SIGNALFDS] = {[0 ... MAX_SIGNALFDS - 1] = {.fd = -1}};
-_Atomic int lc_signalfds_used;
+/* Loaded by every close: with the rest of its data (LC_HOT_DATA). */
+_Atomic int lc_signalfds_used LC_HOT_DATA(2);
 /* Signals the program has waited for with sigwait/sigwaitinfo/... */
 static sigset_t sigwaited;
 static _Atomic int sigwaited_any;
@@ -121,7 +123,7 @@ void lc_signals_install(void)
 
 static bool drain_runs_here(void)
 {
-	pid_t running = atomic_load(&lc_rt.running_pid);
+	pid_t running = atomic_load(&lc_running_pid);
 	return running != 0 && running == getpid();
 }
 

@@ -386,7 +386,7 @@ void lc_wrapper_before_exit(void)
 {
 	pid_t shutdown_here = atomic_load(&shutdown_pid);
 	if (shutdown_here == 0 || shutdown_here != getpid() ||
-	    atomic_load(&lc_rt.running_pid) == shutdown_here || atomic_exchange(&exit_waited, 1))
+	    atomic_load(&lc_running_pid) == shutdown_here || atomic_exchange(&exit_waited, 1))
 		return;
 	int saved = errno;
 	pid_t draining[MAX_HELD];

@@ -85,7 +85,7 @@ void lc_children_note_fork(pid_t pid)
 	 * connection, CGI); one forked by a process that listens may accept
 	 * on its listeners (prefork). Others are nothing to wait for. */
 	if (pid <= 0 || (lc_fdtable_live(&lc_table) == 0 &&
-			 atomic_load(&lc_rt.running_pid) != getpid()))
+			 atomic_load(&lc_running_pid) != getpid()))
 		return;
 	int pidfd;
 	struct child *c = take_slot(pid, &pidfd);

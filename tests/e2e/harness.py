@@ -349,7 +349,10 @@ def http_get(port, path, outcome=None, read_size=65536, pace=0.0, timeout=15, ho
     keeps the server from queueing the whole reply in loopback buffers
     (several MB) and closing early. Fills `outcome`."""
     outcome = outcome or Outcome()
-    data = b""
+    # A bytearray grows in place; `bytes += chunk` copied the whole reply
+    # at every read, megabytes of fresh pages each time on a VM where a
+    # page fault costs tens of microseconds, and held the GIL meanwhile.
+    data = bytearray()
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             s.settimeout(timeout)
@@ -368,14 +371,17 @@ def http_get(port, path, outcome=None, read_size=65536, pace=0.0, timeout=15, ho
                     time.sleep(pace)  # pacing a slow client, not waiting for an event
     except Exception as exc:  # noqa: BLE001 - every failure is an outcome
         outcome.error = _classify(exc)
+    # When the client had its last byte (or its error): the tests compare
+    # it with the server's exit, so it is taken before the reply is parsed
+    # (a copy of all of it).
+    outcome.done_time = time.monotonic()
     if data:
-        outcome.status, headers, outcome.body = _split_response(data)
+        outcome.status, headers, outcome.body = _split_response(bytes(data))
         length = headers.get(b"content-length")
         if outcome.error is None and length is not None and len(outcome.body) != int(length):
             outcome.error = "truncated"
     elif outcome.error is None:
         outcome.error = "eof"
-    outcome.done_time = time.monotonic()
     outcome.done.set()
     return outcome
 

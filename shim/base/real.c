@@ -473,9 +473,16 @@ int lc_real_listen(int fd, int backlog)
 	return real_fn(fd, backlog);
 }
 
+/* An event loop registers each new connection: the slot sits with the
+ * rest of a new connection's data, not on a page of its own. */
+_Atomic(void *) lc_real_epoll_ctl_slot LC_HOT_DATA(1);
+
 LC_SERVING int lc_real_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 {
-	BIND(int (*)(int, int, int, struct epoll_event *), epoll_ctl);
+	int (*real_fn)(int, int, int, struct epoll_event *) =
+		atomic_load_explicit(&lc_real_epoll_ctl_slot, memory_order_acquire);
+	if (__builtin_expect(!real_fn, 0))
+		real_fn = bind_symbol(&lc_real_epoll_ctl_slot, "epoll_ctl");
 	if (!real_fn)
 		return (int)raw_syscall6(SYS_epoll_ctl, epfd, op, fd, (long)event, 0, 0);
 	return real_fn(epfd, op, fd, event);

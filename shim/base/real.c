@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/errno_tls.h"
 #include "base/export.h"
 
 /* dlsym may call malloc, and an interposed malloc may open or close files:
@@ -412,6 +413,16 @@ bool lc_real_own_calls(void)
 		if (atomic_load(own_calls[i].slot) == own_calls[i].own)
 			return true;
 	return false;
+}
+
+_Atomic intptr_t lc_errno_offset LC_HOT_DATA(2);
+
+void lc_errno_measure(void)
+{
+	char *tp = lc_thread_pointer();
+	if (tp)
+		atomic_store_explicit(&lc_errno_offset, (char *)__errno_location() - tp,
+				      memory_order_relaxed);
 }
 
 void lc_real_bind_hot(void)

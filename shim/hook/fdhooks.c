@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 
+#include "base/errno_tls.h"
 #include "base/export.h"
 #include "base/real.h"
 #include "base/runtime.h"

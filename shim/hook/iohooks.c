@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "base/errno_tls.h"
 #include "base/export.h"
 #include "base/runtime.h"
 #include "proto/http1.h"

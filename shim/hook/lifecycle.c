@@ -13,6 +13,7 @@
 #include "base/addr.h"
 #include "base/fdroom.h"
 #include "base/log.h"
+#include "base/errno_tls.h"
 #include "base/real.h"
 #include "base/runtime.h"
 #include "base/thread.h"
@@ -236,6 +237,7 @@ static void after_fork_child(void);
 
 __attribute__((constructor)) static void lc_init(void)
 {
+	lc_errno_measure();
 	lc_real_bind_hot();
 	load_config_once();
 	lc_rt.socket_activated = socket_activation_for_us();

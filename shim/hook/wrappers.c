@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/errno_tls.h"
 #include "base/export.h"
 #include "base/real.h"
 #include "hook/fdhooks.h"

@@ -364,7 +364,9 @@ def test_pid1_reaps_orphans_while_holding(tmp_path):
             time.sleep(0.01)  # a reap signals nobody outside the namespace
         assert sleeper[0] not in processes(), processes().get(sleeper[0])
         assert server.wait_exit(timeout=40) == 143
-        assert all(o.ok for o, _ in clients)
+        for _, thread in clients:
+            thread.join(30)  # the last bytes, read after the exit
+        assert all(o.ok for o, _ in clients), [o for o, _ in clients]
     finally:
         server.stop()
 

@@ -73,6 +73,14 @@ static void *bind_symbol(_Atomic(void *) *slot, const char *name)
 	return fn;
 }
 
+/* A slot's function, bound on first use: the load inline, so that a call
+ * whose slot is hot (LC_HOT_DATA) touches no page of bind_symbol's. */
+static inline void *bound(_Atomic(void *) *slot, const char *name)
+{
+	void *fn = atomic_load_explicit(slot, memory_order_acquire);
+	return __builtin_expect(fn != NULL, 1) ? fn : bind_symbol(slot, name);
+}
+
 #define BIND(type, name)                                                                      \
 	static _Atomic(void *) slot_##name;                                                   \
 	__typeof__(type) real_fn = (__typeof__(type))bind_symbol(&slot_##name, #name)
@@ -458,9 +466,7 @@ LC_SERVING int lc_real_pthread_create(pthread_t *thread, const pthread_attr_t *a
 				      void *(*start)(void *), void *arg)
 {
 	int (*real_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *) =
-		atomic_load_explicit(&lc_real_pthread_create_slot, memory_order_acquire);
-	if (__builtin_expect(!real_fn, 0))
-		real_fn = bind_symbol(&lc_real_pthread_create_slot, "pthread_create");
+		bound(&lc_real_pthread_create_slot, "pthread_create");
 	return real_fn ? real_fn(thread, attr, start, arg) : EAGAIN;
 }
 
@@ -491,9 +497,7 @@ _Atomic(void *) lc_real_epoll_ctl_slot LC_HOT_DATA(1);
 LC_SERVING int lc_real_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 {
 	int (*real_fn)(int, int, int, struct epoll_event *) =
-		atomic_load_explicit(&lc_real_epoll_ctl_slot, memory_order_acquire);
-	if (__builtin_expect(!real_fn, 0))
-		real_fn = bind_symbol(&lc_real_epoll_ctl_slot, "epoll_ctl");
+		bound(&lc_real_epoll_ctl_slot, "epoll_ctl");
 	if (!real_fn)
 		return (int)raw_syscall6(SYS_epoll_ctl, epfd, op, fd, (long)event, 0, 0);
 	return real_fn(epfd, op, fd, event);

@@ -35,20 +35,20 @@ static void saw_read(struct lc_h1 *h, const struct iovec *iov, int iovcnt, ssize
 
 LC_SERVING_CORE ssize_t lc_conn_read(struct lc_h1 *h, int fd, void *buf, size_t n, size_t size)
 {
-	lc_h1_enter(&h->in_read);
+	lc_h1_enter(&h->req_busy);
 	ssize_t r = size == (size_t)-1 ? lc_real_read(fd, buf, n) : lc_real___read_chk(fd, buf, n, size);
 	if (r > 0)
 		lc_h1_read(h, buf, (size_t)r);
-	lc_h1_leave(&h->in_read);
+	lc_h1_leave(&h->req_busy);
 	return r;
 }
 
 LC_SERVING ssize_t lc_conn_readv(struct lc_h1 *h, int fd, const struct iovec *iov, int n)
 {
-	lc_h1_enter(&h->in_read);
+	lc_h1_enter(&h->req_busy);
 	ssize_t r = lc_real_readv(fd, iov, n);
 	saw_read(h, iov, n, r);
-	lc_h1_leave(&h->in_read);
+	lc_h1_leave(&h->req_busy);
 	return r;
 }
 
@@ -69,22 +69,22 @@ static void saw_received(struct lc_h1 *h, const struct iovec *iov, int iovcnt, s
 LC_SERVING ssize_t lc_conn_recvfrom(struct lc_h1 *h, int fd, void *buf, size_t n, size_t size,
 				    int flags, struct sockaddr *from, socklen_t *len)
 {
-	lc_h1_enter(&h->in_read);
+	lc_h1_enter(&h->req_busy);
 	ssize_t r = size == (size_t)-1 ? lc_real_recvfrom(fd, buf, n, flags, from, len)
 				       : lc_real___recvfrom_chk(fd, buf, n, size, flags, from, len);
 	struct iovec v = {.iov_base = buf, .iov_len = r > 0 ? (size_t)r : 0};
 	saw_received(h, &v, 1, r, flags);
-	lc_h1_leave(&h->in_read);
+	lc_h1_leave(&h->req_busy);
 	return r;
 }
 
 LC_SERVING ssize_t lc_conn_recvmsg(struct lc_h1 *h, int fd, struct msghdr *msg, int flags)
 {
-	lc_h1_enter(&h->in_read);
+	lc_h1_enter(&h->req_busy);
 	ssize_t r = lc_real_recvmsg(fd, msg, flags);
 	if (r > 0)
 		saw_received(h, msg->msg_iov, (int)msg->msg_iovlen, r, flags);
-	lc_h1_leave(&h->in_read);
+	lc_h1_leave(&h->req_busy);
 	return r;
 }
 
@@ -186,10 +186,10 @@ static ssize_t write_tracked_in(struct lc_h1 *h, const struct out_call *c)
 
 static ssize_t write_tracked(struct lc_h1 *h, const struct out_call *c)
 {
-	lc_h1_enter(&h->in_write);
+	lc_h1_enter(&h->resp_busy);
 	ssize_t r = write_tracked_in(h, c);
 	int saved = errno;
-	lc_h1_leave(&h->in_write);
+	lc_h1_leave(&h->resp_busy);
 	errno = saved;
 	return r;
 }
@@ -209,11 +209,11 @@ LC_SERVING_CORE ssize_t lc_conn_write(struct lc_h1 *h, int fd, const void *buf, 
 	 * the tracker after (which sets no errno). */
 	if (__builtin_expect(lc_closing(), 0))
 		return write_while_closing(h, fd, buf, n);
-	lc_h1_enter(&h->in_write);
+	lc_h1_enter(&h->resp_busy);
 	ssize_t r = lc_real_write(fd, buf, n);
 	if (r > 0)
 		lc_h1_wrote(h, buf, (size_t)r, false, NULL, 0);
-	lc_h1_leave(&h->in_write);
+	lc_h1_leave(&h->resp_busy);
 	return r;
 }
 
@@ -228,7 +228,7 @@ LC_SERVING ssize_t lc_conn_writev(struct lc_h1 *h, int fd, const struct iovec *i
 {
 	if (__builtin_expect(lc_closing(), 0))
 		return writev_while_closing(h, fd, iov, n);
-	lc_h1_enter(&h->in_write);
+	lc_h1_enter(&h->resp_busy);
 	ssize_t r = lc_real_writev(fd, iov, n);
 	size_t left = r > 0 ? (size_t)r : 0;
 	for (int i = 0; i < n && left > 0; i++) {
@@ -236,7 +236,7 @@ LC_SERVING ssize_t lc_conn_writev(struct lc_h1 *h, int fd, const struct iovec *i
 		lc_h1_wrote(h, iov[i].iov_base, part, false, NULL, 0);
 		left -= part;
 	}
-	lc_h1_leave(&h->in_write);
+	lc_h1_leave(&h->resp_busy);
 	return r;
 }
 
@@ -264,11 +264,11 @@ ssize_t lc_io_sendfile(int out, int in, off_t *offset, size_t n)
 	struct lc_h1 *h = lc_io_connection(out);
 	if (!h)
 		return lc_real_sendfile(out, in, offset, n);
-	lc_h1_enter(&h->in_write);
+	lc_h1_enter(&h->resp_busy);
 	ssize_t r = lc_real_sendfile(out, in, offset, n);
 	if (r > 0)
 		lc_h1_wrote_unseen(h, (uint64_t)r);
-	lc_h1_leave(&h->in_write);
+	lc_h1_leave(&h->resp_busy);
 	return r;
 }
 
@@ -276,9 +276,9 @@ ssize_t lc_io_splice(int in, loff_t *in_off, int out, loff_t *out_off, size_t n,
 {
 	struct lc_h1 *to = lc_io_connection(out), *from = lc_io_connection(in);
 	if (to)
-		lc_h1_enter(&to->in_write);
+		lc_h1_enter(&to->resp_busy);
 	if (from)
-		lc_h1_enter(&from->in_read);
+		lc_h1_enter(&from->req_busy);
 	ssize_t r = lc_real_splice(in, in_off, out, out_off, n, flags);
 	if (r > 0) {
 		if (to)
@@ -287,8 +287,8 @@ ssize_t lc_io_splice(int in, loff_t *in_off, int out, loff_t *out_off, size_t n,
 			lc_h1_read_unseen(from, (uint64_t)r);
 	}
 	if (to)
-		lc_h1_leave(&to->in_write);
+		lc_h1_leave(&to->resp_busy);
 	if (from)
-		lc_h1_leave(&from->in_read);
+		lc_h1_leave(&from->req_busy);
 	return r;
 }

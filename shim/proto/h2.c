@@ -66,8 +66,7 @@ static void stream_ends(struct lc_h2_streams *open, uint32_t id)
 static enum lc_h2_event frame_begins(struct lc_h2_side *s, struct lc_h2_streams *open,
 				     bool from_client)
 {
-	s->pos = 0;
-	s->left = s->length;
+	s->pos = 0; /* `left` is the payload's length (header_byte) */
 	s->preface = 0; /* the program's first frame has begun (h2.h) */
 	enum lc_h2_event event = LC_H2_OK;
 	if (from_client) {
@@ -90,7 +89,7 @@ static enum lc_h2_event frame_begins(struct lc_h2_side *s, struct lc_h2_streams 
 static enum lc_h2_event whole_header(struct lc_h2_side *s, struct lc_h2_streams *open,
 				     const unsigned char *p, bool from_client)
 {
-	s->length = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+	s->left = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
 	s->type = p[3];
 	s->flags = p[4];
 	s->stream = ((uint32_t)p[5] & 0x7f) << 24 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 8 | p[8];
@@ -103,11 +102,11 @@ static enum lc_h2_event header_byte(struct lc_h2_side *s, struct lc_h2_streams *
 {
 	switch (s->pos++) {
 	case 0:
-		s->length = c;
+		s->left = c;
 		return LC_H2_OK;
 	case 1:
 	case 2:
-		s->length = s->length << 8 | c;
+		s->left = s->left << 8 | c;
 		return LC_H2_OK;
 	case 3:
 		s->type = c;
@@ -134,7 +133,7 @@ static enum lc_h2_event feed(struct lc_h2_side *s, struct lc_h2_streams *open, c
 {
 	int seen = LC_H2_OK;
 	while (n > 0) {
-		if (s->left > 0) { /* a payload: skipped whole */
+		if (s->pos == 0 && s->left > 0) { /* a payload: skipped whole */
 			size_t skip = n < s->left ? n : s->left;
 			s->left -= (uint32_t)skip;
 			p += skip;
@@ -182,7 +181,7 @@ size_t lc_h2_next_boundary(const struct lc_h2_side *s, const char *p, size_t n)
 	while (!lc_h2_goaway_may_go(&copy)) {
 		if (at == n)
 			return n + 1;
-		if (copy.left > 0) {
+		if (copy.pos == 0 && copy.left > 0) {
 			size_t skip = n - at < copy.left ? n - at : copy.left;
 			copy.left -= (uint32_t)skip;
 			at += skip;
@@ -191,10 +190,9 @@ size_t lc_h2_next_boundary(const struct lc_h2_side *s, const char *p, size_t n)
 		/* header bytes: only the length matters here */
 		unsigned char c = (unsigned char)p[at++];
 		if (copy.pos < 3)
-			copy.length = (copy.pos == 0 ? 0 : copy.length << 8) | c;
+			copy.left = (copy.pos == 0 ? 0 : copy.left << 8) | c;
 		if (++copy.pos == 9) {
-			copy.pos = 0;
-			copy.left = copy.length;
+			copy.pos = 0; /* `left` is the payload's length */
 			copy.preface = 0;
 		}
 	}

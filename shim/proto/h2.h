@@ -28,15 +28,18 @@
 #define LC_H2_GOAWAY_LEN 17
 extern const unsigned char lc_h2_goaway[LC_H2_GOAWAY_LEN] __attribute__((visibility("hidden")));
 
-/* One direction: where it is in a frame. 16 bytes, the size of an
+/* One direction: where it is in a frame. 12 bytes, the size of an
  * HTTP/1.x side; `pos` sits where that side's state byte does, and never
  * takes the value of its "in a body" state (proto/http1.h's inline fast
  * path reads that byte alone). */
 struct lc_h2_side {
-	uint32_t left;	  /* payload bytes of the current frame still to come */
-	uint32_t length;  /* of the frame whose header is being read */
-	uint8_t pos;	  /* header bytes seen of the next frame (0-8) */
+	/* Payload bytes of the current frame still to come; while its
+	 * header is read (pos 1-8), the length read so far: a frame's
+	 * length is its header's first three bytes, and the payload only
+	 * starts once the header is whole. */
+	uint32_t left;
 	uint8_t type;
+	uint8_t pos; /* header bytes seen of the next frame (0-8) */
 	uint8_t flags;
 	/* Read side: client preface bytes still expected. Write side: 1
 	 * until the program's first frame (its SETTINGS, the server

@@ -72,6 +72,16 @@ static const char *const token_names[] = {
 #define F_SUBSTITUTED 0x100 /* response: a Connection value was overwritten */
 #define F_H2C 0x200	    /* Upgrade: h2c (a 101 with it switches to HTTP/2) */
 #define F_FOLDABLE 0x400    /* within a head: the last line was a header that frames */
+#define F_MINOR1 0x800	    /* the message is HTTP/1.1 (else 1.0) */
+/* RFC 9112 2.2: a CR must be followed by LF; a bare CR makes the message
+ * invalid. This remembers a CR at the end of the previous buffer (found
+ * by make fuzz: llhttp ends a line at a bare CR, and the tracker, skipping
+ * it, would find a different end). */
+#define F_CR_PENDING 0x1000
+/* response: what its status means for its framing (status_flags) */
+#define F_INTERIM 0x2000   /* 1xx: the final response follows */
+#define F_SWITCHING 0x4000 /* 101 */
+#define F_NO_BODY 0x8000   /* 204, 304 */
 
 /* What the drain thread may say of the response being written. It reads
  * only atomic fields: the sides' own fields belong to their threads. */
@@ -79,6 +89,21 @@ enum shape { SHAPE_NONE, SHAPE_HEAD, SHAPE_LENGTH, SHAPE_CHUNKED, SHAPE_UNTIL_CL
 
 #define STORE(field, v) atomic_store_explicit(&(field), (v), memory_order_relaxed)
 #define LOAD(field) atomic_load_explicit(&(field), memory_order_relaxed)
+#define LEFT(s) lc_h1_left(s)
+#define SET_LEFT(s, n) lc_h1_set_left((s), (n))
+
+/* A side's LC_H1_PARTLY, from its own thread: LC_H1_INSIDE, which the
+ * hooks set around the system call, stays as it is. */
+static inline void set_partly(_Atomic uint8_t *busy, bool partly)
+{
+	uint8_t was = LOAD(*busy);
+	STORE(*busy, (uint8_t)((was & LC_H1_INSIDE) | (partly ? LC_H1_PARTLY : 0)));
+}
+
+static inline bool partly(const _Atomic uint8_t *busy)
+{
+	return atomic_load_explicit(busy, memory_order_relaxed) & LC_H1_PARTLY;
+}
 
 static inline char lower(char c)
 {
@@ -99,9 +124,6 @@ static inline int hex_value(char c)
 		return c - 'a' + 10;
 	return -1;
 }
-
-/* 64 bytes a descriptor (doc/performance.md: RSS at 10,000 connections). */
-_Static_assert(sizeof(struct lc_h1) <= 64, "the framing state grew past 64 bytes");
 
 LC_SERVING void lc_h1_reset(struct lc_h1 *h)
 {
@@ -131,14 +153,14 @@ static void h2_event(struct lc_h1 *h, enum lc_h2_event e)
 static void h2_read(struct lc_h1 *h, const char *p, size_t n)
 {
 	enum lc_h2_event e = lc_h2_read(&h->h2_read, &h->h2_open, p, n);
-	STORE(h->req_busy, !lc_h2_at_boundary(&h->h2_read) || h->h2_read.preface > 0);
+	set_partly(&h->req_busy, !lc_h2_at_boundary(&h->h2_read) || h->h2_read.preface > 0);
 	h2_event(h, e);
 }
 
 static void h2_wrote(struct lc_h1 *h, const char *p, size_t n)
 {
 	enum lc_h2_event e = lc_h2_wrote(&h->h2_write, &h->h2_open, p, n);
-	STORE(h->resp_busy, !lc_h2_at_boundary(&h->h2_write));
+	set_partly(&h->resp_busy, !lc_h2_at_boundary(&h->h2_write));
 	if ((e & LC_H2_LOST) && LOAD(h->proto) == LC_PROTO_UNKNOWN)
 		h->h2_early = 2; /* whatever it is, it is not HTTP/2 */
 	else
@@ -152,9 +174,9 @@ static void ws_fed(struct lc_h1 *h, int e, bool from_client)
 	/* Updated first, whatever follows: the state must not depend on how
 	 * the bytes were cut (tests/fuzz/fuzz_http1_framing.c). */
 	if (from_client)
-		STORE(h->req_busy, !lc_ws_between_messages(&h->ws_read));
+		set_partly(&h->req_busy, !lc_ws_between_messages(&h->ws_read));
 	else
-		STORE(h->resp_busy, !lc_ws_between_messages(&h->ws_write));
+		set_partly(&h->resp_busy, !lc_ws_between_messages(&h->ws_write));
 	/* A Close before a frame that is no WebSocket's still counts, as it
 	 * would have in a feed of its own (make fuzz: a 101, a Close and
 	 * garbage in one write left a state the same bytes cut did not). */
@@ -171,11 +193,12 @@ static void become_ws(struct lc_h1 *h)
 {
 	memset(&h->ws_read, 0, sizeof h->ws_read);
 	memset(&h->ws_write, 0, sizeof h->ws_write);
-	STORE(h->ws_goodbye_ns, 0);
+	STORE(h->ws_goodbye_ms, 0);
+	STORE(h->ws_quiet_tenths, 0);
 	STORE(h->h2_goaway, LC_H2_GOAWAY_NONE);
 	STORE(h->last_close, 0);
-	STORE(h->req_busy, 0);
-	STORE(h->resp_busy, 0);
+	set_partly(&h->req_busy, 0);
+	set_partly(&h->resp_busy, 0);
 }
 
 /* The first bytes the program reads are the HTTP/2 client preface (at
@@ -198,8 +221,8 @@ static void become_h2c(struct lc_h1 *h)
 	STORE(h->h2_open.word, 1); /* stream 1: index 0 above base 0 */
 	STORE(h->h2_goaway, LC_H2_GOAWAY_NONE);
 	STORE(h->last_close, 0);
-	STORE(h->req_busy, 0);
-	STORE(h->resp_busy, 0);
+	set_partly(&h->req_busy, 0);
+	set_partly(&h->resp_busy, 0);
 }
 
 static void become_h2(struct lc_h1 *h)
@@ -223,16 +246,9 @@ LC_SERVING_CORE static bool followed(const struct lc_h1 *h)
 	return proto == LC_PROTO_UNKNOWN || proto == LC_PROTO_HTTP1;
 }
 
-/* RFC 9112 2.2: a CR must be followed by LF; a bare CR makes the message
- * invalid. The high bit of `version` remembers a CR at the end of the
- * previous buffer (found by make fuzz: llhttp ends a line at a bare CR,
- * and the tracker, skipping it, would find a different end). */
-#define CR_PENDING 0x80
-#define VERSION(s) ((s)->version & 0x7f)
-
 static size_t saw_cr(struct lc_h1_side *s)
 {
-	s->version |= CR_PENDING;
+	s->flags |= F_CR_PENDING;
 	return 1;
 }
 
@@ -354,13 +370,13 @@ LC_SERVING_CORE static void request_head_done(struct lc_h1 *h)
 	STORE(h->requests, (uint16_t)(n + 1));
 	if (s->flags & F_CHUNKED) {
 		s->state = S_CHUNK_SIZE;
-		s->left = 0;
+		SET_LEFT(s, 0);
 		s->pos = 0;
-	} else if ((s->flags & F_CONTENT_LENGTH) && s->left > 0) {
+	} else if ((s->flags & F_CONTENT_LENGTH) && LEFT(s) > 0) {
 		s->state = S_BODY;
 	} else {
 		s->state = S_START;
-		STORE(h->req_busy, 0);
+		set_partly(&h->req_busy, 0);
 	}
 }
 
@@ -368,22 +384,22 @@ LC_SERVING_CORE static void message_done(struct lc_h1 *h, struct lc_h1_side *s, 
 {
 	s->state = S_START;
 	if (!response) {
-		STORE(h->req_busy, 0);
+		set_partly(&h->req_busy, 0);
 		return;
 	}
 	bool close = (s->flags & (F_CLOSE | F_REWRITE)) ||
-		     (VERSION(s) == 0 && !(s->flags & F_KEEP_ALIVE));
+		     (!(s->flags & F_MINOR1) && !(s->flags & F_KEEP_ALIVE));
 	STORE(h->last_close, close);
 	STORE(h->responses, (uint16_t)(LOAD(h->responses) + 1));
-	STORE(h->resp_busy, 0);
+	set_partly(&h->resp_busy, 0);
 	STORE(h->shape, SHAPE_NONE);
 }
 
 LC_SERVING_CORE static void response_head_done(struct lc_h1 *h)
 {
 	struct lc_h1_side *s = &h->resp;
-	if (h->status >= 100 && h->status < 200) {
-		if (h->status == 101) {
+	if (s->flags & F_INTERIM) {
+		if (s->flags & F_SWITCHING) {
 			/* Switching protocols, followed from the next byte on
 			 * (lc_h1_wrote_more): to HTTP/2 if the 101 says
 			 * "Upgrade: h2c", else to WebSocket (whose frames are
@@ -400,12 +416,12 @@ LC_SERVING_CORE static void response_head_done(struct lc_h1 *h)
 	}
 	uint16_t n = LOAD(h->responses);
 	bool to_head = (LOAD(h->head_mask) >> (n & 15)) & 1;
-	if (to_head || h->status == 204 || h->status == 304 ||
-	    ((s->flags & F_CONTENT_LENGTH) && !(s->flags & F_CHUNKED) && s->left == 0)) {
+	if (to_head || (s->flags & F_NO_BODY) ||
+	    ((s->flags & F_CONTENT_LENGTH) && !(s->flags & F_CHUNKED) && LEFT(s) == 0)) {
 		message_done(h, s, true);
 	} else if (s->flags & F_CHUNKED) {
 		s->state = S_CHUNK_SIZE;
-		s->left = 0;
+		SET_LEFT(s, 0);
 		s->pos = 0;
 		STORE(h->shape, SHAPE_CHUNKED);
 	} else if (s->flags & F_CONTENT_LENGTH) {
@@ -435,17 +451,25 @@ LC_SERVING_CORE static void head_done(struct lc_h1 *h, bool response)
 /* The response's first byte: from the signal on it gets Connection:
  * close, unless more requests wait behind it (a pipelining client would
  * drop their answers). */
-LC_SERVING_CORE static void response_start(struct lc_h1 *h, bool closing, uint32_t written_before)
+LC_SERVING_CORE static void response_start(struct lc_h1 *h, bool closing)
 {
 	struct lc_h1_side *s = &h->resp;
 	uint16_t waiting = (uint16_t)(LOAD(h->requests) - LOAD(h->responses));
 	s->flags = closing && waiting <= 1 ? F_REWRITE : 0;
-	s->left = 0;
-	h->status = 0;
+	SET_LEFT(s, 0); /* the status code, read digit by digit */
 	STORE(h->chunks, 0);
-	STORE(h->resp_busy, 1);
+	set_partly(&h->resp_busy, 1);
 	STORE(h->shape, SHAPE_HEAD);
-	STORE(h->resp_started, written_before);
+}
+
+/* What a response's status means for its framing: interim (1xx, 101
+ * among them), or no body (204, 304). Flags rather than the code: the
+ * state has no room for it (http1.h). */
+LC_SERVING_CORE static uint16_t status_flags(unsigned status)
+{
+	if (status >= 100 && status < 200)
+		return F_INTERIM | (status == 101 ? F_SWITCHING : 0);
+	return status == 204 || status == 304 ? F_NO_BODY : 0;
 }
 
 /* A chunk-size line ended: its data, or the trailers after the last. */
@@ -453,7 +477,7 @@ static void chunk_size_done(struct lc_h1 *h, struct lc_h1_side *s, bool response
 {
 	if (response && LOAD(h->chunks) < UINT16_MAX)
 		STORE(h->chunks, (uint16_t)(LOAD(h->chunks) + 1));
-	s->state = s->left == 0 ? S_TRAILER_START : S_CHUNK_DATA;
+	s->state = LEFT(s) == 0 ? S_TRAILER_START : S_CHUNK_DATA;
 }
 
 /* The letters of a header name, as many as this buffer holds: each ends
@@ -606,13 +630,14 @@ LC_SERVING_CORE static const char *fields_at_once(const char *line, const char *
 		const char *v = line + name_len + 1, *end = lf - 1; /* the value */
 		if (id == H_CONTENT_LENGTH) {
 			t->flags |= F_CONTENT_LENGTH;
-			t->left = 0;
+			uint64_t length = 0;
 			for (; v < end; v++) {
-				if (*v >= '0' && *v <= '9' && t->left <= (UINT64_MAX - 9) / 10)
-					t->left = t->left * 10 + (uint64_t)(*v - '0');
+				if (*v >= '0' && *v <= '9' && length <= (LC_H1_LEFT_MAX - 9) / 10)
+					length = length * 10 + (uint64_t)(*v - '0');
 				else if (!is_ows(*v))
 					return NULL;
 			}
+			SET_LEFT(t, length);
 		} else if (id == H_CONNECTION && end - v == 11 && v[0] == ' ' &&
 			   same_name(v + 1, "keep-alive", 10)) {
 			t->flags |= F_KEEP_ALIVE; /* the usual value, whole */
@@ -639,8 +664,7 @@ LC_SERVING_CORE static const char *fields_at_once(const char *line, const char *
  * tests/unit/proto/test_http1_splits.c and make fuzz, which feed the same
  * bytes whole and cut). Returns the bytes used, or 0 with nothing
  * changed. */
-LC_SERVING_CORE static size_t response_at_once(struct lc_h1 *h, const char *p, size_t n,
-					  uint32_t written_before)
+LC_SERVING_CORE static size_t response_at_once(struct lc_h1 *h, const char *p, size_t n)
 {
 	if (n < 16 || memcmp(p, "HTTP/1.", 7) != 0 || (p[7] != '0' && p[7] != '1') || p[8] != ' ' ||
 	    p[9] < '1' || p[9] > '9' || p[10] < '0' || p[10] > '9' || p[11] < '0' || p[11] > '9')
@@ -655,11 +679,10 @@ LC_SERVING_CORE static size_t response_at_once(struct lc_h1 *h, const char *p, s
 	if (!end)
 		return 0;
 	struct lc_h1_side *s = &h->resp;
-	response_start(h, false, written_before);
-	s->version = (uint8_t)(p[7] - '0');
-	h->status = (uint16_t)((p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0'));
-	s->flags = t.flags;
-	s->left = t.left;
+	response_start(h, false);
+	unsigned status = (unsigned)((p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0'));
+	s->flags = t.flags | (p[7] == '1' ? F_MINOR1 : 0) | status_flags(status);
+	SET_LEFT(s, LEFT(&t));
 	head_done(h, true);
 	return (size_t)(end - p);
 }
@@ -727,10 +750,10 @@ LC_SERVING_CORE static size_t request_at_once(struct lc_h1 *h, const char *p, si
 		return 0;
 	struct lc_h1_side *s = &h->req;
 	STORE(h->proto, LC_PROTO_HTTP1);
-	STORE(h->req_busy, 1);
-	s->version = (uint8_t)(version[7] - '0');
-	s->flags = t.flags | (m == 4 && memcmp(p, "HEAD", 4) == 0 ? F_HEAD : 0);
-	s->left = t.left;
+	set_partly(&h->req_busy, 1);
+	s->flags = t.flags | (version[7] == '1' ? F_MINOR1 : 0) |
+		   (m == 4 && memcmp(p, "HEAD", 4) == 0 ? F_HEAD : 0);
+	SET_LEFT(s, LEFT(&t));
 	head_done(h, false);
 	return (size_t)(end - p);
 }
@@ -743,8 +766,7 @@ struct feed {
 	bool response;
 	bool closing;
 	struct lc_h1_edits *edits;
-	size_t base;	     /* offset of the current byte in this write (or read) */
-	uint32_t seen_before; /* written_seen less this write's bytes */
+	size_t base; /* offset of the current byte in this write (or read) */
 };
 
 /* Returns how many bytes it used at p[0..n) (at least 1 unless n is 0). */
@@ -755,8 +777,8 @@ static size_t step(struct feed *f, const char *p, size_t n)
 	char c = p[0];
 	size_t take;
 
-	if (s->version & CR_PENDING) {
-		s->version &= (uint8_t)~CR_PENDING;
+	if (s->flags & F_CR_PENDING) {
+		s->flags &= (uint16_t)~F_CR_PENDING;
 		if (c != '\n' && s->state != S_BODY && s->state != S_CHUNK_DATA &&
 		    s->state != S_CLOSE_BODY) {
 			give_up(h, s);
@@ -775,7 +797,7 @@ static size_t step(struct feed *f, const char *p, size_t n)
 				give_up(h, s); /* the program spoke before a request line */
 				return n;
 			}
-			response_start(h, f->closing, f->seen_before + (uint32_t)f->base);
+			response_start(h, f->closing);
 			s->state = S_SVERSION;
 			s->pos = 0;
 			return 0;
@@ -786,9 +808,9 @@ static size_t step(struct feed *f, const char *p, size_t n)
 		}
 		s->state = S_METHOD;
 		s->flags = (c == 'H' ? F_HEAD : 0) | (c == 'P' ? F_PRI : 0);
-		s->left = 0;
+		SET_LEFT(s, 0);
 		s->pos = 1;
-		STORE(h->req_busy, 1);
+		set_partly(&h->req_busy, 1);
 		return 1;
 	case S_METHOD:
 		if (c == ' ') {
@@ -839,8 +861,8 @@ static size_t step(struct feed *f, const char *p, size_t n)
 		if (s->state == S_SVERSION && s->pos == 0 && n >= 13 && memcmp(p, "HTTP/1.", 7) == 0 &&
 		    (p[7] == '0' || p[7] == '1') && p[8] == ' ' && p[9] >= '0' && p[9] <= '9' &&
 		    p[10] >= '0' && p[10] <= '9' && p[11] >= '0' && p[11] <= '9') {
-			s->version = (uint8_t)(p[7] - '0');
-			h->status = (uint16_t)((p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0'));
+			s->flags |= p[7] == '1' ? F_MINOR1 : 0;
+			SET_LEFT(s, (uint64_t)((p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0')));
 			s->state = S_STATUS;
 			s->pos = 3;
 			return 12;
@@ -858,7 +880,7 @@ static size_t step(struct feed *f, const char *p, size_t n)
 				give_up(h, s);
 				return n;
 			}
-			s->version = (uint8_t)(c - '0');
+			s->flags |= c == '1' ? F_MINOR1 : 0;
 			s->pos++;
 			return 1;
 		}
@@ -886,15 +908,17 @@ static size_t step(struct feed *f, const char *p, size_t n)
 				give_up(h, s);
 				return n;
 			}
-			h->status = (uint16_t)(h->status * 10 + (c - '0'));
+			SET_LEFT(s, LEFT(s) * 10 + (uint64_t)(c - '0'));
 			s->pos++;
 			return 1;
 		}
-		if (h->status < 100) {
+		if (LEFT(s) < 100) {
 			give_up(h, s); /* no such status (llhttp reads "020" as 20) */
 			return n;
 		}
-		if (h->status < 200)
+		s->flags |= status_flags((unsigned)LEFT(s));
+		SET_LEFT(s, 0);
+		if (s->flags & F_INTERIM)
 			s->flags &= (uint16_t)~F_REWRITE; /* interim responses stay as they are */
 		s->state = S_REASON;
 		return 0;
@@ -907,8 +931,8 @@ static size_t step(struct feed *f, const char *p, size_t n)
 			give_up(h, s);
 			return n;
 		}
-		if (lf && lf > p && (s->version & CR_PENDING))
-			s->version &= (uint8_t)~CR_PENDING; /* the CR right before this LF */
+		if (lf && lf > p && (s->flags & F_CR_PENDING))
+			s->flags &= (uint16_t)~F_CR_PENDING; /* the CR right before this LF */
 		if (!lf)
 			return n;
 		if (s->state == S_CHUNK_EXT)
@@ -929,8 +953,8 @@ static size_t step(struct feed *f, const char *p, size_t n)
 		s->flags &= (uint16_t)~F_FOLDABLE;
 		if (c == '\r' || c == '\n') {
 			/* The blank line: lastcall's header goes in before it. */
-			if ((s->flags & (F_REWRITE | F_SUBSTITUTED | F_CLOSE)) == F_REWRITE &&
-			    VERSION(s) == 1) {
+			if ((s->flags & (F_REWRITE | F_SUBSTITUTED | F_CLOSE | F_MINOR1)) ==
+			    (F_REWRITE | F_MINOR1)) {
 				if (f->edits)
 					add_edit(f->edits, (uint32_t)f->base, LC_H1_CLOSE_HEADER_LEN - h->ins_sent,
 						 true, h->ins_sent);
@@ -949,7 +973,8 @@ static size_t step(struct feed *f, const char *p, size_t n)
 			return 1;
 		}
 		s->state = S_HDR_NAME;
-		s->header = NAME_CANDIDATES | (f->response && h->status == 101 ? 1u << H_UPGRADE : 0);
+		s->header = NAME_CANDIDATES | (f->response && (s->flags & F_SWITCHING) ? 1u << H_UPGRADE
+											: 0);
 		s->pos = 0;
 		return 0;
 	case S_HDR_NAME:
@@ -965,7 +990,7 @@ static size_t step(struct feed *f, const char *p, size_t n)
 			s->vpos = 0;
 			if (id == H_CONTENT_LENGTH) {
 				s->flags |= F_CONTENT_LENGTH;
-				s->left = 0;
+				SET_LEFT(s, 0);
 			}
 			return 1;
 		}
@@ -994,11 +1019,11 @@ static size_t step(struct feed *f, const char *p, size_t n)
 		if (s->header == H_CONTENT_LENGTH) {
 			size_t i = 0;
 			for (; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
-				if (s->left > (UINT64_MAX - 9) / 10) {
+				if (LEFT(s) > (LC_H1_LEFT_MAX - 9) / 10) {
 					give_up(h, s);
 					return n;
 				}
-				s->left = s->left * 10 + (uint64_t)(p[i] - '0');
+				SET_LEFT(s, LEFT(s) * 10 + (uint64_t)(p[i] - '0'));
 			}
 			if (i)
 				return i;
@@ -1033,9 +1058,9 @@ static size_t step(struct feed *f, const char *p, size_t n)
 		head_done(h, f->response);
 		return 1;
 	case S_BODY:
-		take = n < s->left ? n : (size_t)s->left;
-		s->left -= take;
-		if (s->left == 0)
+		take = n < LEFT(s) ? n : (size_t)LEFT(s);
+		SET_LEFT(s, LEFT(s) - take);
+		if (LEFT(s) == 0)
 			message_done(h, s, f->response);
 		return take;
 	case S_CHUNK_SIZE: {
@@ -1058,19 +1083,19 @@ static size_t step(struct feed *f, const char *p, size_t n)
 			return 1;
 		}
 		int v = hex_value(c);
-		if (v < 0 || s->left > (UINT64_MAX >> 4)) {
+		if (v < 0 || LEFT(s) > (LC_H1_LEFT_MAX >> 4)) {
 			give_up(h, s);
 			return n;
 		}
-		s->left = (s->left << 4) | (uint64_t)v;
+		SET_LEFT(s, (LEFT(s) << 4) | (uint64_t)v);
 		if (s->pos < UINT8_MAX)
 			s->pos++;
 		return 1;
 	}
 	case S_CHUNK_DATA:
-		take = n < s->left ? n : (size_t)s->left;
-		s->left -= take;
-		if (s->left == 0)
+		take = n < LEFT(s) ? n : (size_t)LEFT(s);
+		SET_LEFT(s, LEFT(s) - take);
+		if (LEFT(s) == 0)
 			s->state = S_CHUNK_END;
 		return take;
 	case S_CHUNK_END:
@@ -1188,7 +1213,7 @@ void lc_h1_read_unseen(struct lc_h1 *h, uint64_t n)
 	if (!followed(h))
 		return;
 	struct lc_h1_side *s = &h->req;
-	if ((s->state == S_BODY || s->state == S_CHUNK_DATA) && n <= s->left) {
+	if ((s->state == S_BODY || s->state == S_CHUNK_DATA) && n <= LEFT(s)) {
 		struct feed f = {.h = h, .s = s};
 		/* step() skips body bytes without looking at them */
 		while (n > 0 && (s->state == S_BODY || s->state == S_CHUNK_DATA)) {
@@ -1208,10 +1233,10 @@ _Static_assert(S_BODY == LC_H1_STATE_BODY, "http1.h's fast path knows S_BODY");
  * being rewritten, a chunked body), and what a 101 it saw ends in. */
 __attribute__((noinline)) static void wrote_feed(struct lc_h1 *h, const char *p, size_t n,
 						 bool closing, struct lc_h1_edits *edits,
-						 size_t base, uint32_t seen_before)
+						 size_t base)
 {
 	struct feed f = {.h = h, .s = &h->resp, .response = true, .closing = closing,
-			 .edits = edits, .base = base, .seen_before = seen_before};
+			 .edits = edits, .base = base};
 	feed(&f, p, n);
 	uint8_t switched = LOAD(h->proto); /* one load: this is every head's path */
 	if (switched == LC_PROTO_H2) {
@@ -1255,7 +1280,7 @@ __attribute__((noinline)) static void wrote_other(struct lc_h1 *h, const char *p
 		return;
 	}
 	if (followed(h))
-		wrote_feed(h, p, n, closing, edits, base, before - (uint32_t)base);
+		wrote_feed(h, p, n, closing, edits, base);
 }
 
 LC_SERVING_CORE void lc_h1_wrote_more(struct lc_h1 *h, const char *p, size_t n, bool closing,
@@ -1265,23 +1290,22 @@ LC_SERVING_CORE void lc_h1_wrote_more(struct lc_h1 *h, const char *p, size_t n, 
 		wrote_other(h, p, n, closing, edits, base, before);
 		return;
 	}
-	uint32_t seen_before = before - (uint32_t)base;
 	if (!edits && !closing && h->resp.state == S_START) {
-		size_t used = response_at_once(h, p, n, before);
+		size_t used = response_at_once(h, p, n);
 		p += used;
 		n -= used;
 		base += used;
 		/* The usual rest of such a write: its body of known length, or
 		 * the start of it, taken as step() takes it, without setting up
 		 * a feed (about 60 instructions a response, make bench). */
-		if (used && h->resp.state == S_BODY && n <= h->resp.left) {
-			h->resp.left -= n;
-			if (h->resp.left == 0)
+		if (used && h->resp.state == S_BODY && n <= LEFT(&h->resp)) {
+			SET_LEFT(&h->resp, LEFT(&h->resp) - n);
+			if (LEFT(&h->resp) == 0)
 				message_done(h, &h->resp, true);
 			return;
 		}
 	}
-	wrote_feed(h, p, n, closing, edits, base, seen_before);
+	wrote_feed(h, p, n, closing, edits, base);
 }
 
 void lc_h1_wrote_unseen(struct lc_h1 *h, uint64_t n)
@@ -1303,7 +1327,7 @@ void lc_h1_wrote_unseen(struct lc_h1 *h, uint64_t n)
 	struct lc_h1_side *s = &h->resp;
 	if (s->state == S_CLOSE_BODY)
 		return;
-	if ((s->state == S_BODY || s->state == S_CHUNK_DATA) && n <= s->left) {
+	if ((s->state == S_BODY || s->state == S_CHUNK_DATA) && n <= LEFT(s)) {
 		struct feed f = {.h = h, .s = s, .response = true};
 		while (n > 0 && (s->state == S_BODY || s->state == S_CHUNK_DATA)) {
 			size_t part = n > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)n;
@@ -1318,12 +1342,13 @@ void lc_h1_wrote_unseen(struct lc_h1 *h, uint64_t n)
 enum lc_h1_verdict lc_h1_judge(const struct lc_h1 *h)
 {
 	if (LOAD(h->proto) == LC_PROTO_WS)
-		return LOAD(h->req_busy) || LOAD(h->resp_busy) ? LC_H1_BUSY : LC_H1_WS_BETWEEN;
+		return partly(&h->req_busy) || partly(&h->resp_busy) ? LC_H1_BUSY : LC_H1_WS_BETWEEN;
 	if (LOAD(h->proto) == LC_PROTO_H2)
 		/* Done once no stream is open and neither side is inside a
 		 * frame: a client that wants more opens a stream on another
 		 * connection (it has the GOAWAY, or gets it before the close). */
-		return lc_h2_open_streams(&h->h2_open) > 0 || LOAD(h->req_busy) || LOAD(h->resp_busy)
+		return lc_h2_open_streams(&h->h2_open) > 0 || partly(&h->req_busy) ||
+				       partly(&h->resp_busy)
 			       ? LC_H1_BUSY
 			       : LC_H1_DONE;
 	if (LOAD(h->proto) != LC_PROTO_HTTP1)
@@ -1331,7 +1356,7 @@ enum lc_h1_verdict lc_h1_judge(const struct lc_h1 *h)
 	uint16_t waiting = (uint16_t)(LOAD(h->requests) - LOAD(h->responses));
 	if (waiting > 0x8000)
 		return LC_H1_NOT_HTTP; /* more answers than questions: not followed */
-	if (LOAD(h->req_busy) || LOAD(h->resp_busy) || waiting > 0)
+	if (partly(&h->req_busy) || partly(&h->resp_busy) || waiting > 0)
 		return LC_H1_BUSY;
 	return LOAD(h->last_close) ? LC_H1_DONE : LC_H1_BETWEEN;
 }
@@ -1352,7 +1377,7 @@ static void h2_describe(const struct lc_h1 *h, char *out, size_t size)
 	const char *goaway = LOAD(h->h2_goaway) == LC_H2_GOAWAY_SENT ? ", GOAWAY sent" : "";
 	if (open > 0)
 		snprintf(out, size, "h2: %d open stream%s%s", open, open == 1 ? "" : "s", goaway);
-	else if (LOAD(h->resp_busy) || LOAD(h->req_busy))
+	else if (partly(&h->resp_busy) || partly(&h->req_busy))
 		snprintf(out, size, "h2: no open stream, inside a frame%s", goaway);
 	else
 		snprintf(out, size, "h2: no open stream%s", goaway);
@@ -1361,16 +1386,16 @@ static void h2_describe(const struct lc_h1 *h, char *out, size_t size)
 void lc_h1_ws_note_quiet(struct lc_h1 *h, int64_t quiet_ns)
 {
 	int64_t tenths = quiet_ns / 100000000;
-	STORE(h->chunks, (uint16_t)(tenths > UINT16_MAX ? UINT16_MAX : tenths));
+	STORE(h->ws_quiet_tenths, (uint16_t)(tenths > UINT16_MAX ? UINT16_MAX : tenths));
 }
 
 static void ws_describe(const struct lc_h1 *h, char *out, size_t size)
 {
-	const char *where = LOAD(h->resp_busy)  ? "sending a message"
-			    : LOAD(h->req_busy) ? "receiving a message"
+	const char *where = partly(&h->resp_busy)  ? "sending a message"
+			    : partly(&h->req_busy) ? "receiving a message"
 						: "between messages";
 	const char *back = LOAD(h->last_close) ? ", the client's Close came back" : "";
-	unsigned quiet = LOAD(h->chunks);
+	unsigned quiet = LOAD(h->ws_quiet_tenths);
 	if (LOAD(h->h2_goaway) != LC_H2_GOAWAY_SENT)
 		snprintf(out, size, "websocket: %s", where);
 	else if (h->ins_sent != LC_WS_CLOSE_LEN)
@@ -1393,8 +1418,11 @@ void lc_h1_describe(const struct lc_h1 *h, char *out, size_t size)
 		return;
 	}
 	uint16_t requests = LOAD(h->requests), responses = LOAD(h->responses);
+	/* The connection's bytes, not the response's: where the response
+	 * began is not kept (48 bytes, http1.h). A stream is most often its
+	 * connection's first response, or its only long one. */
 	char sent[32];
-	bytes_text(sent, sizeof sent, LOAD(h->written_seen) - LOAD(h->resp_started));
+	bytes_text(sent, sizeof sent, LOAD(h->written_seen));
 	switch (lc_h1_judge(h)) {
 	case LC_H1_NOT_HTTP:
 		snprintf(out, size, "%s", LOAD(h->proto) == LC_PROTO_LOST ? "http/1.x, not followed"
@@ -1412,18 +1440,20 @@ void lc_h1_describe(const struct lc_h1 *h, char *out, size_t size)
 	case LC_H1_BUSY:
 		break;
 	}
-	if (LOAD(h->resp_busy)) {
+	if (partly(&h->resp_busy)) {
 		switch ((enum shape)LOAD(h->shape)) {
 		case SHAPE_CHUNKED:
-			snprintf(out, size, "http/1.x: streaming chunked, %u chunks, %s sent",
+			snprintf(out, size,
+				 "http/1.x: streaming chunked, %u chunks, %s sent on the connection",
 				 LOAD(h->chunks), sent);
 			return;
 		case SHAPE_UNTIL_CLOSE:
-			snprintf(out, size, "http/1.x: sending a body that ends at close, %s sent",
+			snprintf(out, size,
+				 "http/1.x: sending a body that ends at close, %s sent on the connection",
 				 sent);
 			return;
 		case SHAPE_LENGTH:
-			snprintf(out, size, "http/1.x: sending a body, %s sent", sent);
+			snprintf(out, size, "http/1.x: sending a body, %s sent on the connection", sent);
 			return;
 		default:
 			snprintf(out, size, "http/1.x: writing the head of response %u",
@@ -1431,7 +1461,7 @@ void lc_h1_describe(const struct lc_h1 *h, char *out, size_t size)
 			return;
 		}
 	}
-	if (LOAD(h->req_busy) && requests == responses)
+	if (partly(&h->req_busy) && requests == responses)
 		snprintf(out, size, "http/1.x: reading request %u", requests + 1);
 	else
 		snprintf(out, size, "http/1.x: waiting for the response to request %u",

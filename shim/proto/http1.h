@@ -63,17 +63,53 @@ enum lc_proto {
  * the inline fast path of lc_h1_wrote. */
 #define LC_H1_STATE_BODY 24
 
+/* Body and chunk lengths are followed to 40 bits: a Content-Length or a
+ * chunk of 1 TiB or more is not followed (LC_PROTO_LOST: judged from the
+ * kernel's view). 40 bits rather than 64 keep a side to 12 bytes, and the
+ * whole state to 48 (below). */
+#define LC_H1_LEFT_MAX ((1ULL << 40) - 1)
+
+/* 12 bytes. */
 struct lc_h1_side {
-	uint64_t left; /* body or chunk bytes still to come; Content-Length while in headers */
+	/* Body or chunk bytes still to come; Content-Length while in
+	 * headers; the status code while in a status line. Low word, high
+	 * byte (lc_h1_left). */
+	uint32_t left_low;
+	uint8_t left_high;
 	uint8_t state;
 	uint8_t header;	 /* which header's value is being read (enum in http1.c) */
 	uint8_t pos;	 /* position in a name, a token or a line */
 	uint8_t token;	 /* which token a Connection value is matching */
 	uint8_t vpos;	 /* position in the current value (saturating), for the rewrite */
-	uint8_t version; /* minor HTTP version of the message (0 or 1) */
-	uint16_t flags;	 /* of the message being read */
+	uint16_t flags;	 /* of the message being read, its version and status among them */
 };
 
+static inline uint64_t lc_h1_left(const struct lc_h1_side *s)
+{
+	return (uint64_t)s->left_high << 32 | s->left_low;
+}
+
+static inline void lc_h1_set_left(struct lc_h1_side *s, uint64_t n)
+{
+	s->left_low = (uint32_t)n;
+	s->left_high = (uint8_t)(n >> 32);
+}
+
+/* A side's busy byte (req_busy, resp_busy): what it is in, as bits. */
+enum {
+	LC_H1_PARTLY = 1, /* a request head or body (a frame) is partly read, or a
+			   * response (a frame) partly written */
+	/* A program thread is inside a read (a write) of this connection:
+	 * the kernel may already count bytes the counts below do not yet
+	 * (set before the system call, cleared after the tracker saw its
+	 * bytes). A disagreement seen then proves nothing. In the busy byte
+	 * because the same thread owns both. */
+	LC_H1_INSIDE = 2,
+};
+
+/* 48 bytes: with the descriptor table's 16-byte entry, one 64-byte line
+ * a descriptor (track/fdtable.h; doc/performance.md: RSS at 10,000
+ * connections). */
 struct lc_h1 {
 	union {
 		struct lc_h1_side req;	   /* what the program read */
@@ -86,8 +122,8 @@ struct lc_h1 {
 		struct lc_ws_side ws_write; /* on a WebSocket */
 	};
 	_Atomic uint8_t proto;
-	_Atomic uint8_t req_busy;  /* a request head or body (a frame) is partly read */
-	_Atomic uint8_t resp_busy; /* a response (a frame) is partly written */
+	_Atomic uint8_t req_busy;  /* LC_H1_PARTLY, LC_H1_INSIDE of the reading side */
+	_Atomic uint8_t resp_busy; /* the same of the writing side */
 	_Atomic uint8_t last_close; /* the last complete response said Connection: close */
 	uint8_t ins_sent;	    /* bytes of LC_H1_CLOSE_HEADER (HTTP/2: of the GOAWAY)
 				     * already sent */
@@ -107,35 +143,45 @@ struct lc_h1 {
 			_Atomic uint16_t requests;  /* request heads read (wraps) */
 			_Atomic uint16_t responses; /* final responses complete (wraps) */
 			_Atomic uint16_t head_mask; /* bit n % 16: request n was HEAD */
-			uint16_t status;	    /* of the response being written */
+			_Atomic uint16_t chunks;    /* of the response being written
+						     * (saturating) */
 		};
 		/* HTTP/2: its open streams (a change wakes the drain as a
 		 * response's end does: lc_h1_progress). */
 		struct lc_h2_streams h2_open;
-		/* WebSocket: when the drain saw the goodbye sent
-		 * (CLOCK_MONOTONIC; 0: not yet), for the wait for the
-		 * client's Close. */
-		_Atomic int64_t ws_goodbye_ns;
+		/* WebSocket: when the drain saw the goodbye sent (0: not
+		 * yet; lc_h1_ms_stamp), for the wait for the client's
+		 * Close; and, closed by lastcall after its quiet time, that
+		 * time in tenths of a second (lc_h1_ws_note_quiet). */
+		struct {
+			_Atomic uint32_t ws_goodbye_ms;
+			_Atomic uint16_t ws_quiet_tenths;
+		};
 	};
-	/* Of the response being written (saturating); on a WebSocket closed
-	 * by lastcall after its quiet time, that time in tenths of a second
-	 * (lc_h1_ws_note_quiet). */
-	_Atomic uint16_t chunks;
-	/* A program thread is inside a read or write of this connection:
-	 * the kernel may already count bytes the counts below do not yet
-	 * (set before the system call, cleared after the tracker saw its
-	 * bytes). A disagreement seen then proves nothing. */
-	_Atomic uint8_t in_read, in_write;
 	/* Low 32 bits of the bytes the program read and the bytes that left
 	 * through its writes (lastcall's insertions included): checked against
 	 * the kernel's own counts to find what the wrappers missed. */
 	_Atomic uint32_t read_seen;
 	_Atomic uint32_t written_seen;
-	_Atomic uint32_t resp_started; /* written_seen when the current response began */
 };
+
+/* CLOCK_MONOTONIC `ns` in milliseconds, modulo 2^32, never 0: a time
+ * that fits a 4-byte field, compared by its difference (lc_h1_ms_since)
+ * for spans under 49 days. */
+static inline uint32_t lc_h1_ms_stamp(int64_t ns)
+{
+	uint32_t ms = (uint32_t)(ns / 1000000);
+	return ms ? ms : 1;
+}
+
+static inline int64_t lc_h1_ms_since(uint32_t stamp, int64_t now_ns)
+{
+	return (int64_t)(uint32_t)(lc_h1_ms_stamp(now_ns) - stamp) * 1000000;
+}
 
 enum { LC_H2_GOAWAY_NONE, LC_H2_GOAWAY_WRITER, LC_H2_GOAWAY_DRAIN, LC_H2_GOAWAY_SENT };
 
+_Static_assert(sizeof(struct lc_h1) == 48, "the framing state is 48 bytes (track/fdtable.h)");
 _Static_assert(sizeof(struct lc_ws_side) == sizeof(struct lc_h1_side) &&
 		       __builtin_offsetof(struct lc_ws_side, pos) ==
 			       __builtin_offsetof(struct lc_h1_side, state),
@@ -162,15 +208,21 @@ struct lc_h1_edits {
 	struct lc_h1_edit e[LC_H1_MAX_EDITS];
 };
 
-static inline void lc_h1_enter(_Atomic uint8_t *flag)
+/* A program thread enters a read (`busy`: req_busy) or a write
+ * (resp_busy) of the connection, and leaves it (LC_H1_INSIDE). Plain
+ * loads and stores: the byte is its side's thread's. */
+static inline void lc_h1_enter(_Atomic uint8_t *busy)
 {
-	atomic_store_explicit(flag, 1, memory_order_relaxed);
+	uint8_t was = atomic_load_explicit(busy, memory_order_relaxed);
+	atomic_store_explicit(busy, was | LC_H1_INSIDE, memory_order_relaxed);
 }
 
-static inline void lc_h1_leave(_Atomic uint8_t *flag)
+static inline void lc_h1_leave(_Atomic uint8_t *busy)
 {
-	/* Release: a look that sees 0 sees the counts it was set for. */
-	atomic_store_explicit(flag, 0, memory_order_release);
+	/* Release: a look that sees LC_H1_INSIDE clear sees the counts it
+	 * was set for. */
+	uint8_t was = atomic_load_explicit(busy, memory_order_relaxed);
+	atomic_store_explicit(busy, was & ~LC_H1_INSIDE, memory_order_release);
 }
 
 /* A new connection: everything zero, the protocol LC_PROTO_UNKNOWN,
@@ -218,8 +270,9 @@ static inline void lc_h1_wrote(struct lc_h1 *h, const char *p, size_t n, bool cl
 				      memory_order_relaxed);
 		/* The common write, inline in the wrappers: more of a body of
 		 * known length. */
-		if (h->resp.state == LC_H1_STATE_BODY && n < h->resp.left) {
-			h->resp.left -= n;
+		uint64_t left = lc_h1_left(&h->resp);
+		if (h->resp.state == LC_H1_STATE_BODY && n < left) {
+			lc_h1_set_left(&h->resp, left - n);
 			return;
 		}
 	}

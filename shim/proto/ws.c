@@ -33,7 +33,7 @@ static int header_byte(struct lc_ws_side *s, unsigned char c, bool from_client)
 		    (opcode >= 0x8 && !(c & FIN)))
 			return LC_WS_NOT_WS;
 		s->first = c;
-		s->left = 0;
+		lc_ws_set_left(s, 0);
 		s->pos = 1;
 		return LC_WS_OK;
 	}
@@ -45,12 +45,17 @@ static int header_byte(struct lc_ws_side *s, unsigned char c, bool from_client)
 		if ((s->first & 0x0f) >= 0x8 && len7 > 125)
 			return LC_WS_NOT_WS; /* control payloads are short */
 		s->need = (uint8_t)(2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + (masked ? 4 : 0));
-		s->left = len7 < 126 ? len7 : 0;
+		lc_ws_set_left(s, len7 < 126 ? len7 : 0);
 		s->pos = 2;
 	} else {
 		unsigned extended = s->need - 2 - (from_client ? 4 : 0);
-		if (s->pos < 2 + extended)
-			s->left = s->left << 8 | c;
+		if (s->pos < 2 + extended) {
+			/* A frame of 1 TiB or more: not followed, as one that
+			 * is not WebSocket's (judged from the kernel's view). */
+			if (lc_ws_left(s) > LC_WS_LEFT_MAX >> 8)
+				return LC_WS_NOT_WS;
+			lc_ws_set_left(s, lc_ws_left(s) << 8 | c);
+		}
 		s->pos++;
 	}
 	return s->pos == s->need ? frame_begins(s) : LC_WS_OK;
@@ -60,9 +65,10 @@ int lc_ws_feed(struct lc_ws_side *s, const char *p, size_t n, bool from_client)
 {
 	int seen = LC_WS_OK;
 	while (n > 0) {
-		if (s->pos == 0 && s->left > 0) { /* a payload: skipped whole */
-			size_t skip = n < s->left ? n : (size_t)s->left;
-			s->left -= skip;
+		uint64_t left = lc_ws_left(s);
+		if (s->pos == 0 && left > 0) { /* a payload: skipped whole */
+			size_t skip = n < left ? n : (size_t)left;
+			lc_ws_set_left(s, left - skip);
 			p += skip;
 			n -= skip;
 			continue;

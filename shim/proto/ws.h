@@ -24,15 +24,34 @@
 extern const unsigned char lc_ws_close_going_away[LC_WS_CLOSE_LEN]
 	__attribute__((visibility("hidden")));
 
+/* One direction, 12 bytes: `left` is 40 bits, as an HTTP/1.x side's (a
+ * frame of 1 TiB or more is not followed), and `pos` sits where that
+ * side's state byte does (proto/http1.h). */
 struct lc_ws_side {
-	uint64_t left;	   /* payload bytes still to come; the extended length while in a header */
-	uint8_t pos;	   /* header bytes seen of the next frame (0: at a boundary) */
-	uint8_t need;	   /* header bytes this frame has (2, 4, 10; + 4 with a mask) */
-	uint8_t first;	   /* the header's first byte: FIN, RSV, opcode */
+	/* Payload bytes still to come; the extended length while in a
+	 * header: low word, high byte (lc_ws_left). */
+	uint32_t left_low;
+	uint8_t left_high;
+	uint8_t pos;	    /* header bytes seen of the next frame (0: at a boundary) */
+	uint8_t need;	    /* header bytes this frame has (2, 4, 10; + 4 with a mask) */
+	uint8_t first;	    /* the header's first byte: FIN, RSV, opcode */
 	uint8_t in_message; /* a fragmented data message has begun and not ended */
-	uint8_t closed;	   /* a Close frame went this way */
-	uint8_t pad[3];
+	uint8_t closed;	    /* a Close frame went this way */
+	uint8_t pad[2];
 };
+
+#define LC_WS_LEFT_MAX ((1ULL << 40) - 1)
+
+static inline uint64_t lc_ws_left(const struct lc_ws_side *s)
+{
+	return (uint64_t)s->left_high << 32 | s->left_low;
+}
+
+static inline void lc_ws_set_left(struct lc_ws_side *s, uint64_t n)
+{
+	s->left_low = (uint32_t)n;
+	s->left_high = (uint8_t)(n >> 32);
+}
 
 enum lc_ws_event {
 	LC_WS_OK = 0,
@@ -46,13 +65,13 @@ int lc_ws_feed(struct lc_ws_side *s, const char *p, size_t n, bool from_client);
 /* Between two frames and not inside a fragmented message. */
 static inline bool lc_ws_between_messages(const struct lc_ws_side *s)
 {
-	return s->pos == 0 && s->left == 0 && !s->in_message;
+	return s->pos == 0 && lc_ws_left(s) == 0 && !s->in_message;
 }
 
 /* Between two frames (a control frame may go between fragments). */
 static inline bool lc_ws_at_boundary(const struct lc_ws_side *s)
 {
-	return s->pos == 0 && s->left == 0;
+	return s->pos == 0 && lc_ws_left(s) == 0;
 }
 
 #endif

@@ -124,8 +124,9 @@ static bool shut_down(int fd, uint64_t ino, enum shut_if when)
  * scan found empty leave whole. */
 static bool say_goaway(struct lc_h1 *h, int fd, uint64_t ino)
 {
+	/* resp_busy: inside a frame, or a program thread inside a write */
 	if (!h || atomic_load(&h->proto) != LC_PROTO_H2 ||
-	    atomic_load_explicit(&h->in_write, memory_order_acquire) || atomic_load(&h->resp_busy))
+	    atomic_load_explicit(&h->resp_busy, memory_order_acquire))
 		return false;
 	/* Never before the program's SETTINGS (RFC 9113 3.4): a connection
 	 * it never spoke on is closed without one. No writer is inside, so
@@ -162,7 +163,7 @@ static bool say_ws_close(struct lc_fdtable *t, int fd, uint64_t ino, int64_t qui
 {
 	struct lc_h1 *h = lc_fdtable_h1(t, fd);
 	if (!h || atomic_load(&h->proto) != LC_PROTO_WS ||
-	    atomic_load_explicit(&h->in_write, memory_order_acquire) || atomic_load(&h->resp_busy))
+	    atomic_load_explicit(&h->resp_busy, memory_order_acquire))
 		return false;
 	uint8_t expected = LC_H2_GOAWAY_NONE;
 	if (!atomic_compare_exchange_strong(&h->h2_goaway, &expected, LC_H2_GOAWAY_DRAIN))
@@ -179,7 +180,7 @@ static bool say_ws_close(struct lc_fdtable *t, int fd, uint64_t ino, int64_t qui
 		lc_real_close(dup);
 	h->ins_sent = LC_WS_CLOSE_LEN; /* lastcall's Close, not the program's */
 	lc_h1_ws_note_quiet(h, quiet_ns);
-	atomic_store(&h->ws_goodbye_ns, lc_now_ns());
+	atomic_store(&h->ws_goodbye_ms, lc_h1_ms_stamp(lc_now_ns()));
 	atomic_store(&h->h2_goaway, LC_H2_GOAWAY_SENT);
 	return true;
 }
@@ -200,20 +201,22 @@ static void judge_websocket(struct lc_h1 *h, struct lc_conn_look *out)
 {
 	int64_t now = lc_now_ns();
 	if (atomic_load(&h->h2_goaway) == LC_H2_GOAWAY_SENT) {
-		int64_t since = atomic_load(&h->ws_goodbye_ns);
+		uint32_t since = atomic_load(&h->ws_goodbye_ms);
 		if (!since) { /* the program's own Close: waited for the same way */
-			int64_t unset = 0;
-			atomic_compare_exchange_strong(&h->ws_goodbye_ns, &unset, now);
-			since = now;
+			uint32_t unset = 0;
+			since = lc_h1_ms_stamp(now);
+			if (!atomic_compare_exchange_strong(&h->ws_goodbye_ms, &unset, since))
+				since = unset;
 		}
-		if (atomic_load(&h->last_close) || now - since >= WS_CLOSE_WAIT_NS) {
+		int64_t waited = lc_h1_ms_since(since, now);
+		if (atomic_load(&h->last_close) || waited >= WS_CLOSE_WAIT_NS) {
 			/* Done by the protocol only if the program said goodbye;
 			 * lastcall's Close was a guess (counted apart). */
 			out->finished = h->ins_sent != LC_WS_CLOSE_LEN;
 			return;
 		}
 		out->activity = LC_BUSY;
-		out->recheck_ns = since + WS_CLOSE_WAIT_NS;
+		out->recheck_ns = now + (WS_CLOSE_WAIT_NS - waited);
 		return;
 	}
 	int64_t quiet;
@@ -260,8 +263,8 @@ static enum trust framing_trusted(struct lc_h1 *h, const struct lc_conn_probe *p
 	 * without the protocol and cut). */
 	/* Loaded before the counts: a call that ended since saw its counts
 	 * committed (release/acquire), so they are in what is loaded below. */
-	bool in_read = atomic_load_explicit(&h->in_read, memory_order_acquire);
-	bool in_write = atomic_load_explicit(&h->in_write, memory_order_acquire);
+	bool in_read = atomic_load_explicit(&h->req_busy, memory_order_acquire) & LC_H1_INSIDE;
+	bool in_write = atomic_load_explicit(&h->resp_busy, memory_order_acquire) & LC_H1_INSIDE;
 	uint32_t kernel_read = (uint32_t)(p->bytes_received - p->unread);
 	uint32_t kernel_written = (uint32_t)(p->bytes_acked + p->unsent);
 	uint32_t read = atomic_load_explicit(&h->read_seen, memory_order_relaxed);

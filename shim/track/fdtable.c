@@ -8,16 +8,14 @@
 
 #define KIND_MASK 0xffULL
 #define GEN_ONE 0x100ULL
-/* One chunk's mapping: its entries, then their framing states. */
-#define CHUNK_BYTES (LC_FDTABLE_H1_OFFSET + sizeof(struct lc_h1) * LC_FDTABLE_CHUNK)
-_Static_assert(sizeof(struct lc_h1) == 64 && LC_FDTABLE_H1_OFFSET % 64 == 0,
-	       "each framing state fills one cache line of its own (fdtable.h)");
+/* One chunk's mapping: its records (entry and framing state). */
+#define CHUNK_BYTES (sizeof(struct lc_fd_record) * LC_FDTABLE_CHUNK)
 
 /* With the serving path's other data: its first chunk pointers follow the
  * real functions' slots on one page (base/hot.ld). */
 struct lc_fdtable lc_table LC_HOT_DATA(3);
 
-static struct lc_fd_entry *chunk_for(struct lc_fdtable *t, int fd)
+static struct lc_fd_record *chunk_for(struct lc_fdtable *t, int fd)
 {
 	if (fd < 0 || fd > LC_FDTABLE_MAX_FD)
 		return NULL;
@@ -26,30 +24,30 @@ static struct lc_fd_entry *chunk_for(struct lc_fdtable *t, int fd)
 
 static struct lc_fd_entry *entry_for(struct lc_fdtable *t, int fd)
 {
-	struct lc_fd_entry *chunk = chunk_for(t, fd);
-	return chunk ? &chunk[fd & (LC_FDTABLE_CHUNK - 1)] : NULL;
+	struct lc_fd_record *chunk = chunk_for(t, fd);
+	return chunk ? &chunk[fd & (LC_FDTABLE_CHUNK - 1)].entry : NULL;
 }
 
 /* mmap rather than malloc: we may run inside a program whose allocator is
  * not ours to call from every context, and chunks are never freed. */
 static struct lc_fd_entry *entry_alloc(struct lc_fdtable *t, int fd)
 {
-	struct lc_fd_entry *chunk = chunk_for(t, fd);
+	struct lc_fd_record *chunk = chunk_for(t, fd);
 	if (chunk || fd < 0 || fd > LC_FDTABLE_MAX_FD)
-		return chunk ? &chunk[fd & (LC_FDTABLE_CHUNK - 1)] : NULL;
+		return chunk ? &chunk[fd & (LC_FDTABLE_CHUNK - 1)].entry : NULL;
 	void *mem = mmap(NULL, CHUNK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
 			 0);
 	if (mem == MAP_FAILED)
 		return NULL;
-	struct lc_fd_entry *expected = NULL;
+	struct lc_fd_record *expected = NULL;
 	if (!atomic_compare_exchange_strong(&t->chunks[fd >> LC_FDTABLE_CHUNK_BITS], &expected,
-					    (struct lc_fd_entry *)mem)) {
+					    (struct lc_fd_record *)mem)) {
 		munmap(mem, CHUNK_BYTES); /* another thread installed it first */
 		chunk = expected;
 	} else {
 		chunk = mem;
 	}
-	return &chunk[fd & (LC_FDTABLE_CHUNK - 1)];
+	return &chunk[fd & (LC_FDTABLE_CHUNK - 1)].entry;
 }
 
 /* Moves an entry to a new state. Returns the kind that was replaced.
@@ -97,10 +95,10 @@ LC_SERVING bool lc_fdtable_set(struct lc_fdtable *t, int fd, enum lc_fd_kind kin
 
 LC_SERVING enum lc_fd_kind lc_fdtable_forget(struct lc_fdtable *t, int fd)
 {
-	struct lc_fd_entry *chunk = chunk_for(t, fd);
+	struct lc_fd_record *chunk = chunk_for(t, fd);
 	if (!chunk)
 		return LC_FD_FREE;
-	struct lc_fd_entry *e = &chunk[fd & (LC_FDTABLE_CHUNK - 1)];
+	struct lc_fd_entry *e = &chunk[fd & (LC_FDTABLE_CHUNK - 1)].entry;
 	if (lc_fd_state_kind(atomic_load_explicit(&e->state, memory_order_relaxed)) == LC_FD_FREE)
 		return LC_FD_FREE;
 	enum lc_fd_kind was = replace(e, LC_FD_FREE);
@@ -191,7 +189,7 @@ void lc_fdtable_adopt_ino(struct lc_fdtable *t, int fd, struct lc_fd_snapshot *s
 void lc_fdtable_reset(struct lc_fdtable *t)
 {
 	for (int i = 0; i < LC_FDTABLE_CHUNKS; i++) {
-		struct lc_fd_entry *chunk = atomic_exchange(&t->chunks[i], NULL);
+		struct lc_fd_record *chunk = atomic_exchange(&t->chunks[i], NULL);
 		if (chunk)
 			munmap(chunk, CHUNK_BYTES);
 	}

@@ -57,25 +57,27 @@ struct lc_fd_entry {
 	_Atomic uint32_t since;
 };
 
-/* A chunk is one mapping: LC_FDTABLE_CHUNK entries, then as many
- * connection framing states (proto/http1.h), found at a fixed offset.
- * Kept apart so that an entry stays 16 bytes (close and accept, which
- * never look at the framing, index entries with a shift and an add), and
- * so that each framing state, written at every read and write, has a
- * cache line of its own (64 bytes, aligned): threads serving neighbouring
- * descriptors never write the same line. The state beside its entry
- * (80-byte records) would save a page touched per read or write, about
- * 4 ns on the project's VM (doc/performance.md), not worth lines shared
- * between neighbours. */
-#define LC_FDTABLE_H1_OFFSET (sizeof(struct lc_fd_entry) * LC_FDTABLE_CHUNK)
+/* A descriptor's record: its entry and, beside it, its connection
+ * framing state (proto/http1.h): one 64-byte cache line, aligned, so that
+ * threads serving neighbouring descriptors never write the same line, and
+ * an accept, a close, a read or a write touches one line and one page of
+ * the table. A chunk is one mapping of LC_FDTABLE_CHUNK records. */
+struct lc_fd_record {
+	_Alignas(64) struct lc_fd_entry entry;
+	struct lc_h1 h1;
+};
 
-static inline struct lc_h1 *lc_fdtable_entry_h1(struct lc_fd_entry *chunk, int fd)
+_Static_assert(sizeof(struct lc_fd_record) == 64,
+	       "a descriptor's record is one cache line (doc/performance.md: RSS at 10,000 "
+	       "connections)");
+
+static inline struct lc_h1 *lc_fdtable_entry_h1(struct lc_fd_record *chunk, int fd)
 {
-	return (struct lc_h1 *)((char *)chunk + LC_FDTABLE_H1_OFFSET) + (fd & (LC_FDTABLE_CHUNK - 1));
+	return &chunk[fd & (LC_FDTABLE_CHUNK - 1)].h1;
 }
 
 struct lc_fdtable {
-	_Atomic(struct lc_fd_entry *) chunks[LC_FDTABLE_CHUNKS];
+	_Atomic(struct lc_fd_record *) chunks[LC_FDTABLE_CHUNKS];
 	_Atomic int max_fd;
 };
 
@@ -191,28 +193,26 @@ static inline enum lc_fd_kind lc_fdtable_kind(struct lc_fdtable *t, int fd)
 {
 	if (fd < 0 || fd > LC_FDTABLE_MAX_FD)
 		return LC_FD_FREE;
-	struct lc_fd_entry *chunk =
+	struct lc_fd_record *chunk =
 		atomic_load_explicit(&t->chunks[fd >> LC_FDTABLE_CHUNK_BITS], memory_order_acquire);
 	if (!chunk)
 		return LC_FD_FREE;
-	return lc_fd_state_kind(
-		atomic_load_explicit(&chunk[fd & (LC_FDTABLE_CHUNK - 1)].state, memory_order_acquire));
+	return lc_fd_state_kind(atomic_load_explicit(&chunk[fd & (LC_FDTABLE_CHUNK - 1)].entry.state,
+						     memory_order_acquire));
 }
 
 /* The protocol state of a connection's entry, for the hooks of the
  * program's reads and writes: NULL unless `fd` is recorded as a
  * connection. Decided by the state's own protocol byte, which every
  * change of the entry's kind keeps in step (LC_PROTO_NONE unless a
- * connection), not by the entry: a read or a write then touches the
- * framing state's page alone, not the entry's too (a TLB miss after the
- * system call, about 4 ns on the project's VM: doc/performance.md). The
+ * connection): one load, of the line the tracker then writes. The
  * entry may be stale (a close lastcall did not see): whoever changes the
  * program's bytes on its word checks the socket's identity first. */
 static inline struct lc_h1 *lc_fdtable_h1(struct lc_fdtable *t, int fd)
 {
 	if (fd < 0 || fd > LC_FDTABLE_MAX_FD)
 		return NULL;
-	struct lc_fd_entry *chunk =
+	struct lc_fd_record *chunk =
 		atomic_load_explicit(&t->chunks[fd >> LC_FDTABLE_CHUNK_BITS], memory_order_acquire);
 	if (!chunk)
 		return NULL;

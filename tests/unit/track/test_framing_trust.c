@@ -89,7 +89,7 @@ static void a_call_in_flight_never_condemns(void **state)
 	(void)state;
 	struct pair p;
 	connect_pair(&p);
-	lc_h1_enter(&p.h->in_write);
+	lc_h1_enter(&p.h->resp_busy);
 	write_unseen(&p);
 	for (int i = 0; i < 5; i++) {
 		struct lc_conn_look l = look(&p);
@@ -98,7 +98,7 @@ static void a_call_in_flight_never_condemns(void **state)
 	}
 	/* the call returns: the tracker sees the bytes */
 	lc_h1_wrote(p.h, response, sizeof response - 1, false, NULL, 0);
-	lc_h1_leave(&p.h->in_write);
+	lc_h1_leave(&p.h->resp_busy);
 	struct lc_conn_look l = look(&p);
 	assert_true(l.by_protocol);
 	assert_int_equal(lc_h1_judge(p.h), LC_H1_BETWEEN);
@@ -128,13 +128,13 @@ static void a_blocked_read_does_not_shield_unseen_writes(void **state)
 	(void)state;
 	struct pair p;
 	connect_pair(&p);
-	lc_h1_enter(&p.h->in_read);
+	lc_h1_enter(&p.h->req_busy);
 	write_unseen(&p);
 	look(&p);
 	struct lc_conn_look second = look(&p);
 	assert_false(second.by_protocol);
 	assert_int_equal(atomic_load(&p.h->proto), LC_PROTO_LOST);
-	lc_h1_leave(&p.h->in_read);
+	lc_h1_leave(&p.h->req_busy);
 	close_pair(&p);
 }
 
@@ -146,11 +146,11 @@ static void counts_that_agree_are_trusted_during_a_blocked_read(void **state)
 	assert_int_equal(write(p.conn, response, sizeof response - 1), sizeof response - 1);
 	lc_h1_wrote(p.h, response, sizeof response - 1, false, NULL, 0);
 	/* a thread blocked reading the next request (a threaded server) */
-	lc_h1_enter(&p.h->in_read);
+	lc_h1_enter(&p.h->req_busy);
 	struct lc_conn_look l = look(&p);
 	assert_true(l.by_protocol);
 	assert_int_equal(lc_h1_judge(p.h), LC_H1_BETWEEN);
-	lc_h1_leave(&p.h->in_read);
+	lc_h1_leave(&p.h->req_busy);
 	close_pair(&p);
 }
 

@@ -666,8 +666,10 @@ LC_SERVING_CORE static const char *fields_at_once(const char *line, const char *
  * changed. */
 LC_SERVING_CORE static size_t response_at_once(struct lc_h1 *h, const char *p, size_t n)
 {
-	if (n < 16 || memcmp(p, "HTTP/1.", 7) != 0 || (p[7] != '0' && p[7] != '1') || p[8] != ' ' ||
-	    p[9] < '1' || p[9] > '9' || p[10] < '0' || p[10] > '9' || p[11] < '0' || p[11] > '9')
+	/* A CR that ended the last write wants an LF first (step()). */
+	if ((h->resp.flags & F_CR_PENDING) || n < 16 || memcmp(p, "HTTP/1.", 7) != 0 ||
+	    (p[7] != '0' && p[7] != '1') || p[8] != ' ' || p[9] < '1' || p[9] > '9' ||
+	    p[10] < '0' || p[10] > '9' || p[11] < '0' || p[11] > '9')
 		return 0;
 	if (p[9] == '1' && p[10] == '0' && p[11] == '1')
 		return 0; /* a 101: the byte machine reads its Upgrade (h2c or not) */
@@ -721,6 +723,8 @@ LC_SERVING_CORE bool lc_h1_target_ok(const char *p, const char *end)
  * checked as the byte machine checks it; HTTP/2's "PRI" is left to it. */
 LC_SERVING_CORE static size_t request_at_once(struct lc_h1 *h, const char *p, size_t n)
 {
+	if (h->req.flags & F_CR_PENDING)
+		return 0; /* a CR that ended the last read wants an LF first (step()) */
 	size_t m = 0;
 	if (n >= 4 && memcmp(p, "GET ", 4) == 0)
 		m = 3; /* most requests: one compare instead of the loop */

@@ -630,11 +630,14 @@ LC_SERVING_CORE static const char *fields_at_once(const char *line, const char *
 		const char *v = line + name_len + 1, *end = lf - 1; /* the value */
 		if (id == H_CONTENT_LENGTH) {
 			t->flags |= F_CONTENT_LENGTH;
+			/* at most LC_H1_LEFT_MAX: times 10 plus 9 fits 64 bits */
 			uint64_t length = 0;
 			for (; v < end; v++) {
-				if (*v >= '0' && *v <= '9' && length <= (LC_H1_LEFT_MAX - 9) / 10)
+				if (*v >= '0' && *v <= '9')
 					length = length * 10 + (uint64_t)(*v - '0');
 				else if (!is_ows(*v))
+					return NULL;
+				if (length > LC_H1_LEFT_MAX)
 					return NULL;
 			}
 			SET_LEFT(t, length);
@@ -1023,11 +1026,12 @@ static size_t step(struct feed *f, const char *p, size_t n)
 		if (s->header == H_CONTENT_LENGTH) {
 			size_t i = 0;
 			for (; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
-				if (LEFT(s) > (LC_H1_LEFT_MAX - 9) / 10) {
+				uint64_t length = LEFT(s) * 10 + (uint64_t)(p[i] - '0');
+				if (length > LC_H1_LEFT_MAX) {
 					give_up(h, s);
 					return n;
 				}
-				SET_LEFT(s, LEFT(s) * 10 + (uint64_t)(p[i] - '0'));
+				SET_LEFT(s, length);
 			}
 			if (i)
 				return i;
@@ -1087,11 +1091,12 @@ static size_t step(struct feed *f, const char *p, size_t n)
 			return 1;
 		}
 		int v = hex_value(c);
-		if (v < 0 || LEFT(s) > (LC_H1_LEFT_MAX >> 4)) {
+		uint64_t size = (LEFT(s) << 4) | (uint64_t)v;
+		if (v < 0 || size > LC_H1_LEFT_MAX) {
 			give_up(h, s);
 			return n;
 		}
-		SET_LEFT(s, (LEFT(s) << 4) | (uint64_t)v);
+		SET_LEFT(s, size);
 		if (s->pos < UINT8_MAX)
 			s->pos++;
 		return 1;

@@ -52,9 +52,10 @@ static int header_byte(struct lc_ws_side *s, unsigned char c, bool from_client)
 		if (s->pos < 2 + extended) {
 			/* A frame of 1 TiB or more: not followed, as one that
 			 * is not WebSocket's (judged from the kernel's view). */
-			if (lc_ws_left(s) > LC_WS_LEFT_MAX >> 8)
+			uint64_t length = lc_ws_left(s) << 8 | c;
+			if (length > LC_WS_LEFT_MAX)
 				return LC_WS_NOT_WS;
-			lc_ws_set_left(s, lc_ws_left(s) << 8 | c);
+			lc_ws_set_left(s, length);
 		}
 		s->pos++;
 	}

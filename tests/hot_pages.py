@@ -11,10 +11,9 @@ one 4 KiB page, and the hot real-function slots, the closing flag, the
 phase and the running process (loaded by every accept), the signalfd
 count (by every close), the flag of the program's first thread (by every
 pthread_create) and the descriptor table's first chunk pointer on
-another. A TLB miss per
-page touched after a system call is what this saves (doc/performance.md);
-a function grown past the page, a new slot, or a linker that ignores the
-script would split them silently.
+another. A TLB miss per page touched after a system call is what this
+saves (doc/performance.md); a function grown past the page, a new slot,
+or a linker that ignores the script would split them silently.
 """
 import subprocess
 import sys

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "proto/h2.h"
+#include "proto/len40.h"
 #include "proto/ws.h"
 
 enum lc_proto {
@@ -67,7 +68,7 @@ enum lc_proto {
  * chunk of 1 TiB or more is not followed (LC_PROTO_LOST: judged from the
  * kernel's view). 40 bits rather than 64 keep a side to 12 bytes, and the
  * whole state to 48 (below). */
-#define LC_H1_LEFT_MAX ((1ULL << 40) - 1)
+#define LC_H1_LEFT_MAX LC_LEN40_MAX
 
 /* 12 bytes. */
 struct lc_h1_side {
@@ -86,13 +87,12 @@ struct lc_h1_side {
 
 static inline uint64_t lc_h1_left(const struct lc_h1_side *s)
 {
-	return (uint64_t)s->left_high << 32 | s->left_low;
+	return lc_len40(s->left_low, s->left_high);
 }
 
 static inline void lc_h1_set_left(struct lc_h1_side *s, uint64_t n)
 {
-	s->left_low = (uint32_t)n;
-	s->left_high = (uint8_t)(n >> 32);
+	lc_len40_set(&s->left_low, &s->left_high, n);
 }
 
 /* A side's busy byte (req_busy, resp_busy): what it is in, as bits. */

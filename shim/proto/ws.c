@@ -53,7 +53,7 @@ static int header_byte(struct lc_ws_side *s, unsigned char c, bool from_client)
 			/* A frame of 1 TiB or more: not followed, as one that
 			 * is not WebSocket's (judged from the kernel's view). */
 			uint64_t length = lc_ws_left(s) << 8 | c;
-			if (length > LC_WS_LEFT_MAX)
+			if (length > LC_LEN40_MAX)
 				return LC_WS_NOT_WS;
 			lc_ws_set_left(s, length);
 		}

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto/len40.h"
+
 /* Close, 1001 "going away", from the server: unmasked. */
 #define LC_WS_CLOSE_LEN 4
 extern const unsigned char lc_ws_close_going_away[LC_WS_CLOSE_LEN]
@@ -40,17 +42,14 @@ struct lc_ws_side {
 	uint8_t pad[2];
 };
 
-#define LC_WS_LEFT_MAX ((1ULL << 40) - 1)
-
 static inline uint64_t lc_ws_left(const struct lc_ws_side *s)
 {
-	return (uint64_t)s->left_high << 32 | s->left_low;
+	return lc_len40(s->left_low, s->left_high);
 }
 
 static inline void lc_ws_set_left(struct lc_ws_side *s, uint64_t n)
 {
-	s->left_low = (uint32_t)n;
-	s->left_high = (uint8_t)(n >> 32);
+	lc_len40_set(&s->left_low, &s->left_high, n);
 }
 
 enum lc_ws_event {

@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Link-level check of shim/base/hot.ld: what every keep-alive request
 of a read()/write() server runs and loads sits on two pages of
-liblastcall.so, one of code and one of data.
+liblastcall.so, one of code and one of data, and what a new connection
+runs besides on one more page of code.
 
     tests/hot_pages.py LIBRARY
 
 Reads the library's symbol table (`nm`) and fails, naming the symbols,
 unless the serving core (LC_SERVING_CORE in shim/base/export.h) lies on
-one 4 KiB page, and the hot real-function slots, the closing flag, the
+one 4 KiB page, the connection path (LC_CONNECTION: accept, epoll_ctl,
+close, pthread_create and the table's entry) on one other, and the hot
+real-function slots, the closing flag, the
 phase and the running process (loaded by every accept), the signalfd
 count (by every close), the flag of the program's first thread (by every
 pthread_create) and the descriptor table's first chunk pointer on
@@ -33,6 +36,16 @@ HELPERS = ["request_at_once", "response_at_once", "fields_at_once", "head_done",
            "own_read", "own_write", "own_epoll_wait", "epoll_wait"]
 
 
+# What a new connection runs besides (make bench, step footprint,
+# connection per request): the wrappers and what they call.
+CONNECTION = ["accept", "accept4", "epoll_ctl", "close", "__close", "pthread_create",
+              "lc_accept", "lc_epoll_ctl", "lc_close", "lc_fdtable_set", "lc_fdtable_forget",
+              "lc_h1_reset", "lc_real_epoll_ctl", "lc_real_pthread_create"]
+# Its static helpers, where the compiler kept them apart.
+CONNECTION_HELPERS = ["track_accepted", "close_recorded", "own_close", "own_accept",
+                      "own_accept4"]
+
+
 def check_code(library, addresses, ends):
     missing = [n for n in CORE if n not in addresses]
     if missing:
@@ -42,7 +55,17 @@ def check_code(library, addresses, ends):
     if len(pages) != 1:
         spread = ", ".join(f"{n} {addresses[n]:#x}-{ends[n]:#x}" for n in core)
         sys.exit(f"hot_pages: the serving core spans {len(pages)} pages: {spread}")
-    print(f"hot_pages: serving core ({len(core)} functions) on page {pages.pop()}")
+    core_page = pages.pop()
+    print(f"hot_pages: serving core ({len(core)} functions) on page {core_page}")
+    missing = [n for n in CONNECTION if n not in addresses]
+    if missing:
+        sys.exit(f"hot_pages: {', '.join(missing)} not in {library} (renamed?)")
+    path = CONNECTION + [n for n in CONNECTION_HELPERS if n in addresses]
+    pages = {a // PAGE for n in path for a in (addresses[n], ends[n])}
+    if len(pages) != 1 or core_page in pages:
+        spread = ", ".join(f"{n} {addresses[n]:#x}-{ends[n]:#x}" for n in path)
+        sys.exit(f"hot_pages: the connection path is not on one page of its own: {spread}")
+    print(f"hot_pages: connection path ({len(path)} functions) on page {pages.pop()}")
 
 
 def main():

@@ -10,12 +10,15 @@
  * page of code or data touched costs a TLB miss, about 4 ns on the
  * project's VM (doc/performance.md). LC_SERVING_CORE is what a server
  * that reads and writes with read() and write() runs: shim/base/hot.ld
- * puts it first, from a page boundary, on one page (tests/hot_pages.py
- * checks it); the code a new connection runs (accept, epoll_ctl, close,
- * the table's entry) and the other wrappers (recv, send, writev, ...)
- * follow. */
+ * puts it first, from a page boundary, on one page. LC_CONNECTION is what
+ * a new connection runs besides (accept, epoll_ctl, close, the table's
+ * entry, pthread_create for a server with a thread per connection): on
+ * the next page, whole, so that each of those calls touches one page of
+ * lastcall's code where it touched two (tests/hot_pages.py checks both).
+ * The other wrappers (recv, send, writev, ...) follow (LC_SERVING). */
 #define LC_SERVING_CORE __attribute__((section(".text.hot.lastcall_serving.1")))
-#define LC_SERVING __attribute__((section(".text.hot.lastcall_serving.2")))
+#define LC_CONNECTION __attribute__((section(".text.hot.lastcall_serving.2")))
+#define LC_SERVING __attribute__((section(".text.hot.lastcall_serving.3")))
 
 /* The data every read and write of a connection loads: the real
  * functions' slots, the closing flag and the descriptor table's chunk

@@ -256,17 +256,17 @@ LC_SERVING static int own_epoll_pwait(int epfd, struct epoll_event *events, int 
 	return (int)raw_syscall6(SYS_epoll_pwait, epfd, (long)events, max, timeout, (long)mask, 8);
 }
 
-LC_SERVING static int own_close(int fd)
+LC_CONNECTION static int own_close(int fd)
 {
 	return (int)raw_syscall6(SYS_close, fd, 0, 0, 0, 0, 0);
 }
 
-LC_SERVING static int own_accept(int fd, struct sockaddr *addr, socklen_t *len)
+LC_CONNECTION static int own_accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
 	return (int)raw_syscall6(SYS_accept, fd, (long)addr, (long)len, 0, 0, 0);
 }
 
-LC_SERVING static int own_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+LC_CONNECTION static int own_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
 	return (int)raw_syscall6(SYS_accept4, fd, (long)addr, (long)len, flags, 0, 0);
 }
@@ -462,7 +462,7 @@ void lc_real_bind_hot(void)
  * LC_SERVING), not on pages of their own. */
 _Atomic(void *) lc_real_pthread_create_slot LC_HOT_DATA(1);
 
-LC_SERVING int lc_real_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+LC_CONNECTION int lc_real_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
 				      void *(*start)(void *), void *arg)
 {
 	int (*real_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *) =
@@ -494,7 +494,7 @@ int lc_real_listen(int fd, int backlog)
  * rest of a new connection's data, not on a page of its own. */
 _Atomic(void *) lc_real_epoll_ctl_slot LC_HOT_DATA(1);
 
-LC_SERVING int lc_real_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
+LC_CONNECTION int lc_real_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 {
 	int (*real_fn)(int, int, int, struct epoll_event *) =
 		bound(&lc_real_epoll_ctl_slot, "epoll_ctl");

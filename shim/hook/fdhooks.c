@@ -214,7 +214,7 @@ static int accept_failed_einval(const struct accept_call *c);
  * identity for now is the peer's (LC_FD_PEER_ID), no system call. Out of
  * line: inlined, its registers would cost every accept that finds no
  * connection. */
-LC_SERVING __attribute__((noinline)) static void track_accepted(int fd,
+LC_CONNECTION __attribute__((noinline)) static void track_accepted(int fd,
 								 const struct accept_call *c)
 {
 	const void *addr = c->addr ? (const void *)c->addr : &c->peer;
@@ -235,7 +235,7 @@ static inline int real_accept(int fd, struct sockaddr *addr, socklen_t *len, int
 	return is_accept4 ? lc_real_accept4(fd, addr, len, flags) : lc_real_accept(fd, addr, len);
 }
 
-LC_SERVING int lc_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags,
+LC_CONNECTION int lc_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags,
 			 int is_accept4)
 {
 	lc_activate();
@@ -324,7 +324,7 @@ static int close_recorded(int fd);
  * shutdown, fails with ENOENT -- lighttpd logged "fdevent event_del
  * failed on fd 3" at every stop under lastcall. The registration is gone,
  * as the removal asked; a change is moot on a socket that never wakes. */
-LC_SERVING int lc_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
+LC_CONNECTION int lc_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 {
 	int saved = errno;
 	int r = lc_real_epoll_ctl(epfd, op, fd, event);
@@ -337,7 +337,7 @@ LC_SERVING int lc_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 	return r;
 }
 
-LC_SERVING int lc_close(int fd)
+LC_CONNECTION int lc_close(int fd)
 {
 	/* The common case: serving, a descriptor with no entry, no signalfd in
 	 * the program. Three loads and a tail call; see bench/. */
@@ -350,7 +350,7 @@ LC_SERVING int lc_close(int fd)
 }
 
 /* Out of line, so that the common case above needs no stack frame. */
-LC_SERVING __attribute__((noinline)) static int close_recorded(int fd)
+LC_CONNECTION __attribute__((noinline)) static int close_recorded(int fd)
 {
 	if (lc_phase() >= LC_PHASE_NOTICED)
 		note_leaving(fd);

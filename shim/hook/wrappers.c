@@ -50,7 +50,7 @@ LC_EXPORT void _Exit(int status)
 /* The program's threads: from its first, or its first cancellation, its
  * calls go through glibc's functions (base/real.h). lastcall's own
  * threads do not come here (base/thread.c). */
-LC_EXPORT LC_SERVING int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+LC_EXPORT LC_CONNECTION int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
 					void *(*start)(void *), void *arg)
 {
 	lc_real_program_threads();
@@ -83,12 +83,12 @@ LC_EXPORT int killpg(pid_t group, int sig)
 	return lc_kill(-group, sig);
 }
 
-LC_EXPORT LC_SERVING int accept(int fd, struct sockaddr *addr, socklen_t *len)
+LC_EXPORT LC_CONNECTION int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
 	return lc_accept(fd, addr, len, 0, 0);
 }
 
-LC_EXPORT LC_SERVING int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+LC_EXPORT LC_CONNECTION int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
 	return lc_accept(fd, addr, len, flags, 1);
 }
@@ -98,7 +98,7 @@ LC_EXPORT int listen(int fd, int backlog)
 	return lc_listen(fd, backlog);
 }
 
-LC_EXPORT LC_SERVING int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
+LC_EXPORT LC_CONNECTION int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 {
 	return lc_epoll_ctl(epfd, op, fd, event);
 }
@@ -117,12 +117,12 @@ LC_EXPORT LC_SERVING int epoll_pwait(int epfd, struct epoll_event *events, int m
 	return lc_real_epoll_pwait(epfd, events, max, timeout, mask);
 }
 
-LC_EXPORT LC_SERVING int close(int fd)
+LC_EXPORT LC_CONNECTION int close(int fd)
 {
 	return lc_close(fd);
 }
 
-LC_EXPORT LC_SERVING int __close(int fd)
+LC_EXPORT LC_CONNECTION int __close(int fd)
 {
 	return lc_close(fd);
 }

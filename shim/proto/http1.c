@@ -125,7 +125,7 @@ static inline int hex_value(char c)
 	return -1;
 }
 
-LC_SERVING void lc_h1_reset(struct lc_h1 *h)
+LC_CONNECTION void lc_h1_reset(struct lc_h1 *h)
 {
 	memset(h, 0, sizeof *h); /* LC_PROTO_NONE meanwhile */
 	atomic_store_explicit(&h->proto, LC_PROTO_UNKNOWN, memory_order_release);

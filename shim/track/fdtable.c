@@ -69,7 +69,7 @@ static enum lc_fd_kind replace(struct lc_fd_entry *e, enum lc_fd_kind kind)
 	return lc_fd_state_kind(old);
 }
 
-LC_SERVING bool lc_fdtable_set(struct lc_fdtable *t, int fd, enum lc_fd_kind kind, uint64_t ino,
+LC_CONNECTION bool lc_fdtable_set(struct lc_fdtable *t, int fd, enum lc_fd_kind kind, uint64_t ino,
 			       uint32_t since)
 {
 	struct lc_fd_entry *e = entry_alloc(t, fd);
@@ -93,7 +93,7 @@ LC_SERVING bool lc_fdtable_set(struct lc_fdtable *t, int fd, enum lc_fd_kind kin
 	return true;
 }
 
-LC_SERVING enum lc_fd_kind lc_fdtable_forget(struct lc_fdtable *t, int fd)
+LC_CONNECTION enum lc_fd_kind lc_fdtable_forget(struct lc_fdtable *t, int fd)
 {
 	struct lc_fd_record *chunk = chunk_for(t, fd);
 	if (!chunk)

@@ -692,7 +692,10 @@ def main():
         if only and name.split()[0] not in only:
             continue
         print(f"bench: {name} ...", file=sys.stderr, flush=True)
+        step_started = time.monotonic()
         step()
+        print(f"bench: {name}: {time.monotonic() - step_started:.0f} s", file=sys.stderr,
+              flush=True)
     print_table()
     print(f"\n(measured in {time.monotonic() - started:.0f} s on {os.cpu_count()} cores; "
           f"{busy:.0%} busy before the run)")

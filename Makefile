@@ -48,7 +48,7 @@ FUZZ_SECONDS ?= 20
 BENCH_BINS := $(BUILD)/bench/calls $(BUILD)/bench/hold_server $(BUILD)/bench/thread_server \
 	      $(BUILD)/bench/after_syscall \
 	      $(BUILD)/bench/kernel_stub.so \
-	      $(BUILD)/bench/null_interposer.so
+	      $(BUILD)/bench/null_interposer.so $(BUILD)/bench/liblastcall-noframing.so
 TEST_SERVERS := $(patsubst tests/e2e/servers/%.c,$(BUILD)/tests/servers/%,$(wildcard tests/e2e/servers/*.c))
 
 .PHONY: build-deps demo-deps all programs layers test unit e2e demo bench fuzz run-fuzz sanitize install clean deps bench-deps fuzz-deps
@@ -98,6 +98,19 @@ $(BUILD)/bench/%: bench/%.c | $(BUILD)/bench
 # Preloaded by bench/run.py beside (or instead of) the library.
 $(BUILD)/bench/%.so: bench/%.c | $(BUILD)/bench
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -fPIC -shared -fvisibility=hidden -o $@ $< -ldl
+
+# lastcall without its HTTP/1.x framing (shim/proto/http1.c,
+# LC_BENCH_NO_FRAMING): bench/run.py's step "framing" tells the framing's
+# cost from the rest of lastcall's.
+NOFRAMING_OBJS := $(filter-out $(BUILD)/lib/proto/http1.o,$(LIB_OBJS)) \
+		  $(BUILD)/bench/noframing/http1.o
+$(BUILD)/bench/noframing/http1.o: shim/proto/http1.c $(LIB_HDRS) | $(BUILD)/bench
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) $(CFLAGS) -DLC_BENCH_NO_FRAMING -c $< -o $@
+
+$(BUILD)/bench/liblastcall-noframing.so: $(NOFRAMING_OBJS) shim/base/hot.ld
+	$(CC) -shared $(CFLAGS) -Wl,--no-undefined -Wl,-T,shim/base/hot.ld -o $@ \
+		$(NOFRAMING_OBJS) -ldl -lpthread
 
 # The parsers alone, built with clang's libFuzzer, ASan and UBSan.
 FUZZ_SRCS := shim/base/config.c shim/tell/health_request.c

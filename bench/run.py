@@ -27,6 +27,8 @@ LIBRARY = os.path.join(BUILD, "liblastcall.so")
 CALLS = os.path.join(OUT, "calls")
 KERNEL_STUB = os.path.join(OUT, "kernel_stub.so")
 NULL_INTERPOSER = os.path.join(OUT, "null_interposer.so")
+# lastcall built without its HTTP/1.x framing (Makefile, LC_BENCH_NO_FRAMING)
+NO_FRAMING = os.path.join(OUT, "liblastcall-noframing.so")
 HOLD_SERVER = os.path.join(OUT, "hold_server")
 THREAD_SERVER = os.path.join(OUT, "thread_server")
 AFTER_SYSCALL = os.path.join(OUT, "after_syscall")
@@ -418,6 +420,38 @@ def bench_interleaved():
                    ">= 0.99" if preload == LIBRARY else "", holds)
 
 
+# The one-process rows' cost taken apart: lastcall, lastcall built
+# without its HTTP/1.x framing (nothing recognised, nothing followed: the
+# wrappers, the table and lastcall's own system calls remain) and a
+# do-nothing interposer, run by turns. Not in a plain `make bench` (it
+# would add a minute); `bench/run.py framing` runs it.
+FRAMING_VARIANTS = [
+    ("do-nothing interposer", NULL_INTERPOSER),
+    ("lastcall without its HTTP/1.x framing (a bench build)", NO_FRAMING),
+    ("lastcall", LIBRARY),
+]
+
+
+def bench_framing():
+    """What the HTTP/1.x framing costs on its own: the one-process rows
+    for the builds above, by turns, medians of AB_RUNS runs."""
+    for server in AB_SERVERS:
+        runs = {name: [] for name, _ in FRAMING_VARIANTS}
+        for _ in range(AB_RUNS):
+            for name, preload in FRAMING_VARIANTS:
+                runs[name].append(ab_run(server, preload))
+        per = "req" if server[3] else "connection"
+        for name, _ in FRAMING_VARIANTS:
+            ratio = statistics.median(libc / symbol for symbol, libc in runs[name])
+            extra = statistics.median(symbol - libc for symbol, libc in runs[name])
+            spread = " ".join(f"{symbol - libc:+.0f}" for symbol, libc in runs[name])
+            record("what the framing costs, one process both ways", f"{server[0]}, {name}",
+                   f"{statistics.median(libc for _, libc in runs[name]):.0f}",
+                   f"{statistics.median(symbol for symbol, _ in runs[name]):.0f}",
+                   f"{ratio:.3f} ({extra:+.0f} ns/{per}; runs {spread})", server[4], "",
+                   "(context)")
+
+
 def bench_after_syscall():
     """The machine's part of a wrapper's cost through the kernel: what a
     page touched and a function returned from cost right after a system
@@ -672,6 +706,10 @@ def machine_busy(seconds=1.0):
     return 1 - (idle1 - idle0) / max(1, total1 - total0)
 
 
+# Steps that run only when named (bench/run.py framing).
+ON_REQUEST = {"framing"}
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     tmp = os.path.join(OUT, "tmp")
@@ -686,10 +724,12 @@ def main():
              ("interleaved", bench_interleaved), ("after", bench_after_syscall),
              ("footprint", bench_footprint),
              ("exit latency", bench_exit_latency), ("shutdown", lambda: bench_shutdown(plot)),
-             ("memory", bench_memory)]
+             ("memory", bench_memory), ("framing", bench_framing)]
     only = sys.argv[1:]
     for name, step in steps:
         if only and name.split()[0] not in only:
+            continue
+        if not only and name in ON_REQUEST:
             continue
         print(f"bench: {name} ...", file=sys.stderr, flush=True)
         step_started = time.monotonic()

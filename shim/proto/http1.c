@@ -1187,6 +1187,12 @@ LC_SERVING_CORE void lc_h1_read(struct lc_h1 *h, const char *p, size_t n)
 {
 	uint32_t before = LOAD(h->read_seen);
 	STORE(h->read_seen, before + (uint32_t)n);
+#ifdef LC_BENCH_NO_FRAMING
+	/* A build for bench/run.py's step "framing" alone: no connection is
+	 * recognised, so none is followed, to tell the framing's cost from
+	 * the rest of lastcall's. */
+	return;
+#endif
 	/* Whole request heads on an HTTP/1.x connection, or the first one
 	 * on a new connection, as they nearly always come: read_other would
 	 * do the same with them (request_at_once takes no "PRI", with which

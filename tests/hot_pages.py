@@ -40,7 +40,8 @@ HELPERS = ["request_at_once", "response_at_once", "fields_at_once", "head_done",
 # connection per request): the wrappers and what they call.
 CONNECTION = ["accept", "accept4", "epoll_ctl", "close", "__close", "pthread_create",
               "lc_accept", "lc_epoll_ctl", "lc_close", "lc_fdtable_set", "lc_fdtable_forget",
-              "lc_h1_reset", "lc_real_epoll_ctl", "lc_real_pthread_create"]
+              "lc_h1_reset", "lc_real_epoll_ctl", "lc_real_pthread_create",
+              "lc_real_program_threads"]
 # Its static helpers, where the compiler kept them apart.
 CONNECTION_HELPERS = ["track_accepted", "close_recorded", "own_close", "own_accept",
                       "own_accept4"]

@@ -392,7 +392,7 @@ static void own_calls_begin(void)
 #endif
 }
 
-LC_SERVING void lc_real_program_threads(void)
+LC_CONNECTION void lc_real_program_threads(void)
 {
 	if (atomic_load_explicit(&program_threads, memory_order_acquire))
 		return;
@@ -459,7 +459,7 @@ void lc_real_bind_hot(void)
 
 /* A server that starts a thread per connection comes here for each: its
  * slot and code sit with the rest of a new connection's (LC_HOT_DATA,
- * LC_SERVING), not on pages of their own. */
+ * LC_CONNECTION), not on pages of their own. */
 _Atomic(void *) lc_real_pthread_create_slot LC_HOT_DATA(1);
 
 LC_CONNECTION int lc_real_pthread_create(pthread_t *thread, const pthread_attr_t *attr,

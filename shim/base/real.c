@@ -463,7 +463,7 @@ void lc_real_bind_hot(void)
 _Atomic(void *) lc_real_pthread_create_slot LC_HOT_DATA(1);
 
 LC_CONNECTION int lc_real_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
-				      void *(*start)(void *), void *arg)
+					 void *(*start)(void *), void *arg)
 {
 	int (*real_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *) =
 		bound(&lc_real_pthread_create_slot, "pthread_create");

@@ -215,7 +215,7 @@ static int accept_failed_einval(const struct accept_call *c);
  * line: inlined, its registers would cost every accept that finds no
  * connection. */
 LC_CONNECTION __attribute__((noinline)) static void track_accepted(int fd,
-								 const struct accept_call *c)
+								    const struct accept_call *c)
 {
 	const void *addr = c->addr ? (const void *)c->addr : &c->peer;
 	socklen_t len = c->addr ? *c->len : c->peer_len;
@@ -236,7 +236,7 @@ static inline int real_accept(int fd, struct sockaddr *addr, socklen_t *len, int
 }
 
 LC_CONNECTION int lc_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags,
-			 int is_accept4)
+			    int is_accept4)
 {
 	lc_activate();
 	/* Kept in memory across the call rather than in callee-saved

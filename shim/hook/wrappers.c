@@ -51,7 +51,7 @@ LC_EXPORT void _Exit(int status)
  * calls go through glibc's functions (base/real.h). lastcall's own
  * threads do not come here (base/thread.c). */
 LC_EXPORT LC_CONNECTION int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
-					void *(*start)(void *), void *arg)
+					   void *(*start)(void *), void *arg)
 {
 	lc_real_program_threads();
 	return lc_real_pthread_create(thread, attr, start, arg);

@@ -70,7 +70,7 @@ static enum lc_fd_kind replace(struct lc_fd_entry *e, enum lc_fd_kind kind)
 }
 
 LC_CONNECTION bool lc_fdtable_set(struct lc_fdtable *t, int fd, enum lc_fd_kind kind, uint64_t ino,
-			       uint32_t since)
+				  uint32_t since)
 {
 	struct lc_fd_entry *e = entry_alloc(t, fd);
 	if (!e)

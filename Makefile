@@ -167,7 +167,8 @@ e2e: deps all $(TEST_SERVERS)
 	@$(PYTHON) -m pytest -q tests/e2e $(PYTEST_ARGS)
 
 # Every use between objects runs down the layers (tests/layers.py); the
-# serving core and its data are on one page each (tests/hot_pages.py).
+# serving core, the connection path and their data are on one page each
+# (tests/hot_pages.py).
 layers: all
 	@$(PYTHON) tests/layers.py $(BUILD)/lib $(LAYERS)
 	@$(PYTHON) tests/layers.py $(BUILD)/launcher base launcher

@@ -387,25 +387,37 @@ def ab_run(server, preload):
         kill(proc)
 
 
+def ab_by_turns(server, variants):
+    """AB_RUNS runs of ab_run for each (name, preload), by turns: {name:
+    [(symbol ns, libc ns), ...]}."""
+    runs = {name: [] for name, _ in variants}
+    for _ in range(AB_RUNS):
+        for name, preload in variants:
+            runs[name].append(ab_run(server, preload))
+    return runs
+
+
+def ab_summary(server, pairs):
+    """A row's (without, with, ratio, result text) from one variant's runs."""
+    ratio = statistics.median(libc / symbol for symbol, libc in pairs)
+    extra = statistics.median(symbol - libc for symbol, libc in pairs)
+    spread = " ".join(f"{symbol - libc:+.0f}" for symbol, libc in pairs)
+    per = "req" if server[3] else "connection"
+    return (f"{statistics.median(libc for _, libc in pairs):.0f}",
+            f"{statistics.median(symbol for symbol, _ in pairs):.0f}", ratio,
+            f"{ratio:.3f} ({extra:+.0f} ns/{per}; runs {spread})")
+
+
 def bench_interleaved():
     """The CPU per request rows measured to within their goal's size:
     what the server spends per request through the wrappers against the
     same server's calls without them, medians of AB_RUNS runs per
     preload."""
     for server in AB_SERVERS:
-        server_name, unit = server[0], server[4]
-        runs = {name: [] for name, _ in AB_VARIANTS}
-        for _ in range(AB_RUNS):
-            for name, preload in AB_VARIANTS:
-                runs[name].append(ab_run(server, preload))
+        runs = ab_by_turns(server, AB_VARIANTS)
         noise = None
         for name, preload in AB_VARIANTS:
-            ratio = statistics.median(libc / symbol for symbol, libc in runs[name])
-            extra = statistics.median(symbol - libc for symbol, libc in runs[name])
-            spread = " ".join(f"{symbol - libc:+.0f}" for symbol, libc in runs[name])
-            what = f"{server_name}, {name}"
-            without = f"{statistics.median(libc for _, libc in runs[name]):.0f}"
-            with_ = f"{statistics.median(symbol for symbol, _ in runs[name]):.0f}"
+            without, with_, ratio, result = ab_summary(server, runs[name])
             if preload is None:
                 noise = max(abs(symbol - libc) / libc for symbol, libc in runs[name])
                 holds = "(noise floor)"
@@ -414,17 +426,15 @@ def bench_interleaved():
             else:
                 holds = True if ratio >= 0.99 else (
                     f"noise (A/A {noise:.3f})" if 1 - ratio <= noise else False)
-            per = "req" if server[3] else "connection"
-            record("throughput, one process both ways", what, without, with_,
-                   f"{ratio:.3f} ({extra:+.0f} ns/{per}; runs {spread})", unit,
-                   ">= 0.99" if preload == LIBRARY else "", holds)
+            record("throughput, one process both ways", f"{server[0]}, {name}", without, with_,
+                   result, server[4], ">= 0.99" if preload == LIBRARY else "", holds)
 
 
 # The one-process rows' cost taken apart: lastcall, lastcall built
 # without its HTTP/1.x framing (nothing recognised, nothing followed: the
 # wrappers, the table and lastcall's own system calls remain) and a
 # do-nothing interposer, run by turns. Not in a plain `make bench` (it
-# would add a minute); `bench/run.py framing` runs it.
+# would add 2.5 minutes); `bench/run.py framing` runs it.
 FRAMING_VARIANTS = [
     ("do-nothing interposer", NULL_INTERPOSER),
     ("lastcall without its HTTP/1.x framing (a bench build)", NO_FRAMING),
@@ -436,20 +446,11 @@ def bench_framing():
     """What the HTTP/1.x framing costs on its own: the one-process rows
     for the builds above, by turns, medians of AB_RUNS runs."""
     for server in AB_SERVERS:
-        runs = {name: [] for name, _ in FRAMING_VARIANTS}
-        for _ in range(AB_RUNS):
-            for name, preload in FRAMING_VARIANTS:
-                runs[name].append(ab_run(server, preload))
-        per = "req" if server[3] else "connection"
+        runs = ab_by_turns(server, FRAMING_VARIANTS)
         for name, _ in FRAMING_VARIANTS:
-            ratio = statistics.median(libc / symbol for symbol, libc in runs[name])
-            extra = statistics.median(symbol - libc for symbol, libc in runs[name])
-            spread = " ".join(f"{symbol - libc:+.0f}" for symbol, libc in runs[name])
+            without, with_, _, result = ab_summary(server, runs[name])
             record("what the framing costs, one process both ways", f"{server[0]}, {name}",
-                   f"{statistics.median(libc for _, libc in runs[name]):.0f}",
-                   f"{statistics.median(symbol for symbol, _ in runs[name]):.0f}",
-                   f"{ratio:.3f} ({extra:+.0f} ns/{per}; runs {spread})", server[4], "",
-                   "(context)")
+                   without, with_, result, server[4], "", "(context)")
 
 
 def bench_after_syscall():

@@ -47,26 +47,28 @@ CONNECTION_HELPERS = ["track_accepted", "close_recorded", "own_close", "own_acce
                       "own_accept4"]
 
 
-def check_code(library, addresses, ends):
-    missing = [n for n in CORE if n not in addresses]
+def one_page(library, addresses, ends, what, names, helpers):
+    """The page all of `names` (and of `helpers` the compiler kept apart)
+    lie on; exits naming them if they are not on one."""
+    missing = [n for n in names if n not in addresses]
     if missing:
         sys.exit(f"hot_pages: {', '.join(missing)} not in {library} (renamed?)")
-    core = CORE + [n for n in HELPERS if n in addresses]
-    pages = {a // PAGE for n in core for a in (addresses[n], ends[n])}
+    found = names + [n for n in helpers if n in addresses]
+    pages = {a // PAGE for n in found for a in (addresses[n], ends[n])}
     if len(pages) != 1:
-        spread = ", ".join(f"{n} {addresses[n]:#x}-{ends[n]:#x}" for n in core)
-        sys.exit(f"hot_pages: the serving core spans {len(pages)} pages: {spread}")
-    core_page = pages.pop()
-    print(f"hot_pages: serving core ({len(core)} functions) on page {core_page}")
-    missing = [n for n in CONNECTION if n not in addresses]
-    if missing:
-        sys.exit(f"hot_pages: {', '.join(missing)} not in {library} (renamed?)")
-    path = CONNECTION + [n for n in CONNECTION_HELPERS if n in addresses]
-    pages = {a // PAGE for n in path for a in (addresses[n], ends[n])}
-    if len(pages) != 1 or core_page in pages:
-        spread = ", ".join(f"{n} {addresses[n]:#x}-{ends[n]:#x}" for n in path)
-        sys.exit(f"hot_pages: the connection path is not on one page of its own: {spread}")
-    print(f"hot_pages: connection path ({len(path)} functions) on page {pages.pop()}")
+        spread = ", ".join(f"{n} {addresses[n]:#x}-{ends[n]:#x}" for n in found)
+        sys.exit(f"hot_pages: the {what} spans {len(pages)} pages: {spread}")
+    page = pages.pop()
+    print(f"hot_pages: {what} ({len(found)} functions) on page {page}")
+    return page
+
+
+def check_code(library, addresses, ends):
+    core = one_page(library, addresses, ends, "serving core", CORE, HELPERS)
+    path = one_page(library, addresses, ends, "connection path", CONNECTION,
+                    CONNECTION_HELPERS)
+    if path == core:
+        sys.exit(f"hot_pages: the connection path shares the serving core's page {core}")
 
 
 def main():

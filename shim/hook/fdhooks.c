@@ -274,6 +274,7 @@ __attribute__((noinline)) static int accept_failed_einval(const struct accept_ca
 	int fd = c->fd, flags = c->flags, is_accept4 = c->is_accept4;
 	struct sockaddr *addr = c->addr;
 	socklen_t *len = c->len;
+	bool swapped_retried = false;
 	/* r: the failed attempt that brought us here (errno EINVAL), then each retry */
 	for (int r = -1;; r = real_accept(fd, addr, len, flags, is_accept4)) {
 		if (r >= 0) {
@@ -293,6 +294,19 @@ __attribute__((noinline)) static int accept_failed_einval(const struct accept_ca
 			if (lc_listener_step_out(&lc_table, fd) == 0)
 				continue;
 			return as_empty_listener(fd); /* never a retry loop */
+		}
+		/* Still a listener by the table, and the number listens, but not
+		 * on the socket the table knows: it was just pointed at the
+		 * stand-in (replace_with_inert: dup3, then the table), and the
+		 * shutdown of the one this accept waited on woke it in between.
+		 * A prefork worker saw that EINVAL when its master and its own
+		 * drain stopped the shared listener at once (test_prefork, about
+		 * 1 run in 100). Accept again on what the number is now, once. */
+		struct stat st;
+		if (seen.kind == LC_FD_LISTENER && !swapped_retried && fstat(fd, &st) == 0 &&
+		    !lc_fd_same_ino(seen.ino, (uint64_t)st.st_ino)) {
+			swapped_retried = true;
+			continue;
 		}
 		if (seen.kind != LC_FD_STOPPED_LISTENER) {
 			errno = saved;

@@ -51,7 +51,9 @@ def test_prefork_shutdown_loses_nothing_and_leaves_no_process(servers, who):
         assert outcome.ok, outcome
     assert load.failed == [], server.stderr_text()[-3000:]
     assert load.ok > 50 and load.refused == CLIENTS
-    assert not server.has_line(r"accept error", stream="stdout")
+    assert not server.has_line(r"accept error", stream="stdout"), \
+        [line for _, line in server.stdout_lines if "accept error" in line] + \
+        [server.stderr_text()[-3000:]]
     assert server.has_line(r"master: all workers exited", stream="stdout")
     assert not any(alive(pid) for pid in workers)
 

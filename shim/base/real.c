@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -16,8 +17,47 @@
 
 /* dlsym may call malloc, and an interposed malloc may open or close files:
  * a wrapper reached again while this thread is binding must not recurse
- * into dlsym. The fd functions then fall back to the raw system call. */
-static __thread int binding_in_progress;
+ * into dlsym. The fd functions then fall back to the raw system call.
+ *
+ * The threads binding at this moment, by pthread_self(), rather than a
+ * flag in thread-local storage: lastcall's one __thread variable gave the
+ * library a TLS block, which glibc copies and clears in every thread the
+ * program starts (_dl_allocate_tls_init: +86 instructions a
+ * pthread_create, callgrind on bench/thread_server). Binding is rare
+ * (once a function, nearly all in the constructor), so a short table does:
+ * should more threads bind at once than it holds, the others bind
+ * unguarded, as a call of dlsym that recurses into no wrapper is. */
+#define BINDERS 16
+static _Atomic uintptr_t binders[BINDERS];
+
+/* Claims a place for this thread: its index, BINDERS if the table is
+ * full, or -1 if this thread is binding already (a recursive call). */
+static int binder_enter(uintptr_t self)
+{
+	int free_place = BINDERS;
+	for (int i = 0; i < BINDERS; i++) {
+		uintptr_t held = atomic_load_explicit(&binders[i], memory_order_relaxed);
+		if (held == self)
+			return -1;
+		if (!held && free_place == BINDERS)
+			free_place = i;
+	}
+	/* Only this thread writes `self`: the scan above cannot miss it. */
+	for (int i = free_place; i < BINDERS; i++) {
+		uintptr_t expected = 0;
+		if (atomic_compare_exchange_strong_explicit(&binders[i], &expected, self,
+							    memory_order_relaxed,
+							    memory_order_relaxed))
+			return i;
+	}
+	return BINDERS;
+}
+
+static void binder_leave(int place)
+{
+	if (place < BINDERS)
+		atomic_store_explicit(&binders[place], 0, memory_order_relaxed);
+}
 
 static inline __attribute__((always_inline)) long raw_syscall6(long n, long a1, long a2, long a3,
 							       long a4, long a5, long a6)
@@ -62,13 +102,15 @@ long lc_raw_syscall6(long n, long a1, long a2, long a3, long a4, long a5, long a
 static void *bind_symbol(_Atomic(void *) *slot, const char *name)
 {
 	void *fn = atomic_load_explicit(slot, memory_order_acquire);
-	if (fn || binding_in_progress)
+	if (fn)
 		return fn;
-	binding_in_progress = 1;
+	int place = binder_enter((uintptr_t)pthread_self());
+	if (place < 0)
+		return NULL;
 	int saved = errno;
 	fn = dlsym(RTLD_NEXT, name);
 	errno = saved;
-	binding_in_progress = 0;
+	binder_leave(place);
 	atomic_store_explicit(slot, fn, memory_order_release);
 	return fn;
 }
@@ -409,10 +451,14 @@ LC_CONNECTION void lc_real_program_threads(void)
 
 /* A fork while another thread was giving the calls back leaves the lock
  * held in the child, which has one thread: either kind of call is right
- * there, and its own first thread finishes the change. */
+ * there, and its own first thread finishes the change. A thread binding
+ * in the parent is not in the child either: its place is freed, lest a
+ * new thread of the child with the same pthread_self() be taken for it. */
 void lc_real_forget_in_child(void)
 {
 	pthread_mutex_init(&own_lock, NULL);
+	for (int i = 0; i < BINDERS; i++)
+		atomic_store_explicit(&binders[i], 0, memory_order_relaxed);
 }
 
 bool lc_real_own_calls(void)
